@@ -5,7 +5,8 @@ with input current ``I = sum_i weights[i] * in[i]`` from the input bits of that 
 
 * if ``r > 0``: ``r -= 1`` and nothing else changes (inputs are ignored while refractory);
 * else ``u = v - (v >> leak_shift) + I`` (arithmetic shift, so the leak rounds towards -inf;
-  ``leak_shift = 0`` means no leak), clamped to ``[-2**(width-1), 2**(width-1) - 1]`` (the
+  ``leak_shift = 0`` means no leak; a positive ``v`` below ``2**leak_shift`` no longer leaks,
+  a negative one leaks up to 0), clamped to ``[-2**(width-1), 2**(width-1) - 1]`` (the
   neuron saturates, it never wraps around); if ``u >= threshold`` the neuron fires: ``v``
   becomes ``u - threshold`` (reset "subtract") or 0 (reset "zero") and ``r = refractory``;
   otherwise ``v = u``.

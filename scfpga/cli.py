@@ -1,0 +1,143 @@
+"""The ``scfpga`` command line: a thin layer over :mod:`scfpga.blocks` and the Python API.
+
+Every error a user can cause (a parameter out of range, an existing output file, a missing
+simulator) is printed as one line and exits with status 2; a co-simulation mismatch exits 1.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .blocks import BLOCKS, cosimulate, flag_for, model_output
+from .model import ParameterError
+
+
+class UsageError(Exception):
+    """A user error the CLI reports in one line (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):        # one line, not usage + traceback
+        raise UsageError(message)
+
+
+def _add_block_options(parser, block):
+    for o in block.options:
+        default = "" if o.default is None else f" (default: {o.default})"
+        parser.add_argument(o.flag, dest=o.field, type=o.type, default=o.default, choices=o.choices,
+                            help=o.help + default)
+
+
+def _block_parsers(sub, command, help_text, add_common):
+    p = sub.add_parser(command, help=help_text, description=help_text)
+    blocks = p.add_subparsers(dest="block", required=True, metavar="BLOCK", parser_class=_Parser)
+    for block in BLOCKS.values():
+        bp = blocks.add_parser(block.name, help=block.summary, description=f"{block.name}: {block.summary}")
+        _add_block_options(bp, block)
+        add_common(bp, block)
+    return p
+
+
+def _gen_common(p, block):
+    p.add_argument("-o", "--output", required=True, help="Verilog file to write")
+    p.add_argument("--name", help=f"top module name (default: {block.name})")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+
+
+def _cycles_common(p, block):
+    p.add_argument("--cycles", type=int, required=True, help="number of cycles, >= 1")
+    if block.needs_stimulus:
+        p.add_argument("--stim-seed", type=int, default=1,
+                       help="seed of the random input stimulus (default: 1)")
+
+
+def _sim_common(p, block):
+    _cycles_common(p, block)
+    if not block.needs_stimulus:
+        p.add_argument("--stim-seed", type=int, default=1, help="seed of the random enable pattern (default: 1)")
+    p.add_argument("--name", help=f"top module name (default: {block.name})")
+
+
+def make_parser():
+    parser = _Parser(prog="scfpga", description="Bit-exact stochastic computing: golden model, "
+                     "Amaranth RTL, cocotb co-simulation, iCE40 builds.")
+    parser.add_argument("--version", action="version", version=f"scfpga {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    _block_parsers(sub, "gen", "write the Verilog of a block", _gen_common)
+    _block_parsers(sub, "model", "print the golden model's primary output, one integer per line",
+                   _cycles_common)
+    _block_parsers(sub, "sim", "co-simulate the Verilog against the golden model (cocotb + Icarus)",
+                   _sim_common)
+    return parser
+
+
+def _params(block, args):
+    values = {o.field: getattr(args, o.field) for o in block.options}
+    try:
+        return block.make(values)
+    except ParameterError as e:
+        raise UsageError(_with_flag(block, str(e))) from None
+
+
+def _with_flag(block, message):
+    field_name = message.split(" ", 1)[0]
+    flag = flag_for(block, field_name)
+    return f"{flag} {message.split(' ', 1)[1]}" if flag else message
+
+
+def _check_cycles(n):
+    if n < 1:
+        raise UsageError(f"--cycles must be >= 1, got {n}")
+
+
+def cmd_gen(block, args):
+    from .hdl import to_verilog
+    params = _params(block, args)
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise UsageError(f"{out} exists; use --force to overwrite it")
+    out.write_text(to_verilog(params, args.name or block.name))
+    print(f"wrote {out} (top module {args.name or block.name})", file=sys.stderr)
+    return 0
+
+
+def cmd_model(block, args):
+    params = _params(block, args)
+    _check_cycles(args.cycles)
+    try:
+        values = model_output(block, params, args.cycles, getattr(args, "stim_seed", 1))
+    except ParameterError as e:
+        raise UsageError(_with_flag(block, str(e))) from None
+    sys.stdout.write("\n".join(str(int(v)) for v in values) + "\n")
+    return 0
+
+
+def cmd_sim(block, args):
+    from .sim import SimulatorMissing
+    params = _params(block, args)
+    _check_cycles(args.cycles)
+    try:
+        result = cosimulate(block, params, args.cycles, args.stim_seed, args.name)
+    except SimulatorMissing as e:
+        raise UsageError(str(e)) from None
+    print(result.describe(block.name))
+    return 0 if result.ok else 1
+
+
+COMMANDS = {"gen": cmd_gen, "model": cmd_model, "sim": cmd_sim}
+
+
+def main(argv=None):
+    parser = make_parser()
+    try:
+        args = parser.parse_args(argv)
+        return COMMANDS[args.command](BLOCKS[args.block], args)
+    except UsageError as e:
+        print(f"scfpga: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:          # e.g. `scfpga model ... | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
