@@ -106,7 +106,7 @@ class Fusion(wiring.Component):
 
         for j in range(p.dim):
             threshold = Array(regs[mod * p.dim + j] for mod in range(p.n_modalities))[sel]
-            m.d.comb += self.bits[j].eq(self.busy & (data_src.value <= threshold))
+            m.d.comb += self.bits[j].eq(self.busy & (data_src.value < threshold))
 
         remaining = Signal(range(p.length + 1))
         m.d.sync += self.done.eq(0)
