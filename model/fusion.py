@@ -15,12 +15,15 @@ Source sharing and the decorrelation rule (the hardware has exactly these two so
 * **one select source** ``S`` and one select decoder shared by every element's MUX, for the same
   reason.
 * ``source = "sobol"``: ``R`` is Sobol dimension ``sobol_dim``, ``S`` dimension ``sobol_dim + 1``.
-  Dimensions 1 and 2 form a (0, 2)-sequence: every aligned ``2**width`` cycles put one
-  ``(R, S)`` point in each elementary box, so each modality is selected exactly ``w_m`` times and
-  the values it sees are stratified.
+  ``S`` runs through a permutation of ``0..2**width - 1`` every aligned ``2**width`` cycles, so
+  each modality is selected exactly ``w_m`` times per period. The default pair (dimensions 1
+  and 2) is a (0, 2)-sequence: each elementary box of area ``2**-width`` holds exactly one
+  ``(R, S)`` point per period, so the data values seen under each select are stratified too.
 * ``source = "lfsr"``: ``R`` starts at ``seed`` and ``S`` at the state ``period // 2`` steps later
-  (:func:`lfsr_jump`): the two are the same m-sequence half a period apart, as far from each
-  other as the sequence allows (neighbouring phases are strongly correlated: ``R[k+1] ~ 2 R[k]``).
+  (:func:`lfsr_jump`): the same m-sequence half a period apart, far from the strongly
+  correlated neighbouring phases (``R[k+1] ~ 2 R[k]``). Over a whole period ``S`` is a fixed
+  linear function of ``R``; the half-period offset is not optimised per width, and a few widths
+  (e.g. 7) give a visibly coarser ``(R, S)`` lattice (errors of 2-3 counts instead of ~1).
   ``seed = None`` takes the top ``width`` bits of the golden-ratio constant ``0x9E3779B9``: a
   dense, non-zero state for every width. A sparse seed such as 1 starts with the values
   1, 2, 4, ... and biases short runs.

@@ -69,7 +69,7 @@ def _errors(*logs):
     for log in logs:
         if log.exists():
             lines += [ln.strip() for ln in log.read_text(errors="replace").splitlines()
-                      if ln.startswith("ERROR") or "wasm trap" in ln or "Error:" in ln]
+                      if "ERROR" in ln or "wasm trap" in ln]
     return "; ".join(lines[:5]) or "no error message"
 
 
@@ -183,6 +183,8 @@ def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_
     package = package or DEVICES[device][0]
     say = progress or (lambda _msg: None)
     out = Path(out_dir)
+    # Read first: with force, the copy this build writes may be the very file given.
+    pcf_bytes = Path(pcf).read_bytes() if pcf is not None else None
     outputs = [out / name for name in _outputs(top, pcf)]
     existing = [p for p in outputs if p.exists()]
     if existing and not force:
@@ -191,7 +193,7 @@ def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_
     for p in existing:                        # no stale report may survive a failed rebuild
         p.unlink()
     if pcf is not None:
-        (out / f"{top}.pcf").write_bytes(Path(pcf).read_bytes())
+        (out / f"{top}.pcf").write_bytes(pcf_bytes)
     t0 = time.monotonic()
     times = {}
 

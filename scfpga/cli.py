@@ -68,7 +68,32 @@ def make_parser():
                    _cycles_common)
     _block_parsers(sub, "sim", "co-simulate the Verilog against the golden model (cocotb + Icarus)",
                    _sim_common)
+    sw = sub.add_parser("sweep", help="evaluate a design-space grid and plot its Pareto front",
+                        description="Evaluate every point of a sweep spec (TOML/JSON) in parallel; "
+                        "resumes from OUT/results.jsonl.")
+    sw.add_argument("spec", metavar="SPEC", help="sweep spec file (.toml or .json)")
+    sw.add_argument("-o", "--output", help="results folder (default: results/sweep-<spec name>)")
+    sw.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786); default: local processes")
+    sw.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
+    sw.add_argument("--retry-failed", action="store_true", help="evaluate failed points again")
     return parser
+
+
+def cmd_sweep(args):
+    from .sweep import load_spec, run_sweep, write_outputs
+    try:
+        spec = load_spec(args.spec)
+    except ParameterError as e:
+        raise UsageError(str(e)) from None
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    out = Path(args.output or f"results/sweep-{Path(args.spec).stem}")
+    results = run_sweep(spec, out, scheduler=args.scheduler, workers=args.workers,
+                        retry_failed=args.retry_failed, progress=lambda m: print(m, flush=True))
+    summary = write_outputs(spec, results, out)
+    print(f"{summary['points']} points ({summary['failed']} failed), "
+          f"{len(summary['pareto'])} on the Pareto front; see {out}/summary.json and {out}/pareto.png")
+    return 0
 
 
 def _params(block, args):
@@ -131,6 +156,8 @@ def main(argv=None):
     parser = make_parser()
     try:
         args = parser.parse_args(argv)
+        if args.command == "sweep":
+            return cmd_sweep(args)
         return COMMANDS[args.command](BLOCKS[args.block], args)
     except UsageError as e:
         print(f"scfpga: error: {e}", file=sys.stderr)

@@ -46,6 +46,11 @@ class FusionProbe(wiring.Component):
         return m
 
 
+def dut(params: FusionParams):
+    """The component :func:`make_case` is written for (its ports are the expected keys)."""
+    return FusionProbe(params)
+
+
 def _random_thresholds(params, rng):
     top = 1 << params.width
     probs = rng.integers(0, top + 1, size=(params.n_modalities, params.dim))
@@ -154,7 +159,7 @@ def pysim(params: FusionParams, stim, expected):
     """
     from amaranth.sim import Simulator
 
-    dut = FusionProbe(params)
+    probe = dut(params)
     cycles = len(next(iter(expected.values())))
     ins = {k: [int(v) for v in a] for k, a in stim.items()}
     outs = {k: [int(v) for v in a] for k, a in expected.items()}
@@ -163,15 +168,15 @@ def pysim(params: FusionParams, stim, expected):
     async def bench(ctx):
         for k in range(cycles):
             for name, values in ins.items():
-                ctx.set(getattr(dut, name), values[k])
+                ctx.set(getattr(probe, name), values[k])
             for name, values in outs.items():
-                actual = ctx.get(getattr(dut, name))
+                actual = ctx.get(getattr(probe, name))
                 if actual != values[k]:
                     mismatch.append((k, name, values[k], actual))
                     return
             await ctx.tick()
 
-    sim = Simulator(dut)
+    sim = Simulator(probe)
     sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()

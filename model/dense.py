@@ -1,0 +1,537 @@
+"""Dense stochastic-computing layer: parameters, stream plan and golden model.
+
+Neuron ``j`` sees ``n_terms`` synapses: the ``n_inputs`` inputs plus, optionally, a bias whose
+input is the constant 1. Every cycle ``k`` of a run:
+
+* input ``i`` is the comparator bit ``a_i(k) = R_i(k) < P_i`` with ``P_i`` the unipolar threshold
+  of ``x_i`` (:func:`.sng.quantize_unipolar`); the bias input is always 1;
+* the weight ``w_ji`` in [-1, 1] is stored sign-magnitude, ``q_ji = sign * Q_ji`` with
+  ``Q_ji = quantize_unipolar(|w_ji|)``; its stream is ``b_ji(k) = S(k) < Q_ji`` from the one
+  weight source ``S`` shared by every synapse. The sign steers an up/down count, so the
+  magnitudes keep unipolar accuracy (bipolar XNOR would double the variance);
+* ``accumulation = "counter"``: the exact parallel count
+  ``I_j(k) = sum_i sign_ji (a_i(k) AND b_ji(k))``, whose expectation is ``sum_i w_ji x_i``;
+* ``accumulation = "mux"``: one term per cycle, ``sel(k)``, chosen uniformly by a select source
+  (:func:`.mux.uniform_weights` split), ``I_j(k) = sign (a_sel AND b_j,sel)``: expectation
+  ``sum_i w_ji x_i / n_terms`` with one adder-free path per neuron.
+
+``I_j(k)`` is the integer current of a LIF neuron (:func:`.lif.lif_run`, so ``spike`` during
+cycle k reflects the currents of cycles < k; the last cycle's current reaches no spike of the
+run). Per neuron and run the model returns the spike train, the spike ``count`` and the
+``score`` = ``sum_k I_j(k)``: the exact signed count of product bits, ``score / L`` (times
+``n_terms`` for mux) estimates the dot product. The score is the robust class score of a
+classifier: it does not depend on the neuron dynamics.
+
+Decorrelation rule (:func:`stream_plan`; the hardware builds its tables from it):
+
+* ``source = "sobol"``: ``S`` is dimension ``1 + seed``. Every other dimension ``d`` is ranked by
+  the t-value of the pair (``S``, ``d``) over ``width`` bits (:func:`sobol_pair_t`; t = 0 means
+  every elementary box of the pair holds exactly one point per ``2**width`` cycles), ties by
+  ``d``. The best goes to the MUX select (reserved even for ``counter``, so input streams never
+  depend on the accumulation), the next ``n_inputs`` to the inputs in order. Pairs with a large
+  t multiply badly: (1, 161) errs as much as random streams at W = 8, (1, 2) about 0.6 counts.
+* ``source = "lfsr"``: every stream is a phase of the one ``lfsr_width``-bit m-sequence
+  (:mod:`.lfsr`, seed 1) and shows its top ``width`` bits. Stream ``s`` (0 = weights, 1 = select,
+  ``2 + i`` = input i) starts at phase ``seed + s * (period // (n_inputs + 2))``, so the streams
+  are as far apart in the sequence as possible, and leaps ``width`` steps per cycle, so that
+  consecutive values share no bits (one step would give ``R(k+1) ~ 2 R(k)`` and about 1.4x the
+  error of independent Bernoulli streams).
+
+A run restarts every source at element 0. Index ``k`` of every per-cycle array is the value
+during the run's k-th cycle (the hardware's enabled cycles, see :mod:`scfpga.hdl.dense`).
+
+Differences from sc_neurocore's layers: weights are signed (``SCDenseLayer`` shares one
+current between identical neurons; ``VectorizedSCLayer`` draws new random streams per call,
+so its outputs are not reproducible); ``forward`` returns LIF spike rates, ``estimate`` the
+decoded dot product and ``scores`` the integer class scores; everything takes a batch.
+"""
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import NamedTuple
+
+import numpy as np
+
+from .bits import pack_bits
+from .lfsr import LFSRParams, lfsr_sequence
+from .lfsr_taps import MAX_WIDTH as LFSR_MAX_WIDTH
+from .lif import LIFParams, lif_run
+from .mux import uniform_weights
+from .params import ParameterError, check_choice, check_int
+from .sng import quantize_unipolar
+from .sobol import MAX_DIM, SobolParams, direction_numbers, sobol_sequence
+from .sources import SOURCE_KINDS
+
+ACCUMULATIONS = ("counter", "mux")
+MAX_WIDTH = 16
+MAX_LFSR_WIDTH = min(20, LFSR_MAX_WIDTH)   # the model tabulates one period (8 MB at 20 bits)
+MAX_LENGTH = 1 << 20
+MAX_INPUTS = MAX_DIM - 2                   # Sobol: weight + select + inputs distinct dimensions
+MAX_NEURONS = 4096
+
+
+# ---------------------------------------------------------------------------- stream plan
+
+def _rows(dim, m):
+    """Rows (most significant output digit first) of the m x m generator matrix of ``dim``."""
+    v = direction_numbers(dim, m, m)
+    return [sum(((v[j] >> (m - 1 - r)) & 1) << j for j in range(m)) for r in range(m)]
+
+
+def _insert(basis, vec):
+    """Add ``vec`` to a GF(2) basis (pivot -> vector); False if it was dependent."""
+    while vec:
+        pivot = vec.bit_length() - 1
+        if pivot not in basis:
+            basis[pivot] = vec
+            return True
+        vec ^= basis[pivot]
+    return False
+
+
+def sobol_pair_t(dim_a, dim_b, m):
+    """t-value of the two-dimensional projection (``dim_a``, ``dim_b``) over ``m`` bits.
+
+    The first ``2**m`` points are a (t, m, 2)-net: every box ``2**-a x 2**-b`` with
+    ``a + b = m - t`` holds exactly ``2**t`` points. That holds iff the top ``a`` rows of one
+    generator matrix and the top ``b`` of the other are linearly independent over GF(2).
+    """
+    rows_a, rows_b = _rows(dim_a, m), _rows(dim_b, m)
+    reach = []                                # reach[a]: a + longest independent b prefix
+    for a in range(m + 1):
+        basis = {}
+        for row in rows_a[:a]:
+            _insert(basis, row)
+        b = 0
+        while a + b < m and _insert(basis, rows_b[b]):
+            b += 1
+        reach.append(a + b)
+    strength = 0
+    while strength < m and all(reach[a] >= strength + 1 for a in range(strength + 2)):
+        strength += 1
+    return m - strength
+
+
+@lru_cache(maxsize=16)
+def sobol_order(weight_dim, width):
+    """Every dimension except ``weight_dim``, best partner first: sorted by (t-value, dim)."""
+    dims = [d for d in range(1, MAX_DIM + 1) if d != weight_dim]
+    return tuple(sorted(dims, key=lambda d: (sobol_pair_t(weight_dim, d, width), d)))
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """The sources of one layer (see the module docstring for the rule).
+
+    ``weight``, ``select`` and each of ``inputs`` is a source parameter object; a stream's
+    value during cycle k is element ``leap * k`` of that source, shifted right by ``shift``
+    (a ``width``-bit comparator value).
+    """
+    kind: str
+    width: int
+    weight: object
+    select: object
+    inputs: tuple
+    shift: int
+    leap: int
+
+
+@lru_cache(maxsize=64)
+def stream_plan(source, width, n_inputs, seed, lfsr_width, length):
+    """The decorrelation rule: which source feeds the weight, select and input streams."""
+    if source == "sobol":
+        iw = max(width, (length - 1).bit_length())
+        order = sobol_order(1 + seed, width)
+        make = lambda d: SobolParams(width, d, iw)   # noqa: E731
+        return StreamPlan("sobol", width, make(1 + seed), make(order[0]),
+                          tuple(make(d) for d in order[1:1 + n_inputs]), 0, 1)
+    period = (1 << lfsr_width) - 1
+    base = _lfsr_base(lfsr_width)[0]
+    spacing = period // (n_inputs + 2)
+    seeds = [int(base[(seed + s * spacing) % period]) for s in range(n_inputs + 2)]
+    make = lambda s: LFSRParams(lfsr_width, s)       # noqa: E731
+    return StreamPlan("lfsr", width, make(seeds[0]), make(seeds[1]),
+                      tuple(make(s) for s in seeds[2:]), lfsr_width - width, width)
+
+
+def stream_values(plan, sources, n):
+    """Comparator values of ``sources`` (a sequence of the plan's sources) for cycles 0..n-1."""
+    out = np.empty((len(sources), n), dtype=np.int64)
+    for row, src in enumerate(sources):
+        if plan.kind == "sobol":
+            out[row] = sobol_sequence(src, n)
+        else:
+            seq, phase = _lfsr_base(src.width)
+            out[row] = seq[(phase[src.seed] + plan.leap * np.arange(n)) % src.period]
+    return out >> plan.shift
+
+
+@lru_cache(maxsize=4)
+def _lfsr_base(width):
+    """One period of the seed-1 m-sequence and the inverse map state -> phase."""
+    seq = lfsr_sequence(LFSRParams(width, 1), (1 << width) - 1)
+    phase = np.zeros(1 << width, dtype=np.int64)
+    phase[seq] = np.arange(len(seq))
+    return seq, phase
+
+
+# ---------------------------------------------------------------------------- parameters
+
+def quantize_weights(weights, width):
+    """Sign-magnitude integer weights: ``sign(w) * quantize_unipolar(|w|, width)``."""
+    w = np.asarray(weights, dtype=np.float64)
+    if not np.all(np.isfinite(w)) or np.any(np.abs(w) > 1):
+        raise ParameterError("weights must be in [-1, 1]")
+    return (np.sign(w) * quantize_unipolar(np.abs(w), width)).astype(np.int64)
+
+
+def _int_matrix(name, value, lo, hi):
+    try:
+        a = np.asarray(value)
+    except ValueError:
+        a = np.empty(0)
+    if a.ndim != 2 or a.size == 0 or not np.issubdtype(a.dtype, np.integer):
+        raise ParameterError(f"{name} must be a non-empty 2-D array of integers "
+                             f"(n_neurons x n_inputs) in {lo}..{hi}")
+    if a.min() < lo or a.max() > hi:
+        raise ParameterError(f"{name} must be in {lo}..{hi}")
+    return tuple(tuple(int(v) for v in row) for row in a)
+
+
+@dataclass(frozen=True)
+class DenseParams:
+    """A dense SC layer; consumed by the model and by :class:`scfpga.hdl.dense.Dense`.
+
+    Parameters
+    ----------
+    weights : 2-D int array (n_neurons, n_inputs)
+        Sign-magnitude weights ``q = sign * Q``, ``|q| <= 2**width`` (``Q = 2**width`` is 1.0);
+        :meth:`from_float` quantises reals in [-1, 1].
+    bias : sequence of int or None
+        Per-neuron bias in the same format: a synapse whose input is the constant 1.
+    width : int
+        Comparator width W, 1..16 (thresholds 0..2**W).
+    length : int
+        Cycles per run L, 1..2**20 (the hardware runs exactly L).
+    source : str
+        ``"sobol"`` or ``"lfsr"`` for every stream of the layer.
+    seed : int
+        Sobol: the weight stream is dimension ``1 + seed``; LFSR: phase offset of all streams.
+    accumulation : str
+        ``"counter"`` (exact parallel count) or ``"mux"`` (scaled add, needs ``n_terms <= 2**W``).
+    lfsr_width : int
+        LFSR register width, max(3, W)..20 (LFSR source only).
+    lif : LIFParams or None
+        Neuron dynamics (``n_inputs``/``weights`` of it are unused: the current is ``I_j``).
+        ``None``: 16-bit, no leak, reset by subtraction, threshold ``n_terms`` (counter) or 1
+        (mux), so ``forward`` is about ``relu(W x) / n_terms``.
+    """
+    weights: tuple
+    bias: tuple | None = None
+    width: int = 8
+    length: int = 256
+    source: str = "sobol"
+    seed: int = 0
+    accumulation: str = "counter"
+    lfsr_width: int = 16
+    lif: LIFParams | None = None
+
+    def __post_init__(self):
+        w = check_int("width", self.width, 1, MAX_WIDTH)
+        top = 1 << w
+        weights = _int_matrix("weights", self.weights, -top, top)
+        object.__setattr__(self, "weights", weights)
+        check_int("n_inputs", len(weights[0]), 1, MAX_INPUTS)
+        check_int("n_neurons", len(weights), 1, MAX_NEURONS)
+        if self.bias is not None:
+            bias = _int_matrix("bias", [list(self.bias)], -top, top)[0]
+            if len(bias) != len(weights):
+                raise ParameterError(f"bias must have n_neurons = {len(weights)} entries")
+            object.__setattr__(self, "bias", bias)
+        check_int("length", self.length, 1, MAX_LENGTH)
+        check_choice("source", self.source, SOURCE_KINDS)
+        check_choice("accumulation", self.accumulation, ACCUMULATIONS)
+        if self.source == "sobol":
+            check_int("seed", self.seed, 0, MAX_DIM - 1)
+        else:
+            check_int("lfsr_width", self.lfsr_width, max(3, w), MAX_LFSR_WIDTH)
+            period = (1 << self.lfsr_width) - 1
+            check_int("seed", self.seed, 0, period - 1)
+            if period // (self.n_inputs + 2) < self.lfsr_width:
+                raise ParameterError(f"lfsr_width must be larger for {self.n_inputs} inputs "
+                                     f"(period // (n_inputs + 2) >= lfsr_width)")
+        if self.accumulation == "mux" and self.n_terms > top:
+            raise ParameterError(f"mux accumulation needs n_inputs + bias <= 2**width = {top}")
+        if self.lif is None:
+            thr = self.n_terms if self.accumulation == "counter" else 1
+            object.__setattr__(self, "lif", LIFParams(width=max(16, thr.bit_length() + 2),
+                                                      n_inputs=1, weights=(1,), threshold=thr,
+                                                      leak_shift=0))
+        elif not isinstance(self.lif, LIFParams):
+            raise ParameterError("lif must be a LIFParams")
+
+    @classmethod
+    def from_float(cls, weights, bias=None, width=8, **kwargs):
+        """Quantise real weights (and bias) in [-1, 1] with :func:`quantize_weights`."""
+        check_int("width", width, 1, MAX_WIDTH)
+        q = quantize_weights(weights, width)
+        b = None if bias is None else quantize_weights(np.ravel(bias), width)
+        return cls(q, b, width, **kwargs)
+
+    @property
+    def n_inputs(self):
+        return len(self.weights[0])
+
+    @property
+    def n_neurons(self):
+        return len(self.weights)
+
+    @property
+    def n_terms(self):
+        """Synapses per neuron: inputs plus the bias term."""
+        return self.n_inputs + (self.bias is not None)
+
+    @cached_property
+    def signed_terms(self):
+        """(n_neurons, n_terms) int64 array: the weights with the bias as the last column."""
+        q = np.array(self.weights, dtype=np.int64)
+        if self.bias is not None:
+            q = np.concatenate([q, np.array(self.bias, dtype=np.int64)[:, None]], axis=1)
+        q.flags.writeable = False
+        return q
+
+    @property
+    def plan(self):
+        return stream_plan(self.source, self.width, self.n_inputs, self.seed,
+                           self.lfsr_width, self.length)
+
+    @property
+    def score_range(self):
+        """Largest ``|score|`` of a run: every synapse's product bit set in every cycle."""
+        return self.n_terms * self.length
+
+    @property
+    def decode_scale(self):
+        """``score * decode_scale`` estimates ``sum_i w_i x_i`` (+ bias)."""
+        return (self.n_terms if self.accumulation == "mux" else 1) / self.length
+
+    def describe(self):
+        return (f"dense {self.n_inputs}x{self.n_neurons}{' +bias' if self.bias else ''}, "
+                f"W={self.width}, L={self.length}, {self.source} (seed {self.seed}), "
+                f"{self.accumulation} accumulation, LIF threshold {self.lif.threshold}")
+
+
+# ---------------------------------------------------------------------------- golden model
+
+class DenseRun(NamedTuple):
+    """One run of a batch: per-cycle arrays have the cycle axis last."""
+    spikes: np.ndarray      # (..., n_neurons, T) uint8
+    counts: np.ndarray      # (..., n_neurons) int64, spikes per run
+    scores: np.ndarray      # (..., n_neurons) int64, sum of currents
+    currents: np.ndarray    # (..., n_neurons, T) int64
+    v: np.ndarray           # (..., n_neurons, T) int64 membrane
+
+
+class SCDenseLayer:
+    """Golden model of a dense layer; every method takes ``x`` of shape (n_inputs,) or
+    (batch, n_inputs) and returns arrays with the same leading batch axis (or none).
+
+    Parameters
+    ----------
+    params : DenseParams
+    """
+
+    # Largest float32 matrix stack cached for the per-cycle GEMMs (bytes).
+    CACHE_BYTES = 64 << 20
+
+    def __init__(self, params: DenseParams):
+        if not isinstance(params, DenseParams):
+            raise ParameterError("params must be a DenseParams")
+        self.params = params
+        p = params
+        q = p.signed_terms
+        self._mag, self._neg = np.abs(q), q < 0
+        self._sign = np.sign(q).astype(np.float32)
+        self._streams = {}
+        self._trains = None
+
+    @classmethod
+    def from_weights(cls, weights, bias=None, width=8, **kwargs):
+        """Layer from real weights (n_neurons, n_inputs) in [-1, 1]; see :class:`DenseParams`."""
+        return cls(DenseParams.from_float(weights, bias, width, **kwargs))
+
+    @property
+    def n_inputs(self):
+        return self.params.n_inputs
+
+    @property
+    def n_neurons(self):
+        return self.params.n_neurons
+
+    # -- streams -----------------------------------------------------------------------
+
+    def streams(self, T):
+        """(input values (n_inputs, T), weight values (T,), select index (T,)), cached."""
+        if T not in self._streams:
+            p, plan = self.params, self.params.plan
+            r = stream_values(plan, plan.inputs, T)
+            s = stream_values(plan, (plan.weight,), T)[0]
+            sel = None
+            if p.accumulation == "mux":
+                thresholds = np.cumsum(uniform_weights(p.n_terms, p.width))[:-1]
+                sv = stream_values(plan, (plan.select,), T)[0]
+                sel = np.searchsorted(thresholds, sv, side="right")
+            for a in (r, s, sel):
+                if a is not None:
+                    a.flags.writeable = False
+            self._streams[T] = (r, s, sel)
+        return self._streams[T]
+
+    def thresholds(self, x):
+        """Integer input thresholds ``P`` for ``x`` in [0, 1] (:func:`.sng.quantize_unipolar`)."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.n_inputs:
+            raise ParameterError(f"x must have shape (n_inputs,) or (batch, n_inputs) with "
+                                 f"n_inputs = {self.n_inputs}, got {x.shape}")
+        return quantize_unipolar(x, self.params.width)
+
+    def _check_p(self, p, T):
+        p = np.asarray(p)
+        top = 1 << self.params.width
+        if p.ndim not in (1, 2) or p.shape[-1] != self.n_inputs or \
+                not np.issubdtype(p.dtype, np.integer) or p.min() < 0 or p.max() > top:
+            raise ParameterError(f"thresholds must be integers in 0..{top}, shape "
+                                 f"(n_inputs,) or (batch, n_inputs), n_inputs = {self.n_inputs}")
+        T = self.params.length if T is None else check_int("T", T, 1, MAX_LENGTH)
+        return p.astype(np.int64), T
+
+    def input_bits(self, p, T):
+        """(batch, n_terms, T) uint8: input streams ``R_i < P_i`` and the all-ones bias input."""
+        r = self.streams(T)[0]
+        a = (r[None] < p[:, :, None]).astype(np.uint8)
+        if self.params.bias is not None:
+            a = np.concatenate([a, np.ones((len(p), 1, T), np.uint8)], axis=1)
+        return a
+
+    # -- per-cycle currents ------------------------------------------------------------
+
+    def _matrices(self, values):
+        """float32 (len(values), N, n_terms): signed weight bits for weight-source values."""
+        b = self._mag[None] > np.asarray(values)[:, None, None]
+        return np.where(b, self._sign[None], np.float32(0))
+
+    def _currents_counter(self, a, s):
+        """Exact counts: for each distinct weight-source value, one GEMM over the batch."""
+        n_b, n_t, T = a.shape
+        uniq, inv = np.unique(s, return_inverse=True)
+        order = np.argsort(inv, kind="stable")
+        edges = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
+        # (terms, cycles sorted by source value, batch): each group is one contiguous block.
+        at = np.ascontiguousarray(a.transpose(1, 2, 0)[:, order, :], dtype=np.float32)
+        out = np.empty((self.n_neurons, T, n_b), np.float32)
+        cached = len(uniq) * self._mag.size * 4 <= self.CACHE_BYTES
+        mats = self._matrix_cache(uniq) if cached else None
+        for g in range(len(uniq)):            # <= 2**W groups, each vectorised over the batch
+            lo, hi = edges[g], edges[g + 1]
+            m = mats[g] if cached else self._matrices(uniq[g:g + 1])[0]
+            out[:, lo:hi, :] = (m @ at[:, lo:hi, :].reshape(n_t, -1)).reshape(-1, hi - lo, n_b)
+        cur = np.empty_like(out)
+        cur[:, order, :] = out
+        return np.rint(cur).astype(np.int64).transpose(2, 0, 1)
+
+    def _matrix_cache(self, uniq):
+        key = uniq.tobytes()
+        if getattr(self, "_mats_key", None) != key:
+            self._mats, self._mats_key = self._matrices(uniq), key
+        return self._mats
+
+    def _currents_mux(self, a, s, sel):
+        T = a.shape[-1]
+        k = np.arange(T)
+        wbit = (self._mag[:, sel] > s[None]) * np.sign(self.params.signed_terms)[:, sel]
+        return wbit[None] * a[:, sel, k][:, None, :].astype(np.int64)
+
+    def currents_thresholds(self, p, T=None):
+        """Per-cycle neuron currents (batch, n_neurons, T) for integer thresholds ``p``."""
+        p, T = self._check_p(p, T)
+        single = p.ndim == 1
+        p = np.atleast_2d(p)
+        a = self.input_bits(p, T)
+        _, s, sel = self.streams(T)
+        if self.params.accumulation == "counter":
+            cur = self._currents_counter(a, s)
+        else:
+            cur = self._currents_mux(a, s, sel)
+        return cur[0] if single else cur
+
+    # -- results -----------------------------------------------------------------------
+
+    def evaluate_thresholds(self, p, T=None):
+        """A :class:`DenseRun` for integer thresholds (what the hardware is loaded with)."""
+        cur = self.currents_thresholds(p, T)
+        spikes, v = lif_run(self.params.lif, cur)
+        return DenseRun(spikes, spikes.sum(-1, dtype=np.int64), cur.sum(-1), cur, v)
+
+    def evaluate(self, x, T=None):
+        """A :class:`DenseRun` for inputs ``x`` in [0, 1]."""
+        return self.evaluate_thresholds(self.thresholds(x), T)
+
+    def run(self, x, T=None):
+        """Spike trains (n_neurons, T), or (batch, n_neurons, T); T defaults to ``length``."""
+        self._trains = self.evaluate(x, T).spikes
+        return self._trains
+
+    def get_spike_trains(self):
+        """The spike trains of the last :meth:`run` (sc_neurocore name)."""
+        return self._trains
+
+    def forward(self, x):
+        """Per-neuron firing rates ``count / length`` in [0, 1] (about ``relu(W x) / n_terms``
+        with the default LIF)."""
+        return self.evaluate(x).counts / self.params.length
+
+    def scores_thresholds(self, p, T=None):
+        """Class scores ``sum_k I_j(k)`` without the per-cycle currents (packed popcounts)."""
+        p, T = self._check_p(p, T)
+        if self.params.accumulation == "mux":
+            return self.currents_thresholds(p, T).sum(-1)
+        single = p.ndim == 1
+        p = np.atleast_2d(p)
+        a = pack_bits(self.input_bits(p, T))              # (B, n_terms, words)
+        w = self._packed_weights(T)                        # (N, n_terms, words)
+        sign = np.sign(self.params.signed_terms)
+        chunk = max(1, (16 << 20) // max(1, w.size))       # bound the AND temporary to ~128 MB
+        out = np.empty((len(p), self.n_neurons), np.int64)
+        for lo in range(0, len(p), chunk):
+            ones = np.bitwise_count(a[lo:lo + chunk, None] & w[None]).sum(-1, dtype=np.int64)
+            out[lo:lo + chunk] = (ones * sign).sum(-1)
+        return out[0] if single else out
+
+    def _packed_weights(self, T):
+        key = ("packed", T)
+        if key not in self._streams:
+            s = self.streams(T)[1]
+            self._streams[key] = pack_bits(self._mag[:, :, None] > s[None, None, :])
+        return self._streams[key]
+
+    def scores(self, x, T=None):
+        """Integer class scores (the SC estimate of the dot product times ``1/decode_scale``)."""
+        return self.scores_thresholds(self.thresholds(x), T)
+
+    def estimate(self, x, T=None):
+        """Decoded dot products ``sum_i w_ji x_i + b_j`` (floats)."""
+        T = self.params.length if T is None else T
+        return self.scores(x, T) * (self.params.decode_scale * self.params.length / T)
+
+    def predict(self, x, T=None):
+        """Index of the neuron with the highest score (first on ties)."""
+        return np.argmax(self.scores(x, T), axis=-1)
+
+    def exact(self, x):
+        """The dot products the layer estimates, from the quantised weights and inputs."""
+        p = self.thresholds(x)
+        q = self.params.signed_terms
+        top = float(1 << self.params.width)
+        dot = p @ q[:, :self.n_inputs].T / top ** 2
+        if self.params.bias is not None:
+            dot = dot + q[:, -1] / top
+        return dot
