@@ -4,12 +4,18 @@ Every error a user can cause (a parameter out of range, an existing output file,
 simulator) is printed as one line and exits with status 2; a co-simulation mismatch exits 1.
 """
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
 from . import __version__
 from .blocks import BLOCKS, cosimulate, flag_for, model_output
 from .model import ParameterError
+
+
+# Modules that add subcommands: each has register(subparsers), adding parsers whose
+# defaults set func(args) -> exit status and which raise UsageError for user errors.
+EXTENSIONS = ()
 
 
 class UsageError(Exception):
@@ -30,6 +36,7 @@ def _add_block_options(parser, block):
 
 def _block_parsers(sub, command, help_text, add_common):
     p = sub.add_parser(command, help=help_text, description=help_text)
+    p.set_defaults(func=lambda args: COMMANDS[args.command](BLOCKS[args.block], args))
     blocks = p.add_subparsers(dest="block", required=True, metavar="BLOCK", parser_class=_Parser)
     for block in BLOCKS.values():
         bp = blocks.add_parser(block.name, help=block.summary, description=f"{block.name}: {block.summary}")
@@ -76,6 +83,9 @@ def make_parser():
     sw.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786); default: local processes")
     sw.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
     sw.add_argument("--retry-failed", action="store_true", help="evaluate failed points again")
+    sw.set_defaults(func=cmd_sweep)
+    for module in EXTENSIONS:
+        importlib.import_module(module).register(sub)
     return parser
 
 
@@ -156,9 +166,7 @@ def main(argv=None):
     parser = make_parser()
     try:
         args = parser.parse_args(argv)
-        if args.command == "sweep":
-            return cmd_sweep(args)
-        return COMMANDS[args.command](BLOCKS[args.block], args)
+        return args.func(args)
     except UsageError as e:
         print(f"scfpga: error: {e}", file=sys.stderr)
         return 2
