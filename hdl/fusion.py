@@ -21,7 +21,7 @@ Run interface (all registered, ``sync`` domain):
   ``k``-th enabled cycle.
 """
 from amaranth.hdl import Array, Module, ResetInserter, Signal
-from amaranth.lib import data, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..model.fusion import FusionParams
@@ -66,8 +66,9 @@ class Fusion(wiring.Component):
         A run is in progress; one-cycle pulse after its last cycle.
     bits : Signal(dim), out
         Fused bit of every element in the current cycle (0 while idle).
-    counts : View(ArrayLayout(count_width, dim)), out
-        Ones per element so far in the run (the totals after ``done``).
+    counts : Signal(dim * count_width), out
+        Ones per element so far in the run (the totals after ``done``); element j is
+        ``counts.word_select(j, count_width)``.
     """
 
     def __init__(self, params: FusionParams):
@@ -78,7 +79,9 @@ class Fusion(wiring.Component):
             "load": In(1), "addr": In(range(n_regs)), "data": In(params.width + 1),
             "busy": Out(1), "done": Out(1),
             "bits": Out(params.dim),
-            "counts": Out(data.ArrayLayout(params.count_width, params.dim)),
+            # Flat, element j in bits [j*count_width, (j+1)*count_width): an ArrayLayout port
+            # makes Amaranth emit wires named 'counts[0]', which crash Yosys's ABC9 pass.
+            "counts": Out(params.count_width * params.dim),
         })
 
     def elaborate(self, platform):
@@ -108,13 +111,14 @@ class Fusion(wiring.Component):
             threshold = Array(regs[mod * p.dim + j] for mod in range(p.n_modalities))[sel]
             m.d.comb += self.bits[j].eq(self.busy & (data_src.value < threshold))
 
+        counts = [self.counts.word_select(j, p.count_width) for j in range(p.dim)]
         remaining = Signal(range(p.length + 1))
         m.d.sync += self.done.eq(0)
         with m.If(restart):
             m.d.sync += [self.busy.eq(1), remaining.eq(p.length)]
-            m.d.sync += [self.counts[j].eq(0) for j in range(p.dim)]
+            m.d.sync += self.counts.eq(0)
         with m.Elif(step):
-            m.d.sync += [self.counts[j].eq(self.counts[j] + self.bits[j]) for j in range(p.dim)]
+            m.d.sync += [c.eq(c + self.bits[j]) for j, c in enumerate(counts)]
             m.d.sync += remaining.eq(remaining - 1)
             with m.If(remaining == 1):
                 m.d.sync += [self.busy.eq(0), self.done.eq(1)]

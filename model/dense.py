@@ -222,8 +222,9 @@ class DenseParams:
         LFSR register width, max(3, W)..20 (LFSR source only).
     lif : LIFParams or None
         Neuron dynamics (``n_inputs``/``weights`` of it are unused: the current is ``I_j``).
-        ``None``: 16-bit, no leak, reset by subtraction, threshold ``n_terms`` (counter) or 1
-        (mux), so ``forward`` is about ``relu(W x) / n_terms``.
+        ``None``: no leak, reset by subtraction, threshold ``n_terms`` (counter) or 1 (mux),
+        at least 16 bits and wide enough never to saturate, so ``forward`` is about
+        ``relu(W x) / n_terms``.
     """
     weights: tuple
     bias: tuple | None = None
@@ -262,10 +263,11 @@ class DenseParams:
         if self.accumulation == "mux" and self.n_terms > top:
             raise ParameterError(f"mux accumulation needs n_inputs + bias <= 2**width = {top}")
         if self.lif is None:
+            # Wide enough never to saturate in a run, so the closed form applies.
             thr = self.n_terms if self.accumulation == "counter" else 1
-            object.__setattr__(self, "lif", LIFParams(width=max(16, thr.bit_length() + 2),
-                                                      n_inputs=1, weights=(1,), threshold=thr,
-                                                      leak_shift=0))
+            width = max(16, (thr * self.length).bit_length() + 1)
+            object.__setattr__(self, "lif", LIFParams(width=width, n_inputs=1, weights=(1,),
+                                                      threshold=thr, leak_shift=0))
         elif not isinstance(self.lif, LIFParams):
             raise ParameterError("lif must be a LIFParams")
 
@@ -325,10 +327,56 @@ class DenseParams:
 class DenseRun(NamedTuple):
     """One run of a batch: per-cycle arrays have the cycle axis last."""
     spikes: np.ndarray      # (..., n_neurons, T) uint8
-    counts: np.ndarray      # (..., n_neurons) int64, spikes per run
-    scores: np.ndarray      # (..., n_neurons) int64, sum of currents
     currents: np.ndarray    # (..., n_neurons, T) int64
     v: np.ndarray           # (..., n_neurons, T) int64 membrane
+    counts: np.ndarray      # (..., n_neurons) int64, spikes per run
+    scores: np.ndarray      # (..., n_neurons) int64, sum of currents
+
+
+def integrate_fire_exact(params, T):
+    """True if :func:`integrate_fire` equals :func:`.lif.lif_run` for any run of ``T`` cycles.
+
+    That needs a non-leaky, non-refractory neuron that resets by subtraction, never saturates
+    (``|v + I|`` stays in range: ``n_terms * (T - 1) <= 2**(width-1)`` below,
+    ``threshold - 1 + max I`` above) and gets at most ``threshold`` per cycle.
+    """
+    lif = params.lif
+    i_max = params.n_terms if params.accumulation == "counter" else 1
+    return (lif.leak_shift == 0 and lif.refractory == 0 and lif.reset == "subtract"
+            and i_max <= lif.threshold and lif.threshold - 1 + i_max <= lif.v_max
+            and i_max * (T - 1) <= -lif.v_min)
+
+
+def integrate_fire(threshold, currents):
+    """Closed form of :func:`.lif.lif_run` under :func:`integrate_fire_exact`: (spikes, v).
+
+    With ``C(k)`` the sum of the currents before cycle k, the spikes so far are
+    ``F(k) = max_{m <= k} floor(C(m) / threshold)`` (``C(0) = 0``, so ``F >= 0``): a spike takes
+    the membrane ``C(k) - threshold * F(k)`` below the threshold again, and a current of at most
+    ``threshold`` raises ``floor(C / threshold)`` by at most one per cycle, so every new maximum
+    is exactly one spike. ``currents`` has the cycle axis last, like :func:`.lif.lif_run`.
+    """
+    cur = np.moveaxis(np.asarray(currents, dtype=np.int64), -1, 0)
+    c, f = _prefix_fire(threshold, cur)
+    spikes = np.zeros(f.shape, np.uint8)
+    spikes[1:] = f[1:] != f[:-1]
+    return np.moveaxis(spikes, 0, -1), np.moveaxis(c - threshold * f, 0, -1)
+
+
+def _prefix_fire(threshold, cur):
+    """``(C, F)`` of :func:`integrate_fire` for currents with the cycle axis first.
+
+    Row loops: each step is one vectorised operation over every neuron and sample, which is
+    faster than NumPy's accumulate along a leading axis.
+    """
+    c = np.empty_like(cur)
+    c[0] = 0
+    for k in range(1, len(cur)):
+        np.add(c[k - 1], cur[k - 1], out=c[k])
+    f = c // threshold
+    for k in range(1, len(cur)):
+        np.maximum(f[k - 1], f[k], out=f[k])
+    return c, f
 
 
 class SCDenseLayer:
@@ -414,62 +462,117 @@ class SCDenseLayer:
 
     # -- per-cycle currents ------------------------------------------------------------
 
+    def _groups(self, T):
+        """Cycles sorted by weight-source value: (values, order, group edges), cached."""
+        key = ("groups", T)
+        if key not in self._streams:
+            s = self.streams(T)[1]
+            uniq, inv = np.unique(s, return_inverse=True)
+            order = np.argsort(inv, kind="stable")
+            self._streams[key] = (uniq, order, np.searchsorted(inv[order], np.arange(len(uniq) + 1)))
+        return self._streams[key]
+
     def _matrices(self, values):
-        """float32 (len(values), N, n_terms): signed weight bits for weight-source values."""
-        b = self._mag[None] > np.asarray(values)[:, None, None]
-        return np.where(b, self._sign[None], np.float32(0))
+        """float32 (len(values), N, n_terms): the signed weight bits for weight-source values.
 
-    def _currents_counter(self, a, s):
-        """Exact counts: for each distinct weight-source value, one GEMM over the batch."""
-        n_b, n_t, T = a.shape
-        uniq, inv = np.unique(s, return_inverse=True)
-        order = np.argsort(inv, kind="stable")
-        edges = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
-        # (terms, cycles sorted by source value, batch): each group is one contiguous block.
-        at = np.ascontiguousarray(a.transpose(1, 2, 0)[:, order, :], dtype=np.float32)
-        out = np.empty((self.n_neurons, T, n_b), np.float32)
-        cached = len(uniq) * self._mag.size * 4 <= self.CACHE_BYTES
-        mats = self._matrix_cache(uniq) if cached else None
-        for g in range(len(uniq)):            # <= 2**W groups, each vectorised over the batch
-            lo, hi = edges[g], edges[g + 1]
-            m = mats[g] if cached else self._matrices(uniq[g:g + 1])[0]
-            out[:, lo:hi, :] = (m @ at[:, lo:hi, :].reshape(n_t, -1)).reshape(-1, hi - lo, n_b)
-        cur = np.empty_like(out)
-        cur[:, order, :] = out
-        return np.rint(cur).astype(np.int64).transpose(2, 0, 1)
+        All synapses share the weight source, so every cycle with the same source value uses the
+        same matrix: the currents of those cycles are one GEMM over cycles and batch.
+        """
+        key = values.tobytes()
+        nbytes = len(values) * self._mag.size * 4
+        if self._streams.get("mats_key") == key:
+            return self._streams["mats"]
+        m = np.where(self._mag[None] > values[:, None, None], self._sign[None], np.float32(0))
+        if nbytes <= self.CACHE_BYTES:
+            self._streams["mats_key"], self._streams["mats"] = key, m
+        return m
 
-    def _matrix_cache(self, uniq):
-        key = uniq.tobytes()
-        if getattr(self, "_mats_key", None) != key:
-            self._mats, self._mats_key = self._matrices(uniq), key
-        return self._mats
+    def _currents_counter(self, p, T):
+        """(T, N, batch) int32 currents: exact signed counts, one GEMM per weight-source value."""
+        p_ = self.params
+        r = self.streams(T)[0]
+        uniq, order, edges = self._groups(T)
+        nb, nt, n_g = len(p), p_.n_terms, len(uniq)
+        sizes = np.diff(edges)
+        g = int(sizes[0])
+        small = np.int16 if p_.width < 15 else np.int32      # compares run faster narrow
+        rs = r[:, order].astype(small)
+        pt = np.ascontiguousarray(p.T, dtype=small)
+        out = np.empty((T, self.n_neurons, nb), np.float32)
+        chunk = max(1, self.CACHE_BYTES // (self._mag.size * 4))
+        if np.all(sizes == g):
+            # Equal groups (Sobol): input bits laid out (group, term, cycle in group, batch).
+            a = np.empty((n_g, nt, g, nb), np.float32)
+            np.less(rs.reshape(len(r), n_g, g).transpose(1, 0, 2)[..., None],
+                    pt[None, :, None, :], out=a[:, :p_.n_inputs], casting="unsafe")
+            a[:, p_.n_inputs:] = 1                                # the bias input
+            a = a.reshape(n_g, nt, g * nb)
+            for lo in range(0, n_g, chunk):
+                m = self._matrices(uniq[lo:lo + chunk])
+                res = np.matmul(m, a[lo:lo + chunk]).reshape(len(m), -1, g, nb)
+                out[edges[lo]:edges[min(lo + chunk, n_g)]] = \
+                    res.transpose(0, 2, 1, 3).reshape(-1, self.n_neurons, nb)
+        else:
+            a = np.empty((T, nt, nb), np.float32)
+            np.less(rs.T[:, :, None], pt[None], out=a[:, :p_.n_inputs], casting="unsafe")
+            a[:, p_.n_inputs:] = 1
+            for lo in range(0, n_g, chunk):
+                mats = self._matrices(uniq[lo:lo + chunk])
+                for m, a0, a1 in zip(mats, edges[lo:lo + chunk], edges[lo + 1:lo + chunk + 1]):
+                    blk = a[a0:a1].transpose(1, 0, 2).reshape(nt, -1)
+                    out[a0:a1] = (m @ blk).reshape(-1, a1 - a0, nb).transpose(1, 0, 2)
+        rank = np.empty(T, np.int64)
+        rank[order] = np.arange(T)
+        return out[rank].astype(np.int32)            # exact: |I| <= n_terms < 2**24
 
-    def _currents_mux(self, a, s, sel):
-        T = a.shape[-1]
+    def _currents_mux(self, p, T):
+        """(T, N, batch) int32: the selected term's signed product bit."""
+        r, s, sel = self.streams(T)
         k = np.arange(T)
-        wbit = (self._mag[:, sel] > s[None]) * np.sign(self.params.signed_terms)[:, sel]
-        return wbit[None] * a[:, sel, k][:, None, :].astype(np.int64)
+        sign = np.sign(self.params.signed_terms)
+        wbit = ((self._mag[:, sel] > s[None]) * sign[:, sel]).T.astype(np.int32)   # (T, N)
+        abit = np.ones((T, len(p)), np.int32)
+        is_input = sel < self.n_inputs
+        idx = sel[is_input]
+        abit[is_input] = r[idx, k[is_input], None] < p.T[idx]
+        return wbit[:, :, None] * abit[:, None, :]
+
+    def _currents(self, p, T):
+        if self.params.accumulation == "counter":
+            return self._currents_counter(p, T)
+        return self._currents_mux(p, T)
 
     def currents_thresholds(self, p, T=None):
         """Per-cycle neuron currents (batch, n_neurons, T) for integer thresholds ``p``."""
         p, T = self._check_p(p, T)
-        single = p.ndim == 1
-        p = np.atleast_2d(p)
-        a = self.input_bits(p, T)
-        _, s, sel = self.streams(T)
-        if self.params.accumulation == "counter":
-            cur = self._currents_counter(a, s)
-        else:
-            cur = self._currents_mux(a, s, sel)
-        return cur[0] if single else cur
+        cur = self._currents(np.atleast_2d(p), T).astype(np.int64).transpose(2, 1, 0)
+        return cur[0] if p.ndim == 1 else cur
 
     # -- results -----------------------------------------------------------------------
 
+    def _simulate(self, p, T, full=True):
+        """Currents and LIF for a batch, cycle axis first; ``full=False``: counts/scores only."""
+        cur = self._currents(p, T)                                      # (T, N, batch)
+        if integrate_fire_exact(self.params, T):
+            c, f = _prefix_fire(self.params.lif.threshold, cur)
+            counts, scores = f[-1].astype(np.int64), c[-1].astype(np.int64) + cur[-1]
+            if not full:
+                return None, None, None, counts, scores
+            spikes = np.zeros(f.shape, np.uint8)
+            spikes[1:] = f[1:] != f[:-1]
+            v = c.astype(np.int64) - self.params.lif.threshold * f
+        else:
+            spikes, v = (x.transpose(2, 1, 0) for x in
+                         lif_run(self.params.lif, cur.transpose(2, 1, 0)))
+            counts, scores = spikes.sum(0, dtype=np.int64), cur.sum(0, dtype=np.int64)
+        return spikes, cur.astype(np.int64), v, counts, scores
+
     def evaluate_thresholds(self, p, T=None):
         """A :class:`DenseRun` for integer thresholds (what the hardware is loaded with)."""
-        cur = self.currents_thresholds(p, T)
-        spikes, v = lif_run(self.params.lif, cur)
-        return DenseRun(spikes, spikes.sum(-1, dtype=np.int64), cur.sum(-1), cur, v)
+        p, T = self._check_p(p, T)
+        spikes, cur, v, counts, scores = self._simulate(np.atleast_2d(p), T)
+        run = DenseRun(*(x.transpose(2, 1, 0) for x in (spikes, cur, v)), counts.T, scores.T)
+        return DenseRun(*(x[0] for x in run)) if p.ndim == 1 else run
 
     def evaluate(self, x, T=None):
         """A :class:`DenseRun` for inputs ``x`` in [0, 1]."""
@@ -487,13 +590,60 @@ class SCDenseLayer:
     def forward(self, x):
         """Per-neuron firing rates ``count / length`` in [0, 1] (about ``relu(W x) / n_terms``
         with the default LIF)."""
-        return self.evaluate(x).counts / self.params.length
+        p = self.thresholds(x)
+        counts = self._simulate(np.atleast_2d(p), self.params.length, full=False)[3].T
+        return (counts[0] if p.ndim == 1 else counts) / self.params.length
 
     def scores_thresholds(self, p, T=None):
-        """Class scores ``sum_k I_j(k)`` without the per-cycle currents (packed popcounts)."""
+        """Class scores ``sum_k I_j(k)`` for integer thresholds, without per-cycle currents.
+
+        Counter accumulation: an input's stream depends on ``x`` only through its threshold
+        ``P`` (2**W + 1 values), so :meth:`count_table` holds every synapse's signed product
+        count for every ``P`` and a score is ``n_inputs`` table rows summed.
+        """
         p, T = self._check_p(p, T)
         if self.params.accumulation == "mux":
             return self.currents_thresholds(p, T).sum(-1)
+        table, bias = self.count_table(T)
+        if table is None:                         # too large to tabulate: packed popcounts
+            return self._scores_packed(p, T)
+        rows = table[np.arange(self.n_inputs), p]                  # (..., n_inputs, N)
+        return rows.sum(-2, dtype=np.int64) + bias
+
+    def count_table(self, T):
+        """``(D, bias)``: ``D[i, P, j]`` = signed count of ``a_i AND b_ji`` over T cycles when
+        input i has threshold P; ``bias[j]`` the bias synapse's count. Cached; ``(None, None)``
+        when D would exceed ``CACHE_BYTES * 4``."""
+        key = ("table", T)
+        if key in self._streams:
+            return self._streams[key]
+        p_, n, top = self.params, self.n_inputs, 1 << self.params.width
+        dtype = np.int16 if T < (1 << 15) else np.int32
+        if n * (top + 1) * self.n_neurons * np.dtype(dtype).itemsize > 4 * self.CACHE_BYTES:
+            self._streams[key] = (None, None)
+            return self._streams[key]
+        r, s, _ = self.streams(T)
+        sign = np.sign(p_.signed_terms).astype(np.int32)
+        order = np.argsort(r, axis=1, kind="stable")
+        cycles_below = np.stack([np.searchsorted(row, np.arange(top + 1))
+                                 for row in np.take_along_axis(r, order, 1)])   # (n, 2**W+1)
+        table = np.empty((n, top + 1, self.n_neurons), dtype)
+        chunk = max(1, (32 << 20) // (T * self.n_neurons * 4))
+        for lo in range(0, n, chunk):
+            hi = min(n, lo + chunk)
+            # Cycles of each input in order of its source value: [R < P] is a prefix of them.
+            wbits = s[order[lo:hi]][:, :, None] < self._mag[:, lo:hi].T[:, None, :]
+            acc = np.zeros((hi - lo, T + 1, self.n_neurons), np.int32)
+            np.cumsum(wbits * sign[:, lo:hi].T[:, None, :], axis=1, out=acc[:, 1:])
+            table[lo:hi] = np.take_along_axis(acc, cycles_below[lo:hi, :, None], 1)
+        bias = np.zeros(self.n_neurons, np.int64)
+        if p_.bias is not None:
+            bias = sign[:, -1] * (self._mag[:, -1][:, None] > s[None]).sum(-1)
+        self._streams[key] = (table, bias)
+        return self._streams[key]
+
+    def _scores_packed(self, p, T):
+        """Scores from packed streams: AND, ``np.bitwise_count``, signed sum."""
         single = p.ndim == 1
         p = np.atleast_2d(p)
         a = pack_bits(self.input_bits(p, T))              # (B, n_terms, words)

@@ -119,7 +119,7 @@ def _outputs(top, pcf):
     names = [f"{top}.v", f"{top}.json", f"{top}_syn.v", f"{top}.asc", f"{top}.bin",
              "report.json", "report_nextpnr.json", "yosys.log", "yosys.console.log",
              "nextpnr.log", "icepack.log"]
-    return names + ([f"{top}.pcf"] if pcf else [])
+    return names + ([f"{top}.pcf"] if pcf is not None else [])
 
 
 def _check_args(top, device, package, freq_mhz, seed):

@@ -28,7 +28,8 @@ def cached_build(verilog, top, options):
                                freq_mhz=options.get("freq_mhz", 24.0), force=True)
     return {"logic_cells": report["logic_cells"]["used"], "flip_flops": report["flip_flops"],
             "ebr": report["ebr"]["used"], "fmax_mhz": report["fmax_min_mhz"],
-            "timing_met": report["timing_met"]}
+            "timing_met": report["timing_met"],
+            "build_seconds": report["wall_time_s"].get("total")}
 
 
 def _source(kind, width, seed=1, dim=1):
@@ -54,7 +55,33 @@ def evaluate_sng(point, options):
     return metrics
 
 
-EVALUATORS = {"sng": evaluate_sng}
+def primitive_params(block, width):
+    """The parameter object of a primitive at a given width (the cost study's design points)."""
+    from .model import CounterParams, LIFParams, MuxParams
+    if block == "lfsr":
+        return LFSRParams(max(width, 3), 1)
+    if block == "sobol":
+        return SobolParams(width, 1)
+    if block in ("sng_sobol", "sng_lfsr"):
+        return SNGParams(_source(block[4:], max(width, 3)))
+    if block == "mux4":
+        return MuxParams(4, SobolParams(width, 1))
+    if block == "counter":
+        return CounterParams((1 << width) - 1)
+    if block == "lif":
+        return LIFParams(width=width)
+    raise ValueError(f"unknown block {block!r}")
+
+
+def evaluate_cost(point, options):
+    """Real iCE40 cost of one primitive: point keys ``block``, ``width``, ``device``."""
+    from .hdl import to_verilog
+    top = point["block"]
+    opts = dict(options, device=point.get("device", options.get("device", "up5k")))
+    return cached_build(to_verilog(primitive_params(point["block"], int(point["width"])), top), top, opts)
+
+
+EVALUATORS = {"sng": evaluate_sng, "cost": evaluate_cost}
 
 
 def register(name, function):

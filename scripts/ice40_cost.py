@@ -66,7 +66,9 @@ def markdown(meta, rows):
     lines = [f"iCE40 {meta['device'].upper()}-{meta['package']}: {meta['lc_total']} logic cells; "
              f"nextpnr seed {meta['seed']}, target {meta['freq_mhz']} MHz; "
              f"{meta['tools']['yosys']}, {meta['tools']['nextpnr-ice40']}. "
-             "Out of context (free IO); Fmax is nextpnr's register-to-register estimate.",
+             "Out of context (free IO). LC is nextpnr's packed ICESTORM_LC count, which "
+             "includes up to 2 cells that drive constants; FF and carry are SB_DFF*/SB_CARRY "
+             "cells of the netlist; Fmax is nextpnr's register-to-register estimate for `clk`.",
              "",
              "| block | what | LC | LUT4 | FF | carry | IO | Fmax (MHz) |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]

@@ -40,9 +40,10 @@ class FusionProbe(wiring.Component):
         m.submodules.fusion = f = self.fusion
         m.d.comb += [getattr(f, name).eq(getattr(self, name)) for name in INPUTS]
         m.d.comb += [self.busy.eq(f.busy), self.done.eq(f.done)]
+        width = self.params.count_width
         for j in range(self.params.dim):
             m.d.comb += [getattr(self, f"bit{j}").eq(f.bits[j]),
-                         getattr(self, f"count{j}").eq(f.counts[j])]
+                         getattr(self, f"count{j}").eq(f.counts.word_select(j, width))]
         return m
 
 

@@ -165,6 +165,9 @@ def test_verilog_ports_of_the_generated_layer():
         "busy": ("output", ""), "done": ("output", ""), "bits": ("output", "[2:0]"),
         "counts": ("output", "[20:0]"),              # 3 elements x 7 bits (0..100)
     }
+    # Escaped names like '\counts[0]' (from Amaranth array views) crash synth_ice40's ABC9
+    # pass (YosysHQ/yosys#4349): the generated layer must not contain any.
+    assert not re.search(r"\\\S+\[\d+\]", text)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
