@@ -13,6 +13,7 @@ from .mux import Mux
 from .counter import Counter
 from .lif import LIF, LIFCore
 from .verilog import build, to_verilog
+from .fusion import Fusion                       # registers FusionParams with build()
 
 __all__ = ["LFSR", "Sobol", "make_source", "SNG", "Synapse", "Mux", "Counter", "LIF", "LIFCore",
-           "build", "to_verilog"]
+           "Fusion", "build", "to_verilog"]

@@ -13,6 +13,7 @@ from .synapse import SynapseParams, synapse_bits
 from .mux import MuxParams, mux_select, mux_bits
 from .counter import CounterParams, counter_counts
 from .lif import LIFParams, lif_run, lif_spikes
+from .fusion import FusionParams, FusionLayer, fusion_bits, fusion_counts
 
 __all__ = [
     "ParameterError",
@@ -23,4 +24,5 @@ __all__ = [
     "MuxParams", "mux_select", "mux_bits",
     "CounterParams", "counter_counts",
     "LIFParams", "lif_run", "lif_spikes",
+    "FusionParams", "FusionLayer", "fusion_bits", "fusion_counts",
 ]

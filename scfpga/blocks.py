@@ -4,7 +4,7 @@ The CLI is generated from this table, so every option, its range and its default
 once. Parameter validation stays in the parameter objects themselves (``scfpga.model``).
 """
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,7 +33,10 @@ class Block:
     primary: str                      # primary output port, printed by `scfpga model`
     bench: str                        # module in scfpga.sim holding make_case
     needs_stimulus: bool = False      # has data inputs driven by a seeded random stimulus
-    flags: dict = field(default_factory=dict)
+    layer: bool = False               # runs of L cycles on loaded inputs (model takes --x)
+    dut: object = None                # params -> component to co-simulate (default: hdl.build)
+    model_lines: object = None        # (params, x or None, stim_seed) -> lines (layers)
+    default_cycles: object = None     # params -> co-simulation cycles when --cycles is omitted
 
     def bench_module(self):
         return importlib.import_module(f"scfpga.sim.{self.bench}")
@@ -120,6 +123,57 @@ BLOCKS = {b.name: b for b in (
 )}
 
 
+def _fusion(v):
+    from .model.fusion import FusionParams
+    names = [m.strip() for m in v["modalities"].split(",") if m.strip()]
+    weights = None
+    if v["weights"] is not None:
+        try:
+            weights = dict(zip(names, (float(w) for w in v["weights"].split(","))))
+        except ValueError:
+            raise ParameterError(f"weights must be comma-separated numbers, got {v['weights']!r}")
+        if len(weights) != len(names) or len(v["weights"].split(",")) != len(names):
+            raise ParameterError(f"weights must have one value per modality ({len(names)})")
+    return FusionParams.from_dims({n: v["dim"] for n in names}, weights, length=v["length"],
+                                  width=v["width"], source=v["source"], seed=v["seed"],
+                                  sobol_dim=v["sobol_dim"])
+
+
+def _fusion_lines(params, x, stim_seed):
+    """Fused ones-count of every element, one line per sample (space-separated)."""
+    from .model.fusion import fusion_counts
+    from .model.sng import quantize_unipolar
+    if x is None:
+        x = np.random.default_rng(stim_seed).random((params.n_modalities, params.dim))
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[-2:] != (params.n_modalities, params.dim):
+        raise ParameterError(f"x must have shape ({params.n_modalities}, {params.dim}) or "
+                             f"(batch, {params.n_modalities}, {params.dim}), got {x.shape}")
+    counts = fusion_counts(params, quantize_unipolar(x, params.width))
+    return [" ".join(str(int(c)) for c in row) for row in counts.reshape(-1, params.dim)]
+
+
+def _fusion_dut(params):
+    from .sim.fusion import dut
+    return dut(params)
+
+
+BLOCKS["fusion"] = Block(
+    "fusion", "MUX fusion of several modalities (SCFusionLayer)", (
+        Option("--modalities", "modalities", str, "audio,visual", "comma-separated modality names"),
+        Option("--elements", "dim", int, 4, "elements per modality, 1..256"),
+        Option("--weights", "weights", str, None, "comma-separated fusion weights, one per modality "
+               "(quantised to sum 2**width); default equal"),
+        Option("--length", "length", int, 256, "bitstream length L per run"),
+        Option("--width", "width", int, 8, "source width in bits"),
+        Option("--source", "source", str, "sobol", "bitstream source", ("lfsr", "sobol")),
+        Option("--seed", "seed", int, None, "LFSR seed of the data source (default: a dense constant)"),
+        Option("--dim", "sobol_dim", int, 1, "Sobol dimension of the data source (select: dim+1)"),
+    ), _fusion, "counts", "fusion", needs_stimulus=True, layer=True, dut=_fusion_dut,
+    model_lines=_fusion_lines,
+    default_cycles=lambda p: 3 * (p.length + p.n_modalities * p.dim + 24))
+
+
 def flag_for(block, field_name):
     """The CLI flag that sets ``field_name`` (so errors name what the user typed)."""
     for o in block.options:
@@ -138,8 +192,9 @@ def model_output(block, params, cycles, stim_seed=1):
 
 def cosimulate(block, params, cycles, stim_seed=1, name=None, build_root=None):
     """Co-simulate the generated Verilog of ``params`` against the model (random ``en``)."""
-    from .hdl import to_verilog
+    from .hdl import build, to_verilog
     from .sim import cosim
     top = name or block.name
     stim, expected = block.bench_module().make_case(params, cycles, np.random.default_rng(stim_seed))
-    return cosim(to_verilog(params, top), top, stim, expected, block.signed_ports(), build_root)
+    component = (block.dut or build)(params)
+    return cosim(to_verilog(component, top), top, stim, expected, block.signed_ports(), build_root)

@@ -5,6 +5,7 @@ simulator) is printed as one line and exits with status 2; a co-simulation misma
 """
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -52,6 +53,14 @@ def _gen_common(p, block):
 
 
 def _cycles_common(p, block):
+    if block.layer:
+        if p.prog.split()[1] == "model":
+            p.add_argument("--x", help="inputs in [0, 1] as a .npy file (default: seeded random)")
+        else:
+            p.add_argument("--cycles", type=int, default=None,
+                           help="co-simulated cycles (default: three runs with loads)")
+        p.add_argument("--stim-seed", type=int, default=1, help="seed of the random stimulus (default: 1)")
+        return
     p.add_argument("--cycles", type=int, required=True, help="number of cycles, >= 1")
     if block.needs_stimulus:
         p.add_argument("--stim-seed", type=int, default=1,
@@ -60,7 +69,7 @@ def _cycles_common(p, block):
 
 def _sim_common(p, block):
     _cycles_common(p, block)
-    if not block.needs_stimulus:
+    if not block.needs_stimulus and not block.layer:
         p.add_argument("--stim-seed", type=int, default=1, help="seed of the random enable pattern (default: 1)")
     p.add_argument("--name", help=f"top module name (default: {block.name})")
 
@@ -136,8 +145,25 @@ def cmd_gen(block, args):
     return 0
 
 
+def _load_x(path):
+    import numpy as np
+    if path is None:
+        return None
+    try:
+        return np.load(path)
+    except (OSError, ValueError) as e:
+        raise UsageError(f"--x {path}: cannot read a .npy array ({e})") from None
+
+
 def cmd_model(block, args):
     params = _params(block, args)
+    if block.layer:
+        try:
+            lines = block.model_lines(params, _load_x(args.x), args.stim_seed)
+        except ParameterError as e:
+            raise UsageError(_with_flag(block, str(e))) from None
+        sys.stdout.write("\n".join(lines) + "\n")
+        return 0
     _check_cycles(args.cycles)
     try:
         values = model_output(block, params, args.cycles, getattr(args, "stim_seed", 1))
@@ -150,11 +176,16 @@ def cmd_model(block, args):
 def cmd_sim(block, args):
     from .sim import SimulatorMissing
     params = _params(block, args)
-    _check_cycles(args.cycles)
+    cycles = args.cycles
+    if cycles is None and block.default_cycles:
+        cycles = block.default_cycles(params)
+    _check_cycles(cycles)
     try:
-        result = cosimulate(block, params, args.cycles, args.stim_seed, args.name)
+        result = cosimulate(block, params, cycles, args.stim_seed, args.name)
     except SimulatorMissing as e:
         raise UsageError(str(e)) from None
+    except ParameterError as e:
+        raise UsageError(_with_flag(block, str(e))) from None
     print(result.describe(block.name))
     return 0 if result.ok else 1
 
@@ -172,6 +203,12 @@ def main(argv=None):
         return 2
     except BrokenPipeError:          # e.g. `scfpga model ... | head`
         return 0
+    except Exception as e:           # a bug, not a user error: one line unless debugging
+        if os.environ.get("SCFPGA_DEBUG"):
+            raise
+        print(f"scfpga: internal error: {type(e).__name__}: {e} (SCFPGA_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

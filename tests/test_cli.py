@@ -96,3 +96,20 @@ def test_help_lists_ranges_and_defaults():
     out = subprocess.run([sys.executable, "-m", "scfpga", "gen", "lif", "--help"],
                          capture_output=True, text=True, check=True).stdout
     assert "4..32" in out and "(default: 16)" in out and "--refractory" in out
+
+
+def test_fusion_model_gen_and_sim(capsys, tmp_path):
+    from scfpga.model import FusionParams, fusion_counts, quantize_unipolar
+    x = np.random.default_rng(3).random((2, 2, 3))
+    np.save(tmp_path / "x.npy", x)
+    code, out, _ = run(capsys, "model", "fusion", "--elements", "3", "--weights", "0.7,0.3",
+                       "--length", "128", "--x", str(tmp_path / "x.npy"))
+    params = FusionParams.from_dims({"audio": 3, "visual": 3}, {"audio": 0.7, "visual": 0.3}, length=128)
+    want = fusion_counts(params, quantize_unipolar(x, 8))
+    assert code == 0 and [[int(v) for v in line.split()] for line in out.splitlines()] == want.tolist()
+    code, _, _ = run(capsys, "gen", "fusion", "--elements", "2", "-o", str(tmp_path / "f.v"))
+    assert code == 0 and "module fusion" in (tmp_path / "f.v").read_text()
+    code, out, _ = run(capsys, "sim", "fusion", "--elements", "2", "--length", "64", "--source", "lfsr")
+    assert code == 0 and out.startswith("bit-exact over")
+    code, _, err = run(capsys, "model", "fusion", "--elements", "0")
+    assert code == 2 and "--elements must be in" in err

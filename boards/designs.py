@@ -1,0 +1,303 @@
+"""Runnable designs made from one primitive block, their golden results, and design files.
+
+A :class:`BlockDesign` wraps a bitstream block so a board can run it (hardware:
+:class:`.runners.BlockRunner`). A run lasts ``length`` cycles; during run cycle k every source
+shows its element k (all restart at each run), so a run is a function of the loads alone:
+
+* ``sng``: load 0 is the threshold P (0..2**width); result 0 = ones of ``bit`` over the run.
+* ``and``, ``xnor``, ``mux``, ``lif``: each data input i is fed by its own comparator SNG with
+  threshold load i (0..2**input_width). Input SNG sources (:meth:`BlockDesign.input_sources`):
+  Sobol dimensions 1, 2, ... skipping the block's own Sobol dimension (the MUX select), or LFSR
+  phases of the one ``input_width`` m-sequence spread evenly over its period.
+  Result 0 = ones of the output (``bit``, or ``spike`` for ``lif``) over the run's cycles
+  0..length-1; ``lif`` adds result 1 = membrane ``v`` during the run's last cycle (signed).
+
+Design files (TOML or JSON) name the design and its options::
+
+    design = "lif"            # sng, and, xnor, mux, lif (more kinds: register_design)
+    length = 1024             # cycles per run
+    input_source = "sobol"    # SNGs feeding the block's inputs: sobol or lfsr
+    input_width = 8
+    [params]                  # the block's options, as in `scfpga gen lif --help`
+    inputs = 3                # flag name (--inputs) or field name (n_inputs)
+    weights = [3000, -800, 1200]
+"""
+import dataclasses
+import json
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+from ..blocks import BLOCKS
+from ..model.lfsr import LFSRParams, lfsr_sequence
+from ..model.lif import LIFParams, lif_currents, lif_run
+from ..model.mux import MuxParams, mux_bits
+from ..model.params import ParameterError, check_choice, check_int
+from ..model.sng import SNGParams, compare, quantize_unipolar
+from ..model.sobol import SobolParams
+from ..model.sources import SOURCE_KINDS, source_sequence
+from ..model.synapse import SynapseParams, synapse_bits
+from .protocol import LOAD_WIDTH, RESULT_WIDTH
+from .runnable import design_id
+
+RUNNABLE_BLOCKS = ("sng", "and", "xnor", "mux", "lif")
+_PARAM_TYPES = {"sng": SNGParams, "and": SynapseParams, "xnor": SynapseParams,
+                "mux": MuxParams, "lif": LIFParams}
+MAX_LENGTH = 1 << 24
+MAX_LOAD_WIDTH = LOAD_WIDTH - 1          # P = 2**W must fit a 16-bit load word
+DEFAULT_LENGTH = 1024
+
+
+def _jsonable(obj):
+    if dataclasses.is_dataclass(obj):
+        return {"type": type(obj).__name__,
+                **{f.name: _jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
+    if isinstance(obj, (tuple, list)):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockDesign:
+    """A primitive block made runnable.
+
+    Parameters
+    ----------
+    block : str
+        One of :data:`RUNNABLE_BLOCKS`.
+    params : parameter object
+        The block's (``SNGParams``, ``SynapseParams``, ``MuxParams`` or ``LIFParams``).
+    length : int
+        Cycles per run, 1..2**24.
+    input_source : str
+        ``"sobol"`` or ``"lfsr"``: the sources of the SNGs feeding the block's inputs.
+    input_width : int
+        Width of those SNGs, 1..15 (3..15 for lfsr).
+    """
+    block: str
+    params: object
+    length: int = DEFAULT_LENGTH
+    input_source: str = "sobol"
+    input_width: int = 8
+
+    def __post_init__(self):
+        check_choice("design", self.block, RUNNABLE_BLOCKS)
+        if not isinstance(self.params, _PARAM_TYPES[self.block]):
+            raise ParameterError(f"params of a {self.block} design must be "
+                                 f"{_PARAM_TYPES[self.block].__name__}")
+        if self.block in ("and", "xnor") and self.params.kind != self.block:
+            raise ParameterError(f"params.kind must be {self.block!r}")
+        check_int("length", self.length, 1, MAX_LENGTH)
+        check_choice("input_source", self.input_source, SOURCE_KINDS)
+        check_int("input_width", self.input_width, 3 if self.input_source == "lfsr" else 1,
+                  MAX_LOAD_WIDTH)
+        if self.block == "sng":
+            check_int("width", self.params.width, 1, MAX_LOAD_WIDTH)
+
+    # ------------------------------------------------------------------ shape of the design
+    @property
+    def name(self):
+        return self.block
+
+    @property
+    def n_inputs(self):
+        """Bitstream inputs fed by SNGs (0 for ``sng``, which is itself the SNG)."""
+        fixed = {"sng": 0, "and": 2, "xnor": 2}
+        return fixed[self.block] if self.block in fixed else self.params.n_inputs
+
+    @property
+    def n_loads(self):
+        return max(self.n_inputs, 1)
+
+    @property
+    def load_width(self):
+        """SNG width W of the loads: each load is a threshold in 0..2**W."""
+        return self.params.width if self.block == "sng" else self.input_width
+
+    @property
+    def result_names(self):
+        return ("spikes", "v_last") if self.block == "lif" else ("ones",)
+
+    @property
+    def result_signed(self):
+        return (False, True) if self.block == "lif" else (False,)
+
+    @property
+    def n_results(self):
+        return len(self.result_names)
+
+    def describe(self):
+        """JSON-able description; its CRC-32 is :attr:`design_id`."""
+        return {"design": self.block, "params": _jsonable(self.params), "length": self.length,
+                "input_source": self.input_source, "input_width": self.input_width}
+
+    @property
+    def design_id(self):
+        return design_id(self.describe())
+
+    def input_sources(self):
+        """Source parameters of the SNG feeding each input (see the module docstring)."""
+        n, w = self.n_inputs, self.input_width
+        if self.input_source == "sobol":
+            own = getattr(getattr(self.params, "source", None), "dim", None)
+            dims = [d for d in range(1, n + 2) if d != own][:n]
+            return [SobolParams(w, d) for d in dims]
+        period = (1 << w) - 1
+        if n > period:
+            raise ParameterError(f"input_width {w} has only {period} LFSR phases for {n} inputs")
+        states = lfsr_sequence(LFSRParams(w, 1), period)
+        return [LFSRParams(w, int(states[i * period // n])) for i in range(n)]
+
+    def component(self):
+        """The Amaranth runnable (:class:`.runners.BlockRunner`)."""
+        from .runners import BlockRunner
+        return BlockRunner(self)
+
+    # ------------------------------------------------------------------------ golden model
+    def check_loads(self, loads):
+        """``loads`` as an int64 array of shape (batch, n_loads), each in 0..2**load_width."""
+        loads = np.asarray(loads)
+        if loads.ndim == 1:
+            loads = loads[None, :]
+        if loads.ndim != 2 or loads.shape[1] != self.n_loads:
+            raise ParameterError(f"loads must have shape (batch, {self.n_loads}), got {loads.shape}")
+        if not np.issubdtype(loads.dtype, np.integer):
+            raise ParameterError("loads must be integers")
+        top = 1 << self.load_width
+        if np.any(loads < 0) or np.any(loads > top):
+            raise ParameterError(f"loads must be in 0..{top}")
+        return loads.astype(np.int64)
+
+    def loads_from_x(self, x):
+        """Quantise input probabilities ``x`` in [0, 1] to loads, shape (batch, n_loads).
+
+        A 1-D ``x`` is one sample of ``n_loads`` values, or a batch when ``n_loads`` is 1.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim == 1 and self.n_loads == 1:
+            x = x[:, None]
+        elif x.ndim == 1:
+            x = x[None, :]
+        if x.ndim != 2 or x.shape[1] != self.n_loads:
+            raise ParameterError(f"x must have shape (batch, {self.n_loads}) or "
+                                 f"({self.n_loads},), got {x.shape}")
+        return quantize_unipolar(x, self.load_width)
+
+    def expected_results(self, loads):
+        """Golden results, int64 array (batch, n_results), for loads (batch, n_loads)."""
+        loads = self.check_loads(loads)
+        L, p = self.length, self.params
+        if self.block == "sng":
+            return sng_count(p.source, loads[:, 0], L)[:, None]
+        bits = np.stack([compare(source_sequence(src, L), loads[:, i])
+                         for i, src in enumerate(self.input_sources())], axis=1)   # (B, n, L)
+        if self.block in ("and", "xnor"):
+            out = synapse_bits(p, bits[:, 0], bits[:, 1])
+        elif self.block == "mux":
+            out = mux_bits(p, bits)
+        else:
+            spikes, v = lif_run(p, lif_currents(p, bits))
+            return np.stack([spikes.sum(-1, dtype=np.int64), v[:, -1]], axis=1)
+        return out.sum(-1, dtype=np.int64)[:, None]
+
+    def decode_results(self, raw):
+        """32-bit words from the board -> int64, two's complement where the result is signed."""
+        raw = np.asarray(raw, dtype=np.int64) & ((1 << RESULT_WIDTH) - 1)
+        signed = np.asarray(self.result_signed) & (raw >= 1 << (RESULT_WIDTH - 1))
+        return np.where(signed, raw - (1 << RESULT_WIDTH), raw)
+
+
+def sng_count(source, probs, length):
+    """Ones of a comparator SNG over ``length`` cycles for each threshold in ``probs``."""
+    return compare(source_sequence(source, length), np.asarray(probs)).sum(-1, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- design files
+
+def _option_value(block, option, value):
+    if option.type is str and isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    try:
+        value = option.type(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"params.{option.field} must be {option.type.__name__}, "
+                             f"got {value!r}") from None
+    if option.choices and value not in option.choices:
+        raise ParameterError(f"params.{option.field} must be one of {', '.join(option.choices)}, "
+                             f"got {value!r}")
+    return value
+
+
+def block_design(block_name, values=None, length=DEFAULT_LENGTH, input_source="sobol",
+                 input_width=8):
+    """A :class:`BlockDesign` from a block's option values (keys: field or flag names).
+
+    Missing options take the defaults of :data:`scfpga.blocks.BLOCKS`.
+    """
+    check_choice("design", block_name, RUNNABLE_BLOCKS)
+    block = BLOCKS[block_name]
+    keys = {}
+    for o in block.options:
+        keys[o.field] = o
+        keys[o.flag.lstrip("-").replace("-", "_")] = o
+    full = {o.field: o.default for o in block.options}
+    for key, value in (values or {}).items():
+        if key not in keys:
+            names = ", ".join(o.flag.lstrip("-") for o in block.options) or "none"
+            raise ParameterError(f"params.{key} is not an option of {block_name} (options: {names})")
+        if value is not None:
+            full[keys[key].field] = _option_value(block, keys[key], value)
+    return BlockDesign(block_name, block.make(full), length, input_source, input_width)
+
+
+def _block_from_dict(spec):
+    return block_design(spec["design"], spec.get("params"), spec.get("length", DEFAULT_LENGTH),
+                        spec.get("input_source", "sobol"), spec.get("input_width", 8))
+
+
+_TOP_KEYS = {"design", "params", "length", "input_source", "input_width"}
+DESIGN_LOADERS = {name: _block_from_dict for name in RUNNABLE_BLOCKS}
+
+
+def register_design(kind, loader):
+    """Let design files say ``design = kind``; ``loader(spec_dict)`` returns a runnable design.
+
+    The loader validates its own keys; the primitive loader accepts only
+    ``design, params, length, input_source, input_width``.
+    """
+    DESIGN_LOADERS[kind] = loader
+
+
+def design_from_dict(spec):
+    """A runnable design from a parsed design file."""
+    if not isinstance(spec, dict) or "design" not in spec:
+        raise ParameterError("a design file must set design = \"<kind>\" "
+                             f"(one of {', '.join(DESIGN_LOADERS)})")
+    kind = spec["design"]
+    if kind not in DESIGN_LOADERS:
+        raise ParameterError(f"design must be one of {', '.join(DESIGN_LOADERS)}, got {kind!r}")
+    if DESIGN_LOADERS[kind] is _block_from_dict:
+        unknown = sorted(set(spec) - _TOP_KEYS)
+        if unknown:
+            raise ParameterError(f"unknown design file key {unknown[0]!r} "
+                                 f"(allowed: {', '.join(sorted(_TOP_KEYS))})")
+    return DESIGN_LOADERS[kind](spec)
+
+
+def load_design(path):
+    """A runnable design from a ``.toml`` or ``.json`` design file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"design file {path} does not exist")
+    if path.suffix not in (".toml", ".json"):
+        raise ParameterError(f"design file must end in .toml or .json, got {path.name}")
+    text = path.read_text()
+    try:
+        spec = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except ValueError as e:          # TOMLDecodeError and JSONDecodeError are ValueErrors
+        raise ParameterError(f"design file {path} is not valid {path.suffix[1:]}: {e}") from None
+    try:
+        return design_from_dict(spec)
+    except ParameterError as e:
+        raise ParameterError(f"{path.name}: {e}") from None

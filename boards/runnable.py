@@ -1,0 +1,119 @@
+"""The runnable-design contract: what a design implements to be driven by a board top.
+
+Hardware side: a ``wiring.Component`` in the ``sync`` domain with exactly these ports
+(:func:`runnable_signature`):
+
+=============  ========  =========================================================================
+port           dir       meaning
+=============  ========  =========================================================================
+load_addr      in  [16]  address of a load word (input threshold, weight, ...), 0..n_loads-1
+load_data      in  [16]  the word; the design decides what it means
+load_we        in        on a rising edge with ``load_we = 1`` the design stores ``load_data``
+                         at ``load_addr``. The engine writes only while ``busy = 0``.
+start          in        one-cycle pulse: start a run. Every stream source and every state
+                         restarts, so a run depends only on the loads. The run's cycle 0 is the
+                         cycle after the ``start`` edge. Ignored while ``busy = 1``.
+busy           out       1 from the cycle after ``start`` until the results are ready; it must
+                         fall after a bounded number of cycles (the runners: exactly ``length``)
+result_addr    in  [16]  which result to read, 0..n_results-1; held stable by the engine
+result_data    out [32]  that result, valid ``result_latency`` cycles after ``result_addr`` is
+                         presented, while ``busy = 0``. Results persist until the next ``start``.
+=============  ========  =========================================================================
+
+Python side, attributes of the component (the board top reads them to build its INFO reply):
+``n_loads`` and ``n_results`` (1..65535), ``length`` (cycles per run, informative),
+``design_id`` (32-bit, :func:`design_id`), ``result_latency`` (cycles, >= 0).
+:class:`Runnable` is a base class that sets them; :func:`check_runnable` validates any object.
+
+The host side of a design is a "runnable design" object (:mod:`.designs` has the primitive
+ones) with ``name``, ``n_loads``, ``n_results``, ``length``, ``design_id``, ``describe()``
+(JSON-able dict, the source of the id), ``loads_from_x(x)``, ``expected_results(loads)`` (the
+golden model), ``decode_results(raw)`` and ``component()`` (the Amaranth runnable).
+"""
+import json
+import zlib
+
+from amaranth.hdl import Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..model.params import ParameterError, check_int
+from .protocol import ADDR_WIDTH, LOAD_WIDTH, RESULT_WIDTH
+
+MAX_ITEMS = (1 << ADDR_WIDTH) - 1      # INFO reports n_loads / n_results as u16
+
+
+def runnable_signature():
+    """The port signature every runnable design has (from the design's point of view)."""
+    return wiring.Signature({
+        "load_addr": In(ADDR_WIDTH), "load_data": In(LOAD_WIDTH), "load_we": In(1),
+        "start": In(1), "busy": Out(1),
+        "result_addr": In(ADDR_WIDTH), "result_data": Out(RESULT_WIDTH),
+    })
+
+
+def design_id(description):
+    """32-bit id of a design: CRC-32 of its canonical JSON description."""
+    text = json.dumps(description, sort_keys=True, separators=(",", ":"))
+    return zlib.crc32(text.encode())
+
+
+def check_runnable(component):
+    """Raise :class:`ParameterError` unless ``component`` honours the contract's Python side
+    and has the contract's ports."""
+    for name in ("n_loads", "n_results"):
+        check_int(name, getattr(component, name, None), 1, MAX_ITEMS)
+    check_int("length", getattr(component, "length", None), 1, 2**32 - 1)
+    check_int("design_id", getattr(component, "design_id", None), 0, 2**32 - 1)
+    check_int("result_latency", getattr(component, "result_latency", None), 0, 255)
+    members = getattr(getattr(component, "signature", None), "members", None)
+    if members is None or dict(members) != dict(runnable_signature().members):
+        raise ParameterError("a runnable design must have exactly the ports of runnable_signature()")
+    return component
+
+
+class Runnable(wiring.Component):
+    """Base class of runnable designs: the contract's ports plus its Python attributes."""
+
+    def __init__(self, *, n_loads, n_results, length, design_id, result_latency):
+        self.n_loads = n_loads
+        self.n_results = n_results
+        self.length = length
+        self.design_id = design_id
+        self.result_latency = result_latency
+        super().__init__(runnable_signature())
+        check_runnable(self)
+
+
+class RunTimer(wiring.Component):
+    """Run control for fixed-length runs: ``busy`` for exactly ``length`` cycles after ``start``.
+
+    Attributes
+    ----------
+    start : Signal, in
+        Start pulse (ignored while busy).
+    restart : Signal, out
+        ``start & ~busy``: the edge that starts a run. Drive the design's reset with it
+        (``ResetInserter``) so that run cycle 0 shows every source's element 0.
+    busy : Signal, out
+        1 during run cycles 0..length-1.
+    last : Signal, out
+        1 during run cycle length-1.
+    """
+
+    def __init__(self, length):
+        self.length = check_int("length", length, 1, 2**32 - 1)
+        super().__init__({"start": In(1), "restart": Out(1), "busy": Out(1), "last": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        remaining = Signal(range(self.length))
+        m.d.comb += [self.restart.eq(self.start & ~self.busy),
+                     self.last.eq(self.busy & (remaining == 0))]
+        with m.If(self.restart):
+            m.d.sync += [self.busy.eq(1), remaining.eq(self.length - 1)]
+        with m.Elif(self.last):
+            m.d.sync += self.busy.eq(0)
+        with m.Elif(self.busy):
+            m.d.sync += remaining.eq(remaining - 1)
+        return m

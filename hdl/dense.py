@@ -1,0 +1,326 @@
+"""Dense SC layer generator (semantics, stream plan and quantisation: :mod:`scfpga.model.dense`).
+
+Architecture: *input-serial, neuron-parallel*. The layer walks its ``n_terms`` synapse columns
+(inputs, then the bias) ``lanes`` at a time; one SC cycle takes ``steps = ceil(n_terms/lanes)``
+clocks and every neuron sees ``lanes`` synapses per clock. What is shared and where it lives:
+
+* **inputs**: one SNG per input, time-multiplexed. The thresholds ``P_i`` (run-time, ``load``
+  port) and each input's source state sit in block RAM, one word per input; each clock reads
+  the state of the inputs in flight, compares its top ``width`` bits with ``P_i`` and writes the
+  advanced state back (LFSR: ``width`` steps through a fixed XOR network; Sobol: XOR with the
+  direction number picked by the shared cycle counter, from a per-input direction ROM). Cycle 0
+  takes the state from the seed ROM (LFSR) or 0 (Sobol), so a run needs no initialisation pass.
+* **weights**: one weight source for the whole layer (the model's shared ``S``). Each clock reads
+  one ROM row per lane holding ``|q|`` and the sign of every neuron's synapse, baked in at build
+  time (block RAM initialised from the bitstream), and each neuron compares ``S`` with its
+  magnitude: one ``width + 1``-bit comparator per neuron and lane.
+* **neurons**: per neuron an up/down accumulator (counter mode; MUX mode keeps only the selected
+  term), the cycle's current register, a :class:`~scfpga.hdl.lif.LIFCore`, the score and the
+  spike count. The neurons run in parallel; nothing else is per synapse.
+
+Pipeline, counted in enabled clocks after the ``start`` clock: clock ``m = k*steps + step``
+addresses the RAMs (A), clock ``m + 1`` forms the product bits and accumulates (B); after the
+last step of cycle k, clock ``(k+1)*steps + 1`` adds the current to the score and updates the
+LIF (C; not for the run's last cycle, as in :func:`scfpga.model.lif.lif_run`), clock
+``(k+1)*steps + 2`` shows the new spikes (``spike_valid``) and adds them to the counts (D).
+
+Run interface (``sync`` domain):
+
+* ``load``/``addr``/``data``: while idle, an edge with ``load = 1`` writes threshold ``data``
+  (``0..2**width``) of input ``addr``; writes while busy are ignored.
+* ``start``: an edge with ``start = 1`` while idle clears scores, counts, neurons and sources
+  and raises ``busy``. ``en``: an edge with ``en = 0`` freezes the run (stall).
+* ``busy`` falls and ``done`` pulses for one clock when the last cycle's current is in the
+  scores; counts and scores then hold until the next ``start``.
+* ``sel`` selects the neuron shown on ``count`` (spikes so far) and ``score`` (signed, sum of
+  currents so far); ``spike`` holds every neuron's current spike bit (the model's ``spikes``
+  of the current cycle), ``spike_valid`` is 1 while ``spike`` shows a newly updated cycle.
+"""
+from functools import reduce
+from operator import xor
+
+from amaranth.hdl import Array, C, Cat, Module, Mux, ResetInserter, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ..model.dense import DenseParams
+from ..model.params import ParameterError, check_int
+from .lif import LIFCore
+from .sobol import Sobol
+from .verilog import register
+
+MAX_LANES = 64
+
+
+def lfsr_leap_columns(params, steps):
+    """Images of the unit state vectors after ``steps`` LFSR steps (the step is GF(2)-linear)."""
+    w, mask = params.width, (1 << params.width) - 1
+
+    def step(s):
+        fb = reduce(xor, [(s >> (t - 1)) & 1 for t in params.taps])
+        return ((s << 1) | fb) & mask
+
+    cols = []
+    for i in range(w):
+        s = 1 << i
+        for _ in range(steps):
+            s = step(s)
+        cols.append(s)
+    return cols
+
+
+def _leap(value, cols):
+    """The XOR network mapping ``value`` to the state ``len`` steps later."""
+    return Cat(*[reduce(xor, [value[i] for i, c in enumerate(cols) if (c >> b) & 1], C(0, 1))
+                 for b in range(len(cols))])
+
+
+class _Source(wiring.Component):
+    """The weight or select source: ``value`` is the model stream value of the current cycle."""
+
+    def __init__(self, plan, params):
+        self.plan, self.params = plan, params
+        super().__init__({"en": In(1), "value": Out(plan.width)})
+
+    def elaborate(self, platform):
+        m = Module()
+        if self.plan.kind == "sobol":
+            m.submodules.sobol = sobol = Sobol(self.params)
+            m.d.comb += [sobol.en.eq(self.en), self.value.eq(sobol.value)]
+        else:
+            state = Signal(self.params.width, init=self.params.seed)
+            with m.If(self.en):
+                m.d.sync += state.eq(_leap(state, lfsr_leap_columns(self.params, self.plan.leap)))
+            m.d.comb += self.value.eq(state[self.plan.shift:])
+        return m
+
+
+class Dense(wiring.Component):
+    """A dense SC layer; see the module docstring for the architecture and the run interface.
+
+    Parameters
+    ----------
+    params : DenseParams
+    lanes : int
+        Synapse columns processed per clock, a power of two 1..64: ``lanes`` times the
+        throughput for ``lanes`` times the weight-ROM width and comparators.
+
+    Attributes
+    ----------
+    load, addr, data : Signal, in
+        Threshold write port (``addr`` in ``0..n_inputs-1``, ``data`` in ``0..2**width``).
+    start, en : Signal, in
+        Start a run (while idle); advance the run.
+    busy, done : Signal, out
+        Run in progress; one-clock pulse at its end.
+    sel : Signal, in
+        Neuron shown on ``count`` and ``score``.
+    count : Signal, out
+        Spikes of neuron ``sel`` so far in the run.
+    score : Signal(signed), out
+        Sum of neuron ``sel``'s currents so far (the class score after ``done``).
+    spike : Signal(n_neurons), out
+        Spike bit of every neuron in the current cycle.
+    spike_valid : Signal, out
+        ``spike`` shows a cycle for the first time (held during a stall).
+    """
+
+    def __init__(self, params: DenseParams, lanes: int = 1):
+        if not isinstance(params, DenseParams):
+            raise ParameterError("params must be a DenseParams")
+        check_int("lanes", lanes, 1, MAX_LANES)
+        if lanes & (lanes - 1):
+            raise ParameterError(f"lanes must be a power of two, got {lanes}")
+        self.params, self.lanes = params, lanes
+        self.steps = -(-params.n_terms // lanes)
+        p = params
+        self.current_bits = p.n_terms.bit_length() + 1
+        self.score_bits = p.score_range.bit_length() + 1
+        self.count_bits = max(1, (p.length - 1).bit_length())
+        super().__init__({
+            "load": In(1), "addr": In(range(max(2, p.n_inputs))), "data": In(p.width + 1),
+            "start": In(1), "en": In(1), "busy": Out(1), "done": Out(1),
+            "sel": In(range(max(2, p.n_neurons))),
+            "count": Out(self.count_bits), "score": Out(signed(self.score_bits)),
+            "spike": Out(p.n_neurons), "spike_valid": Out(1),
+        })
+
+    # Enabled clocks from the start edge to the C stage of cycle k, minus (k + 1) * steps.
+    LATENCY = 1
+
+    @property
+    def clocks_per_run(self):
+        """Clocks from the ``start`` clock to the ``done`` clock, both included, without stalls."""
+        return self.params.length * self.steps + 3
+
+    def describe(self):
+        p, lanes, steps = self.params, self.lanes, self.steps
+        state = p.width if p.source == "sobol" else p.lfsr_width
+        return (
+            f"{p.describe()}\n"
+            f"architecture: input-serial, neuron-parallel; {lanes} lane(s), {steps} clocks per "
+            f"SC cycle, {self.clocks_per_run} clocks per run\n"
+            f"shared: one {p.source} weight source (model S), one SNG comparator per lane "
+            f"(time-multiplexed over {p.n_inputs} inputs, thresholds and {state}-bit source "
+            f"states in RAM{', direction ROM' if p.source == 'sobol' else ', seed ROM'})\n"
+            f"weights: constant sign-magnitude ROM, {lanes} x {steps} rows of "
+            f"{p.n_neurons} x {p.width + 2} bits; per neuron and lane one "
+            f"{p.width + 1}-bit comparator\n"
+            f"per neuron: {'up/down accumulator' if p.accumulation == 'counter' else 'MUX term latch'}, "
+            f"{self.current_bits}-bit current, {p.lif.width}-bit LIF, "
+            f"{self.score_bits}-bit score, {self.count_bits}-bit spike count")
+
+    def _rom_rows(self):
+        """Per lane: weight-ROM words, source seeds / Sobol direction tables (init contents)."""
+        p, plan, lanes = self.params, self.params.plan, self.lanes
+        q = p.signed_terms
+        wrom, init, dirs = [], [], []
+        cb = max(1, (plan.inputs[0].index_width - 1).bit_length()) if p.source == "sobol" else 0
+        for lane in range(lanes):
+            words, seeds, table = [], [], [0] * (self.steps << cb)
+            for row in range(self.steps):
+                t = row * lanes + lane
+                word = 0
+                for j in range(p.n_neurons):
+                    v = int(q[j, t]) if t < p.n_terms else 0
+                    word |= (abs(v) | ((v < 0) << (p.width + 1))) << (j * (p.width + 2))
+                words.append(word)
+                src = plan.inputs[t] if t < p.n_inputs else None
+                if p.source == "lfsr":
+                    seeds.append(src.seed if src else 0)
+                elif src:
+                    for c, v in enumerate(src.directions):
+                        table[(row << cb) | c] = v
+            wrom.append(words)
+            init.append(seeds if p.source == "lfsr" else table)
+        return wrom, init, cb
+
+    def elaborate(self, platform):
+        m = Module()
+        p, plan, lanes, steps = self.params, self.params.plan, self.lanes, self.steps
+        w, n_neur, length = p.width, p.n_neurons, p.length
+        sobol = p.source == "sobol"
+        state_w = w if sobol else p.lfsr_width
+        lane_bits = (lanes - 1).bit_length()
+
+        # ---- control: stage A counters and the B/C/D pipeline flags
+        clear = Signal()
+        a_valid, step, k = Signal(), Signal(range(steps)), Signal(range(length))
+        b_valid, b_row, b_first, b_last, b_final = (Signal(), Signal(range(steps)), Signal(),
+                                                    Signal(), Signal())
+        c_go, c_final, d_go = Signal(), Signal(), Signal()
+        m.d.comb += clear.eq(self.start & ~self.busy)
+        m.d.sync += self.done.eq(0)
+        with m.If(clear):
+            m.d.sync += [self.busy.eq(1), a_valid.eq(1), step.eq(0), k.eq(0),
+                         b_valid.eq(0), c_go.eq(0), d_go.eq(0)]
+        with m.Elif(self.en):
+            with m.If(a_valid):
+                with m.If(step == steps - 1):
+                    m.d.sync += step.eq(0)
+                    with m.If(k == length - 1):
+                        m.d.sync += a_valid.eq(0)
+                    with m.Else():
+                        m.d.sync += k.eq(k + 1)
+                with m.Else():
+                    m.d.sync += step.eq(step + 1)
+            m.d.sync += [b_valid.eq(a_valid), b_row.eq(step), b_first.eq(k == 0),
+                         b_last.eq(step == steps - 1), b_final.eq(k == length - 1),
+                         c_go.eq(b_valid & b_last), c_final.eq(b_final),
+                         d_go.eq(c_go & ~c_final)]
+            with m.If(c_go & c_final):
+                m.d.sync += [self.busy.eq(0), self.done.eq(1)]
+        advance = Signal()               # the edge that ends a cycle's sweep in stage B
+        m.d.comb += advance.eq(self.en & b_valid & b_last)
+
+        # ---- shared weight and select sources (reset to element 0 by start)
+        m.submodules.weight_src = wsrc = ResetInserter(clear)(_Source(plan, plan.weight))
+        m.d.comb += wsrc.en.eq(advance)
+        sel_term = None
+        if p.accumulation == "mux":
+            m.submodules.select_src = ssrc = ResetInserter(clear)(_Source(plan, plan.select))
+            m.d.comb += ssrc.en.eq(advance)
+            # Uniform split (model.mux.uniform_weights): sel = ((R + 1) * n - 1) >> width.
+            sel_term = Signal(range(p.n_terms))
+            m.d.comb += sel_term.eq(((ssrc.value + 1) * p.n_terms - 1) >> w)
+
+        # ---- stage A/B per lane: SNG over the time-multiplexed inputs, weight comparators
+        wrom_init, src_init, cb = self._rom_rows()
+        dir_c = Signal(max(1, cb))
+        if sobol:                        # lowest zero bit of the cycle index selects V
+            for j in reversed(range(plan.inputs[0].index_width)):
+                with m.If(~k[j] if j < len(k) else 1):
+                    m.d.comb += dir_c.eq(j)
+        contrib = [[] for _ in range(n_neur)]
+        fw = w + 2
+        for lane in range(lanes):
+            pmem = Memory(shape=w + 1, depth=steps, init=[])
+            smem = Memory(shape=state_w, depth=steps, init=[])
+            wrom = Memory(shape=n_neur * fw, depth=steps, init=wrom_init[lane])
+            imem = Memory(shape=state_w, depth=len(src_init[lane]), init=src_init[lane])
+            for name, mem in (("p", pmem), ("state", smem), ("w", wrom), ("init", imem)):
+                m.submodules[f"{name}_mem{lane}"] = mem
+            p_wr, s_wr = pmem.write_port(), smem.write_port()
+            p_rd, w_rd, i_rd = pmem.read_port(), wrom.read_port(), imem.read_port()
+            s_rd = smem.read_port(transparent_for=(s_wr,) if steps == 1 else ())
+            m.d.comb += [
+                p_wr.addr.eq(self.addr[lane_bits:]), p_wr.data.eq(self.data),
+                p_wr.en.eq(self.load & ~self.busy & (self.addr[:lane_bits] == lane
+                                                     if lane_bits else 1)),
+                p_rd.addr.eq(step), s_rd.addr.eq(step), w_rd.addr.eq(step),
+                i_rd.addr.eq(Cat(dir_c[:cb], step) if sobol else step),
+            ]
+            for port in (p_rd, s_rd, w_rd, i_rd):
+                m.d.comb += port.en.eq(self.en)
+            value = Signal(state_w)
+            m.d.comb += value.eq(Mux(b_first, 0 if sobol else i_rd.data, s_rd.data))
+            nxt = value ^ i_rd.data if sobol else _leap(value, lfsr_leap_columns(
+                plan.inputs[0], plan.leap))
+            m.d.comb += [s_wr.addr.eq(b_row), s_wr.data.eq(nxt), s_wr.en.eq(self.en & b_valid)]
+            term = Cat(C(lane, lane_bits), b_row) if lane_bits else b_row
+            a_bit = value[plan.shift:] < p_rd.data
+            if p.bias is not None and p.n_inputs % lanes == lane:
+                a_bit = a_bit | (b_row == p.n_inputs // lanes)
+            if sel_term is not None:
+                a_bit = a_bit & (term == sel_term)
+            for j in range(n_neur):
+                mag = w_rd.data[j * fw: j * fw + w + 1]
+                neg = w_rd.data[j * fw + w + 1]
+                bit = a_bit & (wsrc.value < mag)
+                contrib[j].append(Mux(bit, Mux(neg, C(-1, signed(2)), C(1, signed(2))),
+                                      C(0, signed(2))))
+
+        # ---- neurons: accumulate (B), score and LIF (C), spike counts (D)
+        scores, counts, spikes = [], [], []
+        for j in range(n_neur):
+            acc = Signal(signed(self.current_bits), name=f"acc{j}")
+            cur = Signal(signed(self.current_bits), name=f"cur{j}")
+            score = Signal(signed(self.score_bits), name=f"score{j}")
+            count = Signal(self.count_bits, name=f"count{j}")
+            total = acc + sum(contrib[j])
+            core = ResetInserter(clear)(LIFCore(p.lif, self.current_bits))
+            m.submodules[f"lif{j}"] = core
+            m.d.comb += [core.en.eq(self.en & c_go & ~c_final), core.current.eq(cur)]
+            with m.If(clear):
+                m.d.sync += [acc.eq(0), cur.eq(0), score.eq(0), count.eq(0)]
+            with m.Elif(self.en):
+                with m.If(b_valid):
+                    m.d.sync += acc.eq(Mux(b_last, 0, total))
+                    with m.If(b_last):
+                        m.d.sync += cur.eq(total)
+                with m.If(c_go):
+                    m.d.sync += score.eq(score + cur)
+                with m.If(d_go):
+                    m.d.sync += count.eq(count + core.spike)
+            scores.append(score)
+            counts.append(count)
+            spikes.append(core.spike)
+        m.d.comb += [
+            self.spike.eq(Cat(*spikes)), self.spike_valid.eq(d_go),
+            self.score.eq(Array(scores)[self.sel]), self.count.eq(Array(counts)[self.sel]),
+        ]
+        return m
+
+
+register(DenseParams, Dense)
