@@ -39,8 +39,9 @@ class LIFParams:
         ``None`` gives every input ``2**(width-4)``.
     threshold : int or None
         Firing threshold, 1..2**(width-1)-1; ``None`` gives ``2**(width-2)``.
-    leak_shift : int
-        Leak ``v >> leak_shift`` per cycle, 0..width-1 (0: no leak).
+    leak_shift : int or None
+        Leak ``v >> leak_shift`` per cycle, 0..width-1 (0: no leak); ``None`` gives
+        ``min(4, width - 1)``.
     reset : str
         ``"subtract"`` (keep the overshoot) or ``"zero"``.
     refractory : int
@@ -50,7 +51,7 @@ class LIFParams:
     n_inputs: int = 1
     weights: tuple | None = None
     threshold: int | None = None
-    leak_shift: int = 4
+    leak_shift: int | None = None
     reset: str = "subtract"
     refractory: int = 0
 
@@ -67,6 +68,8 @@ class LIFParams:
         if self.threshold is None:
             object.__setattr__(self, "threshold", 1 << (self.width - 2))
         check_int("threshold", self.threshold, 1, hi)
+        if self.leak_shift is None:
+            object.__setattr__(self, "leak_shift", min(4, self.width - 1))
         check_int("leak_shift", self.leak_shift, 0, self.width - 1)
         check_choice("reset", self.reset, RESET_MODES)
         check_int("refractory", self.refractory, 0, 255)

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model.dense import DenseParams, SCDenseLayer
-from .model.params import ParameterError
+from .model.params import ParameterError, check_int
 
 TEST_FRACTION = 0.3
 SPLIT_SEED = 0
@@ -292,9 +292,135 @@ def plot_confusion(y_true, y_pred, png, title="SC golden model"):
 
 # ---------------------------------------------------------------------------- RTL hook
 
-def rtl_check(params, x, n_images):
-    """RTL stage hook: co-simulate the generated dense layer on ``x[:n_images]``.
+RTL_LANES = 16           # 65 terms -> 5 clocks per SC cycle: ~1.4k clocks per image at L = 256
 
-    Not implemented yet: waits for ``hdl/dense.py`` and ``sim/dense.py``.
+
+@dataclass(frozen=True)
+class RTLResult:
+    """A passed :func:`rtl_check`: the RTL matched the golden model on every clock."""
+    images: int
+    clocks: int
+    lanes: int
+    seconds: float
+    predictions: np.ndarray      # (images,) golden = RTL argmax of the final scores
+    counts: np.ndarray           # (images, n_neurons) spike counts
+    scores: np.ndarray           # (images, n_neurons)
+
+    def describe(self):
+        return (f"RTL bit-exact on {self.images} images ({self.clocks} clocks, {self.lanes} "
+                f"lanes) in {self.seconds:.1f} s")
+
+
+def _rtl_case(params, thresholds, lanes):
+    """One stimulus running every image back to back, with the expected output of every clock.
+
+    Per image: ``n_inputs`` clocks load its thresholds, one clock starts the run, the run goes
+    without stalls, then ``n_neurons`` idle clocks. ``sel`` walks over the neurons every clock,
+    so the idle clocks show every neuron's final score and spike count (the prediction is the
+    argmax of those scores). The per-run expectation is :mod:`scfpga.sim.dense`'s, so the
+    pipeline schedule is stated once.
     """
-    raise NotImplementedError("rtl_check needs scfpga.hdl.dense and scfpga.sim.dense")
+    from .sim.dense import DenseCase, INPUT_PORTS, _run_expectation
+
+    layer = SCDenseLayer(params)
+    n, n_neur = params.n_inputs, params.n_neurons
+    steps = -(-params.n_terms // lanes)
+    run_clocks = steps * params.length + 2 + n_neur
+    ins = {k: [] for k in INPUT_PORTS if k != "sel"}      # sel is set below
+    outs = {k: [] for k in ("busy", "done", "spike", "spike_valid")}
+    score_rows, count_rows, run_of, cycle_of, finals = [], [], [], [], []
+    hold = {k: 0 for k in outs}
+    hold_sc = hold_ct = np.zeros(n_neur, np.int64)
+    hold_cycle = 0
+    for image, p in enumerate(thresholds):
+        pre = n + 1                                   # load clocks, then the start clock
+        for key, v in (("load", [1] * n + [0]), ("addr", list(range(n)) + [0]),
+                       ("data", list(p) + [0]), ("start", [0] * n + [1]), ("en", 0)):
+            ins[key].append(np.broadcast_to(np.asarray(v, np.int64), (pre,)))
+        for key in outs:                              # outputs hold during load and start
+            outs[key].append(np.full(pre, hold[key] if key != "done" else 0, np.int64))
+        score_rows.append(np.repeat(hold_sc[:, None], pre, 1))
+        count_rows.append(np.repeat(hold_ct[:, None], pre, 1))
+        cycle_of.append(np.full(pre, hold_cycle))
+        run_of.append(np.full(pre, image - 1))
+        en = np.ones(run_clocks, np.int64)
+        exp = _run_expectation(layer, lanes, np.asarray(p), en)
+        for key, v in (("load", 0), ("addr", 0), ("data", 0), ("start", 0), ("en", en)):
+            ins[key].append(np.broadcast_to(np.asarray(v, np.int64), (run_clocks,)))
+        for key in outs:
+            outs[key].append(exp[key])
+        score_rows.append(exp["_score"])
+        count_rows.append(exp["_count"])
+        cycle_of.append(exp["_cycle"])
+        run_of.append(np.full(run_clocks, image))
+        hold = {k: int(exp[k][-1]) for k in outs}
+        hold_sc, hold_ct, hold_cycle = exp["_score"][:, -1], exp["_count"][:, -1], exp["_cycle"][-1]
+        finals.append((hold_sc, hold_ct))
+    stim = {k: np.concatenate(v) for k, v in ins.items()}
+    clocks = len(stim["en"])
+    stim["sel"] = np.arange(clocks) % n_neur
+    expected = {k: np.concatenate(v) for k, v in outs.items()}
+    for port, rows in (("score", score_rows), ("count", count_rows)):
+        expected[port] = np.concatenate(rows, 1)[stim["sel"], np.arange(clocks)]
+    case = DenseCase(params, lanes, stim, expected, [], np.concatenate(run_of),
+                     np.concatenate(cycle_of))
+    scores = np.array([f[0] for f in finals])
+    counts = np.array([f[1] for f in finals])
+    return case, scores, counts
+
+
+def rtl_check(params, x, n_images, lanes=RTL_LANES, simulator=None, verilog_path=None):
+    """Co-simulate the generated dense layer on ``x[:n_images]`` in ONE cocotb run.
+
+    Every clock's ``busy``, ``done``, ``spike``, ``spike_valid``, ``score`` and ``count`` (of the
+    neuron ``sel`` walks to) is compared with the golden model; the final score and spike count
+    of every neuron of every image are among them, so the RTL's prediction (argmax of the
+    scores) is the golden model's.
+
+    Parameters
+    ----------
+    params : DenseParams
+    x : array (n, n_inputs)
+        Inputs in [0, 1]; the first ``n_images`` are run.
+    lanes : int
+        Synapse columns per clock of :class:`scfpga.hdl.dense.Dense` (a power of two); the run
+        of one image takes ``ceil(n_terms / lanes) * length + 2`` clocks.
+    simulator : str or None
+        Passed to :func:`scfpga.sim.cosim` when given (``"icarus"`` is the default there).
+    verilog_path : path or None
+        Also write the generated Verilog here.
+
+    Returns
+    -------
+    RTLResult
+
+    Raises
+    ------
+    AssertionError
+        At the first clock where the RTL differs: image, neuron, SC cycle, port, values.
+    """
+    import time
+    from pathlib import Path
+
+    from .hdl import to_verilog
+    from .hdl.dense import Dense
+    from .sim import cosim
+    from .sim.dense import SIGNED_PORTS
+
+    t0 = time.time()
+    layer = SCDenseLayer(params)
+    p = layer.thresholds(np.asarray(x)[:check_int("n_images", n_images, 1, len(x))])
+    case, scores, counts = _rtl_case(params, p, lanes)
+    golden = layer.evaluate_thresholds(p)
+    # The per-clock expectation and the batch golden model must tell the same story.
+    assert np.array_equal(scores, golden.scores) and np.array_equal(counts, golden.counts)
+    verilog = to_verilog(Dense(params, lanes), "dense")
+    if verilog_path is not None:
+        Path(verilog_path).write_text(verilog)
+    kw = {} if simulator is None else {"simulator": simulator}
+    result = cosim(verilog, "dense", case.stimulus, case.expected, SIGNED_PORTS, **kw)
+    if not result.ok:
+        raise AssertionError(f"RTL differs from the golden model: {case.explain(result)} "
+                             f"(the run index is the image index)")
+    return RTLResult(len(p), result.cycles, lanes, time.time() - t0,
+                     np.argmax(scores, axis=-1), counts, scores)

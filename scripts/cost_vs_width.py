@@ -28,7 +28,7 @@ def main():
     args = ap.parse_args()
     spec = spec_from_dict({"evaluator": "cost", "objectives": ["fmax_mhz", "logic_cells"],
                            "grid": {"block": BLOCKS, "width": WIDTHS, "device": DEVICES}})
-    results = run_sweep(spec, OUT / "cost_vs_width", workers=args.workers)
+    results = run_sweep(spec, OUT / "cost_vs_width", workers=args.workers, retry_failed=True)
     table = [r["point"] | r["metrics"] for r in results if "metrics" in r]
     (OUT / "cost_vs_width.json").write_text(json.dumps(table, indent=1))
 

@@ -1,0 +1,120 @@
+"""A software board: the protocol engine's behaviour in Python, with golden-model results.
+
+It is a transport (``write``/``read``/``close``) for :class:`.host.BoardClient`, so the host
+driver and the CLI can be exercised without hardware (``scfpga run --port sim``). Its replies
+follow :mod:`.protocol` byte for byte, including the error handling; the gateware's replies
+are checked against the same protocol module in the cocotb bench.
+"""
+import dataclasses
+
+import numpy as np
+
+from .protocol import (FLAG_RESULTS_VALID, MAX_PAYLOAD, MAX_READ_WORDS, PROTOCOL_VERSION,
+                       SYNC_REQUEST, Command, Info, Status, encode_reply, run_reply_payload)
+
+
+class SimulatedBoard:
+    """The board top running ``design``, in software.
+
+    Parameters
+    ----------
+    design : runnable design
+        Results come from ``design.expected_results`` (the golden model).
+    clk_hz, timeout_cycles : int
+        Reported by INFO.
+
+    A read that finds nothing to return while a frame is incomplete stands for the line going
+    quiet: the frame is abandoned with a TIMEOUT reply, as the gateware does.
+    """
+
+    def __init__(self, design, clk_hz=24_000_000, timeout_cycles=240_000):
+        self.design = design
+        self.info = Info(PROTOCOL_VERSION, MAX_PAYLOAD, design.n_loads, design.n_results,
+                         design.design_id, design.length, clk_hz, timeout_cycles)
+        self.loads = np.zeros(design.n_loads, np.int64)
+        self.results = np.zeros(design.n_results, np.int64)
+        self.results_valid = False
+        self.runs = 0
+        self._out = bytearray()
+        self._frame = None              # bytes of the frame being received, after A5
+        self._drain = None              # status to send once the line is quiet
+
+    # ------------------------------------------------------------------ transport interface
+    def write(self, data):
+        for byte in bytes(data):
+            self._byte(byte)
+        return len(data)
+
+    def read(self, n, timeout=None):
+        if not self._out and (self._frame is not None or self._drain is not None):
+            self._quiet()
+        chunk, self._out = bytes(self._out[:n]), self._out[n:]
+        return chunk
+
+    def close(self):
+        pass
+
+    # ----------------------------------------------------------------------- the engine
+    def _quiet(self):
+        status = Status.TIMEOUT if self._drain is None else self._drain
+        cmd = self._frame[0] if self._frame else 0
+        self._frame, self._drain = None, None
+        self._reply(cmd, status)
+
+    def _reply(self, cmd, status, payload=b""):
+        self._out += encode_reply(cmd, status, payload if status == Status.OK else b"")
+
+    def _byte(self, byte):
+        if self._drain is not None:
+            return
+        if self._frame is None:
+            if byte == SYNC_REQUEST:
+                self._frame = bytearray()
+            return
+        f = self._frame
+        f.append(byte)
+        if len(f) == 2 and f[1] > MAX_PAYLOAD:
+            self._drain = Status.BAD_LENGTH
+        elif len(f) >= 2 and len(f) == 2 + f[1] + 1:
+            self._frame = None
+            if sum(f) & 0xFF:
+                self._reply(f[0], Status.BAD_CHECKSUM)
+            else:
+                self._reply(f[0], *self._execute(f[0], bytes(f[2:-1])))
+
+    def _execute(self, cmd, payload):
+        n = len(payload)
+        if cmd == Command.INFO:
+            if n:
+                return (Status.BAD_LENGTH,)
+            flags = FLAG_RESULTS_VALID if self.results_valid else 0
+            return Status.OK, dataclasses.replace(self.info, flags=flags).encode()
+        if cmd == Command.WRITE:
+            if n < 4 or n % 2:
+                return (Status.BAD_LENGTH,)
+            addr = int.from_bytes(payload[:2], "little")
+            words = np.frombuffer(payload[2:], "<u2").astype(np.int64)
+            if addr + len(words) > self.design.n_loads:
+                return (Status.BAD_ADDRESS,)
+            self.loads[addr:addr + len(words)] = words
+            self.results_valid = False
+            return (Status.OK,)
+        if cmd == Command.RUN:
+            if n:
+                return (Status.BAD_LENGTH,)
+            # Like the hardware, load words are stored as written; the golden model needs
+            # them in range, so an out-of-range load is a host bug surfaced here.
+            raw = self.design.expected_results(self.loads[None, :])[0]
+            self.results = raw & 0xFFFFFFFF
+            self.results_valid = True
+            self.runs += 1
+            return Status.OK, run_reply_payload(self.design.length)
+        if cmd == Command.READ:
+            if n != 3 or not 1 <= payload[2] <= MAX_READ_WORDS:
+                return (Status.BAD_LENGTH,)
+            addr, count = int.from_bytes(payload[:2], "little"), payload[2]
+            if addr + count > self.design.n_results:
+                return (Status.BAD_ADDRESS,)
+            words = self.results[addr:addr + count].astype("<u4")
+            return Status.OK, words.tobytes()
+        return (Status.UNKNOWN_COMMAND,)
