@@ -18,6 +18,8 @@ def body_of(path):
     lines = (ROOT / path).read_text().strip().splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]
+    # Sub-headings of a result file sit two levels deeper in the README.
+    lines = ["##" + line if line.startswith("#") else line for line in lines]
     return "\n".join(lines).strip() + "\n"
 
 

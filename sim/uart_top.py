@@ -24,10 +24,10 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import Edge, FallingEdge, RisingEdge, Timer
 
+from ..boards.protocol import REPLY_HEADER, reply_size
 from .runner import default_build_root, require_icarus
 
 CLOCK_NS = 10
-SYNC_REPLY = 0x5A
 
 
 async def _send_byte(dut, byte, bit_ns, stop=1):
@@ -56,7 +56,7 @@ async def _count_edges(signal, counter, key, rising_only=False):
 
 
 def _complete(frame):
-    return len(frame) >= 4 and len(frame) >= 5 + frame[3]
+    return len(frame) >= REPLY_HEADER and len(frame) >= reply_size(frame)
 
 
 @cocotb.test()

@@ -144,11 +144,11 @@ def test_currents_spikes_scores_match_brute_force(source, accumulation, bias, rn
 
 
 def test_general_lif_takes_the_reference_path(rng):
-    """Leak, refractory and saturation: the model must still equal lif_run."""
-    for leak, low in ((2, -1.0), (0, -1.0), (0, -0.2)):
-        lif = LIFParams(width=7, n_inputs=1, weights=(1,), threshold=9, leak_shift=leak,
+    """Leak, refractory, reset to zero and saturation: the model must still equal lif_run."""
+    for leak, low, saturates in ((2, -0.5, False), (0, -1.0, True)):
+        lif = LIFParams(width=7, n_inputs=1, weights=(1,), threshold=5, leak_shift=leak,
                         reset="zero", refractory=2)
-        layer = SCDenseLayer.from_weights(rng.uniform(low, 1, (5, 12)), width=5, length=90,
+        layer = SCDenseLayer.from_weights(rng.uniform(low, 1, (6, 12)), width=5, length=90,
                                           lif=lif)
         assert not integrate_fire_exact(layer.params, 90)
         p = rng.integers(0, 33, (4, 12))
@@ -156,7 +156,7 @@ def test_general_lif_takes_the_reference_path(rng):
         spikes, v = lif_run(lif, _brute_currents(layer, p, 90))
         assert np.array_equal(run.spikes, spikes) and np.array_equal(run.v, v)
         assert run.spikes.any()
-    assert (run.v == lif.v_min).any() or low != -1.0      # the no-leak case saturates
+        assert (run.v == lif.v_min).any() == saturates
 
 
 def test_integrate_fire_closed_form_equals_lif_run(rng):
