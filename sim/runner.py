@@ -83,6 +83,50 @@ def default_build_root():
     return Path(os.environ.get("SCFPGA_SIM_DIR", Path.cwd() / "build" / "sim"))
 
 
+def run_cocotb(verilog_text, top, test_module, arrays, build_root=None, simulator=None,
+               extra_sources=(), defines=None):
+    """Build ``verilog_text`` and run the cocotb ``test_module`` on it with ``arrays`` (an .npz).
+
+    Returns ``(result_file, log_file)``; the test writes its verdict as JSON to ``result_file``
+    (missing if the simulation died). Each distinct design, simulator and data set gets its own
+    build directory (a content hash), so parallel and repeated runs never clash.
+    """
+    simulator = choose_simulator(simulator)
+    from cocotb_tools.runner import get_runner
+
+    extra_sources = [Path(p).resolve() for p in extra_sources]
+    defines = dict(defines or {})
+    digest = hashlib.sha1((simulator + test_module + verilog_text).encode())
+    for extra in [*map(str, extra_sources), *(f"-D{k}={v}" for k, v in sorted(defines.items()))]:
+        digest.update(extra.encode())
+    for k in sorted(arrays):
+        digest.update(k.encode())
+        digest.update(np.ascontiguousarray(arrays[k]).tobytes())
+    work = Path(build_root or default_build_root()) / f"{top}-{digest.hexdigest()[:12]}"
+    work.mkdir(parents=True, exist_ok=True)
+    source = work / f"{top}.v"
+    source.write_text(verilog_text)
+    bench = work / "bench.npz"
+    np.savez(bench, **arrays)
+    result_file = work / "result.json"
+    if result_file.exists():
+        result_file.unlink()
+    log = work / "sim.log"
+    runner = get_runner(simulator)
+    # Amaranth emits unused bits and width adjustments Verilator warns about; they are harmless.
+    build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"] if simulator == "verilator" else []
+    runner.build(sources=[source, *extra_sources], defines=defines, hdl_toplevel=top,
+                 build_dir=work, always=True, build_args=build_args,
+                 timescale=("1ns", "1ps"), log_file=work / "build.log")
+    try:
+        runner.test(hdl_toplevel=top, test_module=test_module, build_dir=work,
+                    test_dir=work, results_xml=str(work / "results.xml"), log_file=log,
+                    extra_env={"SCFPGA_BENCH": str(bench), "SCFPGA_RESULT": str(result_file)})
+    except SystemExit:
+        pass                      # the runner exits on failure under pytest; result.json says why
+    return result_file, log
+
+
 def cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=None, simulator=None,
           extra_sources=(), defines=None):
     """Co-simulate ``verilog_text`` (top module ``top``) against expected outputs.
@@ -104,44 +148,13 @@ def cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=Non
     Each distinct design and stimulus gets its own build directory (a content hash), so parallel
     and repeated runs never clash.
     """
-    simulator = choose_simulator(simulator)
-    from cocotb_tools.runner import get_runner
-
     stimulus = {k: np.asarray(v, dtype=np.int64) for k, v in stimulus.items()}
     expected = {k: np.asarray(v, dtype=np.int64) for k, v in expected.items()}
-    extra_sources = [Path(p).resolve() for p in extra_sources]
-    defines = dict(defines or {})
-    digest = hashlib.sha1((simulator + verilog_text).encode())
-    for extra in [*map(str, extra_sources), *(f"-D{k}={v}" for k, v in sorted(defines.items()))]:
-        digest.update(extra.encode())
-    for d in (stimulus, expected):
-        for k in sorted(d):
-            digest.update(k.encode())
-            digest.update(d[k].tobytes())
-    work = Path(build_root or default_build_root()) / f"{top}-{digest.hexdigest()[:12]}"
-    work.mkdir(parents=True, exist_ok=True)
-    source = work / f"{top}.v"
-    source.write_text(verilog_text)
-    bench = work / "bench.npz"
-    np.savez(bench, signed=np.array(sorted(signed_ports), dtype=str),
-             **{f"in_{k}": v for k, v in stimulus.items()},
-             **{f"out_{k}": v for k, v in expected.items()})
-    result_file = work / "result.json"
-    if result_file.exists():
-        result_file.unlink()
-    log = work / "sim.log"
-    runner = get_runner(simulator)
-    # Amaranth emits unused bits and width adjustments Verilator warns about; they are harmless.
-    build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"] if simulator == "verilator" else []
-    runner.build(sources=[source, *extra_sources], defines=defines, hdl_toplevel=top,
-                 build_dir=work, always=True, build_args=build_args,
-                 timescale=("1ns", "1ps"), log_file=work / "build.log")
-    try:
-        runner.test(hdl_toplevel=top, test_module="scfpga.sim.bench", build_dir=work,
-                    test_dir=work, results_xml=str(work / "results.xml"), log_file=log,
-                    extra_env={"SCFPGA_BENCH": str(bench), "SCFPGA_RESULT": str(result_file)})
-    except SystemExit:
-        pass                      # the runner exits on failure under pytest; result.json says why
+    arrays = {"signed": np.array(sorted(signed_ports), dtype=str),
+              **{f"in_{k}": v for k, v in stimulus.items()},
+              **{f"out_{k}": v for k, v in expected.items()}}
+    result_file, log = run_cocotb(verilog_text, top, "scfpga.sim.bench", arrays, build_root,
+                                  simulator, extra_sources, defines)
     if not result_file.exists():
         return CosimResult(ok=False, cycles=len(next(iter(expected.values()))), log=str(log))
     r = json.loads(result_file.read_text())
