@@ -15,8 +15,14 @@ clocks and every neuron sees ``lanes`` synapses per clock. What is shared and wh
   time (block RAM initialised from the bitstream), and each neuron compares ``S`` with its
   magnitude: one ``width + 1``-bit comparator per neuron and lane.
 * **neurons**: per neuron an up/down accumulator (counter mode; MUX mode keeps only the selected
-  term), the cycle's current register, a :class:`~scfpga.hdl.lif.LIFCore`, the score and the
+  term), the cycle's current register, a :class:`~scfpga.hdl.lif.LIFCore` (or, for the default
+  non-leaky neuron that cannot saturate, the clamp-free :class:`IFNeuron`), the score and the
   spike count. The neurons run in parallel; nothing else is per synapse.
+
+Measured (``scripts/dense_cost.py``, UP5K, out of context): 64 inputs x 16 neurons, W = 8,
+L = 256, Sobol, one lane: 1948 of 5280 logic cells, 13 of 30 EBR, 38 MHz; two lanes: 2403 LC,
+26 EBR, 32 MHz at twice the throughput. The weight ROM takes ``lanes * ceil(n_neurons *
+(width + 2) / 16)`` EBR, which bounds the neuron count on one device.
 
 Pipeline, counted in enabled clocks after the ``start`` clock: clock ``m = k*steps + step``
 addresses the RAMs (A), clock ``m + 1`` forms the product bits and accumulates (B); after the
@@ -39,18 +45,28 @@ Run interface (``sync`` domain):
 from functools import reduce
 from operator import xor
 
-from amaranth.hdl import Array, C, Cat, Module, Mux, ResetInserter, Signal, signed
+from amaranth.hdl import C, Cat, Module, Mux, ResetInserter, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..model.dense import DenseParams
+from ..model.dense import DenseParams, integrate_fire_exact
 from ..model.params import ParameterError, check_int
 from .lif import LIFCore
 from .sobol import Sobol
 from .verilog import register
 
 MAX_LANES = 64
+
+
+def sweep_steps(params, lanes=1):
+    """Clocks per SC cycle: ``ceil(n_terms / lanes)`` (validates ``params`` and ``lanes``)."""
+    if not isinstance(params, DenseParams):
+        raise ParameterError("params must be a DenseParams")
+    check_int("lanes", lanes, 1, MAX_LANES)
+    if lanes & (lanes - 1):
+        raise ParameterError(f"lanes must be a power of two, got {lanes}")
+    return -(-params.n_terms // lanes)
 
 
 def lfsr_leap_columns(params, steps):
@@ -96,6 +112,27 @@ class _Source(wiring.Component):
         return m
 
 
+class IFNeuron(wiring.Component):
+    """The LIF neuron where :func:`~scfpga.model.dense.integrate_fire_exact` holds: no leak,
+    no refractory period, reset by subtraction, and a membrane that provably never saturates,
+    so the clamp of :class:`~scfpga.hdl.lif.LIFCore` is dropped (same ports and timing)."""
+
+    def __init__(self, lif, current_bits):
+        self.lif = lif
+        super().__init__({"en": In(1), "current": In(signed(current_bits)),
+                          "spike": Out(1), "v": Out(signed(lif.width))})
+
+    def elaborate(self, platform):
+        m = Module()
+        thr = self.lif.threshold
+        u = Signal(signed(self.lif.width))
+        fire = Signal()
+        m.d.comb += [u.eq(self.v + self.current), fire.eq(u >= thr)]
+        with m.If(self.en):
+            m.d.sync += [self.spike.eq(fire), self.v.eq(Mux(fire, u - thr, u))]
+        return m
+
+
 class Dense(wiring.Component):
     """A dense SC layer; see the module docstring for the architecture and the run interface.
 
@@ -127,17 +164,17 @@ class Dense(wiring.Component):
     """
 
     def __init__(self, params: DenseParams, lanes: int = 1):
-        if not isinstance(params, DenseParams):
-            raise ParameterError("params must be a DenseParams")
-        check_int("lanes", lanes, 1, MAX_LANES)
-        if lanes & (lanes - 1):
-            raise ParameterError(f"lanes must be a power of two, got {lanes}")
+        try:
+            self.steps = sweep_steps(params, lanes)
+        except ParameterError:
+            self._MustUse__silence = True      # no "created but never used" warning as well
+            raise
         self.params, self.lanes = params, lanes
-        self.steps = -(-params.n_terms // lanes)
         p = params
         self.current_bits = p.n_terms.bit_length() + 1
         self.score_bits = p.score_range.bit_length() + 1
         self.count_bits = max(1, (p.length - 1).bit_length())
+        self.simple_neurons = integrate_fire_exact(p, p.length)
         super().__init__({
             "load": In(1), "addr": In(range(max(2, p.n_inputs))), "data": In(p.width + 1),
             "start": In(1), "en": In(1), "busy": Out(1), "done": Out(1),
@@ -146,17 +183,21 @@ class Dense(wiring.Component):
             "spike": Out(p.n_neurons), "spike_valid": Out(1),
         })
 
-    # Enabled clocks from the start edge to the C stage of cycle k, minus (k + 1) * steps.
-    LATENCY = 1
+    # Pipeline timing in enabled clocks after the start clock (module docstring): cycle k's
+    # score and LIF update show from (k + 1) * steps + UPDATE_DELAY, its spike count one later,
+    # and busy falls at length * steps + UPDATE_DELAY. sim/dense.py builds its expectations
+    # from these.
+    UPDATE_DELAY = 2
 
     @property
     def clocks_per_run(self):
         """Clocks from the ``start`` clock to the ``done`` clock, both included, without stalls."""
-        return self.params.length * self.steps + 3
+        return self.params.length * self.steps + self.UPDATE_DELAY + 1
 
     def describe(self):
         p, lanes, steps = self.params, self.lanes, self.steps
         state = p.width if p.source == "sobol" else p.lfsr_width
+        acc = "up/down accumulator" if p.accumulation == "counter" else "MUX term latch"
         return (
             f"{p.describe()}\n"
             f"architecture: input-serial, neuron-parallel; {lanes} lane(s), {steps} clocks per "
@@ -167,8 +208,9 @@ class Dense(wiring.Component):
             f"weights: constant sign-magnitude ROM, {lanes} x {steps} rows of "
             f"{p.n_neurons} x {p.width + 2} bits; per neuron and lane one "
             f"{p.width + 1}-bit comparator\n"
-            f"per neuron: {'up/down accumulator' if p.accumulation == 'counter' else 'MUX term latch'}, "
-            f"{self.current_bits}-bit current, {p.lif.width}-bit LIF, "
+            f"per neuron: {acc}, "
+            f"{self.current_bits}-bit current, {p.lif.width}-bit "
+            f"{'integrate-and-fire (no clamp needed)' if self.simple_neurons else 'LIF'}, "
             f"{self.score_bits}-bit score, {self.count_bits}-bit spike count")
 
     def _rom_rows(self):
@@ -249,9 +291,14 @@ class Dense(wiring.Component):
         wrom_init, src_init, cb = self._rom_rows()
         dir_c = Signal(max(1, cb))
         if sobol:                        # lowest zero bit of the cycle index selects V
-            for j in reversed(range(plan.inputs[0].index_width)):
-                with m.If(~k[j] if j < len(k) else 1):
-                    m.d.comb += dir_c.eq(j)
+            # A Mux chain, not m.If: Icarus never evaluates an `always @*` whose inputs stay
+            # constant from time 0, and k does stay 0 until the first run.
+            iw = plan.inputs[0].index_width
+            top = min(len(k), iw)        # k's bits above len(k) are 0
+            lowest = C(top if top < iw else 0, len(dir_c))
+            for j in reversed(range(top)):
+                lowest = Mux(~k[j], j, lowest)
+            m.d.comb += dir_c.eq(lowest)
         contrib = [[] for _ in range(n_neur)]
         fw = w + 2
         for lane in range(lanes):
@@ -302,7 +349,8 @@ class Dense(wiring.Component):
             score = Signal(signed(self.score_bits), name=f"score{j}")
             count = Signal(self.count_bits, name=f"count{j}")
             total = acc + sum(contrib[j])
-            core = ResetInserter(clear)(LIFCore(p.lif, self.current_bits))
+            neuron = IFNeuron if self.simple_neurons else LIFCore
+            core = ResetInserter(clear)(neuron(p.lif, self.current_bits))
             m.submodules[f"lif{j}"] = core
             m.d.comb += [core.en.eq(self.en & c_go & ~c_final), core.current.eq(cur)]
             with m.If(clear):
@@ -319,9 +367,14 @@ class Dense(wiring.Component):
             scores.append(score)
             counts.append(count)
             spikes.append(core.spike)
+        # Read port as a shift (an `assign`), padded so that every sel value is in range.
+        pad = (1 << len(self.sel)) - n_neur
         m.d.comb += [
             self.spike.eq(Cat(*spikes)), self.spike_valid.eq(d_go),
-            self.score.eq(Array(scores)[self.sel]), self.count.eq(Array(counts)[self.sel]),
+            self.score.eq(Cat(*scores, C(0, pad * self.score_bits)).word_select(
+                self.sel, self.score_bits)),
+            self.count.eq(Cat(*counts, C(0, pad * self.count_bits)).word_select(
+                self.sel, self.count_bits)),
         ]
         return m
 

@@ -8,7 +8,9 @@ input is the constant 1. Every cycle ``k`` of a run:
 * the weight ``w_ji`` in [-1, 1] is stored sign-magnitude, ``q_ji = sign * Q_ji`` with
   ``Q_ji = quantize_unipolar(|w_ji|)``; its stream is ``b_ji(k) = S(k) < Q_ji`` from the one
   weight source ``S`` shared by every synapse. The sign steers an up/down count, so the
-  magnitudes keep unipolar accuracy (bipolar XNOR would double the variance);
+  magnitudes keep unipolar accuracy. Measured on 64-input dot products (|Wx| ~ 3 RMS) at
+  L = 256 with the same sources: RMS error 0.023 (Sobol) / 0.16 (LFSR) for sign-magnitude
+  against 0.095 / 0.64 for bipolar XNOR, whose streams sit near p = 1/2 where variance peaks;
 * ``accumulation = "counter"``: the exact parallel count
   ``I_j(k) = sum_i sign_ji (a_i(k) AND b_ji(k))``, whose expectation is ``sum_i w_ji x_i``;
 * ``accumulation = "mux"``: one term per cycle, ``sel(k)``, chosen uniformly by a select source
@@ -364,13 +366,14 @@ def integrate_fire(threshold, currents):
 
 
 def _prefix_fire(threshold, cur):
-    """``(C, F)`` of :func:`integrate_fire` for currents with the cycle axis first.
-
-    Row loops: each step is one vectorised operation over every neuron and sample, which is
-    faster than NumPy's accumulate along a leading axis.
-    """
+    """``(C, F)`` of :func:`integrate_fire` for currents with the cycle axis first."""
     c = np.empty_like(cur)
     c[0] = 0
+    if cur[0].size < 4096:          # few neurons x samples: accumulate along the cycle axis
+        np.cumsum(cur[:-1], axis=0, out=c[1:])
+        return c, np.maximum.accumulate(c // threshold, axis=0)
+    # Many: row loops, one vectorised operation per cycle over every neuron and sample, are
+    # faster than NumPy's accumulate along a leading axis.
     for k in range(1, len(cur)):
         np.add(c[k - 1], cur[k - 1], out=c[k])
     f = c // threshold
@@ -383,23 +386,29 @@ class SCDenseLayer:
     """Golden model of a dense layer; every method takes ``x`` of shape (n_inputs,) or
     (batch, n_inputs) and returns arrays with the same leading batch axis (or none).
 
+    Speed comes from the layer's structure, not from bit loops: an input's stream depends on
+    ``x`` only through its integer threshold, so scores are sums of rows of a per-input count
+    table (:meth:`count_table`); every synapse shares the weight source, so the per-cycle
+    currents of all cycles with the same source value are one GEMM over the batch; and the
+    default neuron has a closed form (:func:`integrate_fire`). All are exact and tested
+    against unpacked bit-level references.
+
     Parameters
     ----------
     params : DenseParams
     """
 
     # Largest float32 matrix stack cached for the per-cycle GEMMs (bytes).
-    CACHE_BYTES = 64 << 20
+    CACHE_BYTES = 128 << 20
 
     def __init__(self, params: DenseParams):
         if not isinstance(params, DenseParams):
             raise ParameterError("params must be a DenseParams")
         self.params = params
-        p = params
-        q = p.signed_terms
-        self._mag, self._neg = np.abs(q), q < 0
+        q = params.signed_terms
+        self._mag = np.abs(q)
         self._sign = np.sign(q).astype(np.float32)
-        self._streams = {}
+        self._cache = {}            # streams, count tables, weight matrices, keyed by use and T
         self._trains = None
 
     @classmethod
@@ -419,7 +428,8 @@ class SCDenseLayer:
 
     def streams(self, T):
         """(input values (n_inputs, T), weight values (T,), select index (T,)), cached."""
-        if T not in self._streams:
+        key = ("streams", T)
+        if key not in self._cache:
             p, plan = self.params, self.params.plan
             r = stream_values(plan, plan.inputs, T)
             s = stream_values(plan, (plan.weight,), T)[0]
@@ -431,8 +441,8 @@ class SCDenseLayer:
             for a in (r, s, sel):
                 if a is not None:
                     a.flags.writeable = False
-            self._streams[T] = (r, s, sel)
-        return self._streams[T]
+            self._cache[key] = (r, s, sel)
+        return self._cache[key]
 
     def thresholds(self, x):
         """Integer input thresholds ``P`` for ``x`` in [0, 1] (:func:`.sng.quantize_unipolar`)."""
@@ -465,12 +475,12 @@ class SCDenseLayer:
     def _groups(self, T):
         """Cycles sorted by weight-source value: (values, order, group edges), cached."""
         key = ("groups", T)
-        if key not in self._streams:
+        if key not in self._cache:
             s = self.streams(T)[1]
             uniq, inv = np.unique(s, return_inverse=True)
             order = np.argsort(inv, kind="stable")
-            self._streams[key] = (uniq, order, np.searchsorted(inv[order], np.arange(len(uniq) + 1)))
-        return self._streams[key]
+            self._cache[key] = (uniq, order, np.searchsorted(inv[order], np.arange(len(uniq) + 1)))
+        return self._cache[key]
 
     def _matrices(self, values):
         """float32 (len(values), N, n_terms): the signed weight bits for weight-source values.
@@ -480,11 +490,11 @@ class SCDenseLayer:
         """
         key = values.tobytes()
         nbytes = len(values) * self._mag.size * 4
-        if self._streams.get("mats_key") == key:
-            return self._streams["mats"]
+        if self._cache.get("mats_key") == key:
+            return self._cache["mats"]
         m = np.where(self._mag[None] > values[:, None, None], self._sign[None], np.float32(0))
         if nbytes <= self.CACHE_BYTES:
-            self._streams["mats_key"], self._streams["mats"] = key, m
+            self._cache["mats_key"], self._cache["mats"] = key, m
         return m
 
     def _currents_counter(self, p, T):
@@ -601,9 +611,12 @@ class SCDenseLayer:
         ``P`` (2**W + 1 values), so :meth:`count_table` holds every synapse's signed product
         count for every ``P`` and a score is ``n_inputs`` table rows summed.
         """
-        p, T = self._check_p(p, T)
+        return self._scores(*self._check_p(p, T))
+
+    def _scores(self, p, T):
         if self.params.accumulation == "mux":
-            return self.currents_thresholds(p, T).sum(-1)
+            cur = self._currents(np.atleast_2d(p), T).sum(0, dtype=np.int64).T
+            return cur[0] if p.ndim == 1 else cur
         table, bias = self.count_table(T)
         if table is None:                         # too large to tabulate: packed popcounts
             return self._scores_packed(p, T)
@@ -615,13 +628,13 @@ class SCDenseLayer:
         input i has threshold P; ``bias[j]`` the bias synapse's count. Cached; ``(None, None)``
         when D would exceed ``CACHE_BYTES * 4``."""
         key = ("table", T)
-        if key in self._streams:
-            return self._streams[key]
+        if key in self._cache:
+            return self._cache[key]
         p_, n, top = self.params, self.n_inputs, 1 << self.params.width
         dtype = np.int16 if T < (1 << 15) else np.int32
         if n * (top + 1) * self.n_neurons * np.dtype(dtype).itemsize > 4 * self.CACHE_BYTES:
-            self._streams[key] = (None, None)
-            return self._streams[key]
+            self._cache[key] = (None, None)
+            return self._cache[key]
         r, s, _ = self.streams(T)
         sign = np.sign(p_.signed_terms).astype(np.int32)
         order = np.argsort(r, axis=1, kind="stable")
@@ -639,8 +652,8 @@ class SCDenseLayer:
         bias = np.zeros(self.n_neurons, np.int64)
         if p_.bias is not None:
             bias = sign[:, -1] * (self._mag[:, -1][:, None] > s[None]).sum(-1)
-        self._streams[key] = (table, bias)
-        return self._streams[key]
+        self._cache[key] = (table, bias)
+        return self._cache[key]
 
     def _scores_packed(self, p, T):
         """Scores from packed streams: AND, ``np.bitwise_count``, signed sum."""
@@ -658,14 +671,15 @@ class SCDenseLayer:
 
     def _packed_weights(self, T):
         key = ("packed", T)
-        if key not in self._streams:
+        if key not in self._cache:
             s = self.streams(T)[1]
-            self._streams[key] = pack_bits(self._mag[:, :, None] > s[None, None, :])
-        return self._streams[key]
+            self._cache[key] = pack_bits(self._mag[:, :, None] > s[None, None, :])
+        return self._cache[key]
 
     def scores(self, x, T=None):
         """Integer class scores (the SC estimate of the dot product times ``1/decode_scale``)."""
-        return self.scores_thresholds(self.thresholds(x), T)
+        T = self.params.length if T is None else check_int("T", T, 1, MAX_LENGTH)
+        return self._scores(self.thresholds(x), T)       # thresholds() validated x
 
     def estimate(self, x, T=None):
         """Decoded dot products ``sum_i w_ji x_i + b_j`` (floats)."""

@@ -21,13 +21,23 @@ The experiment, end to end:
    signed count of product bits over L cycles (first class on ties, like ``np.argmax``). The
    LIF spike counts are a coarser (``score / n_terms``) and tie-prone view of the same sum.
 
-What mattered (measured on the test split, sobol/lfsr, counter accumulation): the bias synapse
-(without it the same weights reach about 86 % at any L) and the full-range scaling (the same
-network scaled to max |w| = 0.1 drops to 87 % sobol / 67 % lfsr at L = 64, 0.03 to 56 %).
-Regularisation strength (C = 0.3 .. 10), centring the weights per input (a per-input constant
-added to every class leaves the argmax unchanged) and W = 8 quantisation changed the SC
-accuracy by less than a point. MUX accumulation scales every score by ``1 / n_terms`` = 1/65
-and needs L of about 4096 for the accuracy counter accumulation reaches at 64.
+What mattered (measured on the test split with C = 3, counter accumulation):
+
+* the bias synapse: without it the same weights reach about 86 % at any L (97.6 % with it);
+* the full-range scaling: the same network scaled to max |w| = 0.1 instead of 1 drops to 87 %
+  (Sobol) / 67 % (LFSR) at L = 64, at 0.03 to 56 % (Sobol), because the SC error of a score is
+  about constant in counts while the signal shrinks with the scale;
+* not much else: C from 0.1 to 100 moves the float accuracy (95.0 .. 97.6 %) and the SC layer
+  at L >= 256 follows it to within about a point; centring the weights per input (adding a
+  per-input constant to every class leaves the argmax unchanged) changed the SC accuracy by
+  less than a point; W = 8 quantisation costs nothing measurable (inputs are exact, see 1.).
+  Score ties are rare (at most one image of 540 at L >= 64); they go to the lower class.
+* the source: Sobol reaches the float accuracy from L = 256; the LFSR stays about a point
+  below (95.9 .. 96.9 % over seeds 0..9 at L = 256, still within the 2-point target).
+* MUX accumulation scales every score by ``1 / n_terms`` = 1/65 and is far noisier here: 82 %
+  at L = 256, 95 % at L = 1024 and 97 % at 4096 (Sobol), where the counter reaches 96 % at
+  L = 64. The input-serial hardware spends the same clocks per cycle on both, so the counter
+  is the choice.
 
 :func:`rtl_check` is the hook for the RTL stage: it co-simulates the generated dense layer on
 test images and asserts the spike counts and predictions equal the golden model's.
@@ -246,13 +256,20 @@ def plot_accuracy_vs_length(table, png, float_accuracy=None, quantised_accuracy=
     for source, acc in keys:
         rows = sorted((r for r in table if (r["source"], r["accumulation"]) == (source, acc)),
                       key=lambda r: r["length"])
-        ax.plot([r["length"] for r in rows], [100 * r["accuracy"] for r in rows], "o-",
+        ax.plot([r["length"] for r in rows], [100 * r["accuracy"] for r in rows],
+                "o-" if acc == "counter" else "s-.",
+                color="C0" if source == "sobol" else "C1",
                 label=f"SC {source}" + ("" if acc == "counter" else f" ({acc})"))
     if float_accuracy is not None:
         ax.axhline(100 * float_accuracy, color="k", ls="--", lw=1, label="float")
     if quantised_accuracy is not None:
         ax.axhline(100 * quantised_accuracy, color="gray", ls=":", lw=1.5,
                    label=f"quantised W={WIDTH}")
+    if float_accuracy is not None:                    # issue #6: >= 94 % and float - 2 points
+        ax.axhline(max(94, 100 * float_accuracy - 2), color="C3", ls="-", lw=0.8,
+                   label="target at L = 256")
+    low = min(100 * r["accuracy"] for r in table)
+    ax.set_ylim(min(90, 5 * np.floor(low / 5)), 100)   # a fixed floor: no magnified wiggles
     ax.set_xscale("log", base=2)
     ax.set_xlabel("bitstream length L (cycles per image)")
     ax.set_ylabel("test accuracy (%)")
@@ -292,7 +309,10 @@ def plot_confusion(y_true, y_pred, png, title="SC golden model"):
 
 # ---------------------------------------------------------------------------- RTL hook
 
-RTL_LANES = 16           # 65 terms -> 5 clocks per SC cycle: ~1.4k clocks per image at L = 256
+# 65 terms in 5 clocks per SC cycle: 1357 clocks per image at L = 256. Icarus time per image
+# was about constant from 4 to 16 lanes (fewer clocks, more logic per clock), 1.4x at 32 and
+# far worse at 64, so 16 is the fastest proof; the check is valid for any lane count.
+RTL_LANES = 16
 
 
 @dataclass(frozen=True)
@@ -311,6 +331,36 @@ class RTLResult:
                 f"lanes) in {self.seconds:.1f} s")
 
 
+_OUTS = ("busy", "done", "spike", "spike_valid")
+
+
+def _load_segment(p, last, n_neurons, image):
+    """Clocks that load thresholds ``p`` and start the run; the outputs hold the ``last`` run's
+    final values (the reset values before the first run)."""
+    n = len(p) + 1
+    seg = {"load": np.r_[np.ones(n - 1), 0], "addr": np.r_[np.arange(n - 1), 0],
+           "data": np.r_[p, 0], "start": np.r_[np.zeros(n - 1), 1], "en": np.zeros(n),
+           "_run": np.full(n, image - 1)}
+    if last is None:
+        last = {k: np.zeros((n_neurons, 1) if k in ("_score", "_count") else 1)
+                for k in (*_OUTS, "_score", "_count", "_cycle")}
+    seg.update({k: np.full(n, 0 if k == "done" else last[k][-1]) for k in _OUTS})
+    seg.update({k: np.repeat(last[k][..., -1:], n, -1) for k in ("_score", "_count", "_cycle")})
+    return seg
+
+
+def _run_segment(layer, lanes, p, image):
+    """A run without stalls plus ``n_neurons`` idle clocks (:mod:`scfpga.sim.dense` schedule)."""
+    from .sim.dense import _run_expectation
+
+    params = layer.params
+    clocks = -(-params.n_terms // lanes) * params.length + 2 + params.n_neurons
+    seg = dict(_run_expectation(layer, lanes, np.asarray(p), np.ones(clocks, np.int64)))
+    seg.update({k: np.zeros(clocks) for k in ("load", "addr", "data", "start")})
+    seg.update({"en": np.ones(clocks), "_run": np.full(clocks, image)})
+    return seg
+
+
 def _rtl_case(params, thresholds, lanes):
     """One stimulus running every image back to back, with the expected output of every clock.
 
@@ -319,54 +369,32 @@ def _rtl_case(params, thresholds, lanes):
     so the idle clocks show every neuron's final score and spike count (the prediction is the
     argmax of those scores). The per-run expectation is :mod:`scfpga.sim.dense`'s, so the
     pipeline schedule is stated once.
+
+    Returns
+    -------
+    case : scfpga.sim.dense.DenseCase
+    scores, counts : (images, n_neurons) arrays
+        The final values every run's expectation ends with.
     """
-    from .sim.dense import DenseCase, INPUT_PORTS, _run_expectation
+    from .sim.dense import INPUT_PORTS, DenseCase
 
     layer = SCDenseLayer(params)
-    n, n_neur = params.n_inputs, params.n_neurons
-    steps = -(-params.n_terms // lanes)
-    run_clocks = steps * params.length + 2 + n_neur
-    ins = {k: [] for k in INPUT_PORTS if k != "sel"}      # sel is set below
-    outs = {k: [] for k in ("busy", "done", "spike", "spike_valid")}
-    score_rows, count_rows, run_of, cycle_of, finals = [], [], [], [], []
-    hold = {k: 0 for k in outs}
-    hold_sc = hold_ct = np.zeros(n_neur, np.int64)
-    hold_cycle = 0
+    n_neur = params.n_neurons
+    segs, finals, last = [], [], None
     for image, p in enumerate(thresholds):
-        pre = n + 1                                   # load clocks, then the start clock
-        for key, v in (("load", [1] * n + [0]), ("addr", list(range(n)) + [0]),
-                       ("data", list(p) + [0]), ("start", [0] * n + [1]), ("en", 0)):
-            ins[key].append(np.broadcast_to(np.asarray(v, np.int64), (pre,)))
-        for key in outs:                              # outputs hold during load and start
-            outs[key].append(np.full(pre, hold[key] if key != "done" else 0, np.int64))
-        score_rows.append(np.repeat(hold_sc[:, None], pre, 1))
-        count_rows.append(np.repeat(hold_ct[:, None], pre, 1))
-        cycle_of.append(np.full(pre, hold_cycle))
-        run_of.append(np.full(pre, image - 1))
-        en = np.ones(run_clocks, np.int64)
-        exp = _run_expectation(layer, lanes, np.asarray(p), en)
-        for key, v in (("load", 0), ("addr", 0), ("data", 0), ("start", 0), ("en", en)):
-            ins[key].append(np.broadcast_to(np.asarray(v, np.int64), (run_clocks,)))
-        for key in outs:
-            outs[key].append(exp[key])
-        score_rows.append(exp["_score"])
-        count_rows.append(exp["_count"])
-        cycle_of.append(exp["_cycle"])
-        run_of.append(np.full(run_clocks, image))
-        hold = {k: int(exp[k][-1]) for k in outs}
-        hold_sc, hold_ct, hold_cycle = exp["_score"][:, -1], exp["_count"][:, -1], exp["_cycle"][-1]
-        finals.append((hold_sc, hold_ct))
-    stim = {k: np.concatenate(v) for k, v in ins.items()}
-    clocks = len(stim["en"])
+        run = _run_segment(layer, lanes, p, image)
+        segs += [_load_segment(p, last, n_neur, image), run]
+        finals.append((run["_score"][:, -1], run["_count"][:, -1]))
+        last = run
+    cat = {k: np.concatenate([s[k] for s in segs], -1).astype(np.int64) for k in segs[0]}
+    clocks = cat["en"].size
+    stim = {k: cat[k] for k in INPUT_PORTS if k != "sel"}
     stim["sel"] = np.arange(clocks) % n_neur
-    expected = {k: np.concatenate(v) for k, v in outs.items()}
-    for port, rows in (("score", score_rows), ("count", count_rows)):
-        expected[port] = np.concatenate(rows, 1)[stim["sel"], np.arange(clocks)]
-    case = DenseCase(params, lanes, stim, expected, [], np.concatenate(run_of),
-                     np.concatenate(cycle_of))
-    scores = np.array([f[0] for f in finals])
-    counts = np.array([f[1] for f in finals])
-    return case, scores, counts
+    expected = {k: cat[k] for k in _OUTS}
+    for port in ("score", "count"):
+        expected[port] = cat[f"_{port}"][stim["sel"], np.arange(clocks)]
+    case = DenseCase(params, lanes, stim, expected, [], cat["_run"], cat["_cycle"])
+    return case, np.array([f[0] for f in finals]), np.array([f[1] for f in finals])
 
 
 def rtl_check(params, x, n_images, lanes=RTL_LANES, simulator=None, verilog_path=None):

@@ -7,12 +7,13 @@ Per run: ``load`` writes each input's threshold (random order, random gaps, the 
 ``score`` of every neuron are compared while they change. The expected values follow the
 pipeline schedule of :class:`scfpga.hdl.dense.Dense` (stated in its docstring): with ``e`` the
 enabled clocks since the start clock, the LIF update of cycle ``k`` shows from
-``e = (k+1)*steps + 2`` and its spikes are counted from ``e = (k+1)*steps + 3``.
+``e = (k+1)*steps + Dense.UPDATE_DELAY`` and its spikes are counted one enabled clock later.
 """
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..hdl.dense import Dense, sweep_steps
 from ..model.dense import DenseParams, SCDenseLayer
 
 SIGNED_PORTS = ("score",)
@@ -49,17 +50,22 @@ class DenseCase:
                 f"expected {result.expected}, got {result.actual}")
 
 
-def _run_expectation(layer, lanes, p, en_after):
-    """Outputs of one run for each clock after its start clock, given ``en`` of those clocks."""
+def run_expectation(layer, lanes, p, en_after):
+    """Outputs of one run for each clock after its start clock, given ``en`` of those clocks.
+
+    Keys: the output ports ``busy, done, spike, spike_valid``, and ``_score``/``_count``
+    ((n_neurons, clocks) values of every neuron), ``_cycle`` (spike index shown), ``_length``
+    (enabled clocks until ``busy`` falls).
+    """
     prm = layer.params
-    steps = -(-prm.n_terms // lanes)
+    steps, d = sweep_steps(prm, lanes), Dense.UPDATE_DELAY
     L = prm.length
     r = layer.evaluate_thresholds(p)
     e = np.concatenate([[0], np.cumsum(en_after)[:-1]])          # enabled clocks before
-    shown = np.clip((e - 2) // steps, 0, L - 1)                   # spike index on display
-    summed = np.clip((e - 2) // steps, 0, L)                      # currents in the score
-    counted = np.clip((e - 3) // steps, 0, L - 1)                 # spike updates counted
-    end = L * steps + 2
+    shown = np.clip((e - d) // steps, 0, L - 1)                   # spike index on display
+    summed = np.clip((e - d) // steps, 0, L)                      # currents in the score
+    counted = np.clip((e - d - 1) // steps, 0, L - 1)             # spike updates counted
+    end = L * steps + d
     spike_words = (r.spikes.astype(np.int64) << np.arange(prm.n_neurons)[:, None]).sum(0)
     partial = np.concatenate([np.zeros((prm.n_neurons, 1), np.int64),
                               np.cumsum(r.currents, 1)], 1)
@@ -70,18 +76,21 @@ def _run_expectation(layer, lanes, p, en_after):
         "busy": (e < end).astype(np.int64),
         "done": ((e == end) & (prev_en == 1)).astype(np.int64),
         "spike": spike_words[shown],
-        "spike_valid": ((e >= steps + 2) & ((e - 2) % steps == 0) & (e - 2 <= (L - 1) * steps)
+        "spike_valid": ((e >= steps + d) & ((e - d) % steps == 0) & (e - d <= (L - 1) * steps)
                         ).astype(np.int64),
         "_score": partial[:, summed], "_count": counts[:, counted], "_cycle": shown,
         "_length": end,
     }
 
 
+_run_expectation = run_expectation          # the name scfpga.digits imports
+
+
 def make_runs(params, rng, lanes=1, runs=2, p_on=0.85, idle=3, min_cycles=0):
     """A :class:`DenseCase` of ``runs`` runs with fresh random thresholds each."""
     layer = SCDenseLayer(params)
     n, top = params.n_inputs, 1 << params.width
-    steps = -(-params.n_terms // lanes)
+    steps = sweep_steps(params, lanes)
     ins = {k: [] for k in INPUT_PORTS}
     outs = {k: [] for k in ("busy", "done", "spike", "spike_valid")}
     score_rows, count_rows, run_of, cycle_of = [], [], [], []
@@ -115,19 +124,19 @@ def make_runs(params, rng, lanes=1, runs=2, p_on=0.85, idle=3, min_cycles=0):
         # Load phase: one write per input, random order, random gaps (outputs hold).
         for i in rng.permutation(n):
             while rng.random() > p_on:
-                emit(1, {"en": int(rng.random() < 0.5), "data": int(rng.integers(0, top + 1))})
-            emit(1, {"load": 1, "addr": int(i), "data": int(p[i]), "en": int(rng.random() < 0.5)})
+                emit(1, {"en": int(rng.random() < p_on), "data": int(rng.integers(0, top + 1))})
+            emit(1, {"load": 1, "addr": int(i), "data": int(p[i]), "en": int(rng.random() < p_on)})
         start = sum(len(a) for a in ins["start"])
-        emit(1, {"start": 1, "en": int(rng.random() < 0.5)})
+        emit(1, {"start": 1, "en": int(rng.random() < p_on)})
         # Run phase: long enough for every enabled clock the run needs, plus idle clocks.
-        span = steps * params.length + 2
+        span = steps * params.length + Dense.UPDATE_DELAY
         en = (rng.random(int(span / max(p_on, 0.05)) + 8 * span // 10 + 16) < p_on).astype(np.int64)
         need = np.searchsorted(np.cumsum(en), span) + 1 + idle
         while need > len(en):
             en = np.concatenate([en, np.ones(span, np.int64)])
             need = np.searchsorted(np.cumsum(en), span) + 1 + idle
         en = en[:need]
-        exp = _run_expectation(layer, lanes, p, en)
+        exp = run_expectation(layer, lanes, p, en)
         emit(len(en), {"en": en}, exp, run)
         last.update({k: int(exp[k][-1]) for k in outs})
         last["done"] = 0
@@ -153,27 +162,29 @@ def make_case(params, cycles, rng, p_on=0.85, lanes=1):
     return case.stimulus, case.expected
 
 
-def random_params(rng, max_inputs=24, max_neurons=8, max_length=96):
-    """A random small layer: shape, width, source, seed, accumulation, bias and LIF."""
+def random_params(rng, n_inputs=None, n_neurons=None, max_length=96, **overrides):
+    """A random layer: shape, width, source, seed, accumulation, bias and LIF (``overrides``
+    fix any :class:`DenseParams` field; ``n_inputs``/``n_neurons`` default to 1..24 / 1..8)."""
     from ..model.lif import LIFParams
-    n = int(rng.integers(1, max_inputs + 1))
-    neurons = int(rng.integers(1, max_neurons + 1))
-    width = int(rng.integers(3, 10))
-    source = str(rng.choice(["sobol", "lfsr"]))
-    accumulation = str(rng.choice(["counter", "mux"]))
+    n = int(rng.integers(1, 25)) if n_inputs is None else n_inputs
+    neurons = int(rng.integers(1, 9)) if n_neurons is None else n_neurons
+    source = overrides.pop("source", str(rng.choice(["sobol", "lfsr"])))
+    accumulation = overrides.pop("accumulation", str(rng.choice(["counter", "mux"])))
     bias = rng.uniform(-1, 1, neurons) if rng.random() < 0.5 else None
-    if accumulation == "mux" and n + (bias is not None) > (1 << width):
-        width = (n + 1).bit_length()
+    width = int(rng.integers(3, 10))
+    if accumulation == "mux":
+        width = max(width, (n + (bias is not None) - 1).bit_length())
     lif = None
     if rng.random() < 0.6:
         lw = int(rng.integers(6, 14))
         terms = n + (bias is not None)
         lif = LIFParams(width=lw, n_inputs=1, weights=(1,),
                         threshold=int(rng.integers(1, min(1 << (lw - 2), 2 * terms + 2))),
-                        leak_shift=int(rng.integers(0, 4)), reset=str(rng.choice(["subtract", "zero"])),
+                        leak_shift=int(rng.integers(0, 4)),
+                        reset=str(rng.choice(["subtract", "zero"])),
                         refractory=int(rng.integers(0, 3)))
-    lfsr_width = max(width, 12 if n < 60 else 16)
-    return DenseParams.from_float(rng.uniform(-1, 1, (neurons, n)), bias, width,
-                                  length=int(rng.integers(8, max_length + 1)), source=source,
-                                  seed=int(rng.integers(0, 40)), accumulation=accumulation,
-                                  lfsr_width=lfsr_width, lif=lif)
+    kwargs = dict(length=int(rng.integers(8, max_length + 1)), source=source,
+                  seed=int(rng.integers(0, 40)), accumulation=accumulation,
+                  lfsr_width=max(width, 12 if n < 60 else 16), lif=lif)
+    kwargs.update(overrides)
+    return DenseParams.from_float(rng.uniform(-1, 1, (neurons, n)), bias, width, **kwargs)
