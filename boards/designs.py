@@ -74,12 +74,16 @@ class BlockDesign:
         ``"sobol"`` or ``"lfsr"``: the sources of the SNGs feeding the block's inputs.
     input_width : int
         Width of those SNGs, 1..15 (3..15 for lfsr).
+    spec : dict or None
+        The design-file form of this design (:func:`block_design` sets it), written next to a
+        build as ``design.json`` so that ``scfpga run`` can use it.
     """
     block: str
     params: object
     length: int = DEFAULT_LENGTH
     input_source: str = "sobol"
     input_width: int = 8
+    spec: dict | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         check_choice("design", self.block, RUNNABLE_BLOCKS)
@@ -109,6 +113,12 @@ class BlockDesign:
     @property
     def n_loads(self):
         return max(self.n_inputs, 1)
+
+    @property
+    def run_cycles(self):
+        """Cycles a run keeps ``busy`` high: ``length``, plus one for the registered input
+        bits of a block with inputs (:class:`.runners.BlockRunner`)."""
+        return self.length + (self.n_inputs > 0)
 
     @property
     def load_width(self):
@@ -248,10 +258,12 @@ def block_design(block_name, values=None, length=DEFAULT_LENGTH, input_source="s
             raise ParameterError(f"params.{key} is not an option of {block_name} (options: {names})")
         if value is not None:
             full[keys[key].field] = _option_value(block, keys[key], value)
-    return BlockDesign(block_name, block.make(full), length, input_source, input_width)
+    spec = {"design": block_name, "params": {k: v for k, v in full.items() if v is not None},
+            "length": length, "input_source": input_source, "input_width": input_width}
+    return BlockDesign(block_name, block.make(full), length, input_source, input_width, spec)
 
 
-def _block_from_dict(spec):
+def _block_from_dict(spec, base=None):
     return block_design(spec["design"], spec.get("params"), spec.get("length", DEFAULT_LENGTH),
                         spec.get("input_source", "sobol"), spec.get("input_width", 8))
 
@@ -261,16 +273,17 @@ DESIGN_LOADERS = {name: _block_from_dict for name in RUNNABLE_BLOCKS}
 
 
 def register_design(kind, loader):
-    """Let design files say ``design = kind``; ``loader(spec_dict)`` returns a runnable design.
+    """Let design files say ``design = kind``; ``loader(spec, base)`` returns a runnable design.
 
-    The loader validates its own keys; the primitive loader accepts only
-    ``design, params, length, input_source, input_width``.
+    ``spec`` is the parsed file, ``base`` the file's directory (for paths in it; None when the
+    spec did not come from a file). The loader validates its own keys; the primitive loader
+    accepts only ``design, params, length, input_source, input_width``.
     """
     DESIGN_LOADERS[kind] = loader
 
 
-def design_from_dict(spec):
-    """A runnable design from a parsed design file."""
+def design_from_dict(spec, base=None):
+    """A runnable design from a parsed design file (``base``: the file's directory)."""
     if not isinstance(spec, dict) or "design" not in spec:
         raise ParameterError("a design file must set design = \"<kind>\" "
                              f"(one of {', '.join(DESIGN_LOADERS)})")
@@ -282,7 +295,7 @@ def design_from_dict(spec):
         if unknown:
             raise ParameterError(f"unknown design file key {unknown[0]!r} "
                                  f"(allowed: {', '.join(sorted(_TOP_KEYS))})")
-    return DESIGN_LOADERS[kind](spec)
+    return DESIGN_LOADERS[kind](spec, base)
 
 
 def load_design(path):
@@ -298,6 +311,6 @@ def load_design(path):
     except ValueError as e:          # TOMLDecodeError and JSONDecodeError are ValueErrors
         raise ParameterError(f"design file {path} is not valid {path.suffix[1:]}: {e}") from None
     try:
-        return design_from_dict(spec)
+        return design_from_dict(spec, path.parent)
     except ParameterError as e:
         raise ParameterError(f"{path.name}: {e}") from None

@@ -4,7 +4,7 @@ Frames, codes and error handling are specified in :mod:`.protocol`; this is thei
 A request's payload is kept in a small block RAM (one word per two bytes) and executed only
 after its checksum has been verified, so a corrupted WRITE never reaches the design.
 """
-from amaranth.hdl import Array, Cat, Const, Module, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -67,7 +67,10 @@ class ProtocolEngine(wiring.Component):
         length = Signal(8)
         idx = Signal(8)                    # payload bytes received
         csum = Signal(8)
-        addr = Signal(16)                  # payload bytes 0..1 (WRITE / READ address)
+        # Payload bytes 0..1, the WRITE / READ address. Only as many bits as the design has
+        # loads or results are kept (short adders); ``far`` says a higher bit was set.
+        addr = Signal(max(self.n_loads, self.n_results).bit_length())
+        far = Signal()
         count = Signal(8)                  # payload byte 2 (READ count)
         low = Signal(8)                    # even payload byte waiting for its odd partner
         m.submodules.payload = payload = Memory(shape=16, depth=MAX_PAYLOAD // 2, init=[])
@@ -98,12 +101,16 @@ class ProtocolEngine(wiring.Component):
         # which keeps the adders and comparators off EXEC's path.
         n_words = (length - 2) >> 1
         write_fits, read_fits, bad_read_length = Signal(), Signal(), Signal()
-        m.d.sync += [write_fits.eq(addr + n_words <= self.n_loads),
-                     read_fits.eq(addr + count <= self.n_results),
+        m.d.sync += [write_fits.eq(~far & (addr + n_words <= self.n_loads)),
+                     read_fits.eq(~far & (addr + count <= self.n_results)),
                      bad_read_length.eq((length != 3) | (count == 0) | (count > MAX_READ_WORDS))]
 
         info_bytes = list(self.info.encode())
-        info = Array([Const(b, 8) for b in info_bytes])
+        # A ROM with an asynchronous read port, not an Array of constants: Yosys writes the
+        # latter as an `always @*` block whose inputs may never change before the first read,
+        # and Icarus then never evaluates it (the byte stays X in RTL simulation).
+        m.submodules.info = info = Memory(shape=8, depth=len(info_bytes), init=info_bytes)
+        info_rd = info.read_port(domain="comb")
         flags_at = info_offset("flags")
 
         def abort_on_error(m):
@@ -160,9 +167,11 @@ class ProtocolEngine(wiring.Component):
                     m.d.sync += [csum.eq(csum + rx_byte), idx.eq(idx + 1), low.eq(rx_byte)]
                     with m.Switch(idx):
                         with m.Case(0):
-                            m.d.sync += addr[:8].eq(rx_byte)
+                            m.d.sync += [addr.eq(rx_byte), far.eq(rx_byte[len(addr):].any())]
                         with m.Case(1):
-                            m.d.sync += addr[8:].eq(rx_byte)
+                            if len(addr) > 8:
+                                m.d.sync += addr[8:].eq(rx_byte)
+                            m.d.sync += far.eq(far | rx_byte[max(len(addr) - 8, 0):].any())
                         with m.Case(2):
                             m.d.sync += count.eq(rx_byte)
                     m.d.comb += wr.en.eq(idx[0])
@@ -280,7 +289,7 @@ class ProtocolEngine(wiring.Component):
                 byte = Signal(8)
                 with m.Switch(cmd):
                     with m.Case(int(Command.INFO)):
-                        m.d.comb += byte.eq(info[pidx])
+                        m.d.comb += [info_rd.addr.eq(pidx), byte.eq(info_rd.data)]
                         with m.If(pidx == flags_at):
                             m.d.comb += byte.eq(results_valid * FLAG_RESULTS_VALID)
                     with m.Case(int(Command.RUN)):

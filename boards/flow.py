@@ -10,12 +10,13 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
-from ..build import build_verilog
+from ..build import OutputExists, build_verilog
 from .catalog import board as lookup_board
 from .protocol import DEFAULT_BAUD
-from .top import BoardTop
+from .top import BoardTop, core_clock
 
 TOP = "board_top"
+DESIGN_FILE = "design.json"
 
 
 def board_verilog(design, board, freq_mhz=None, baud=DEFAULT_BAUD):
@@ -27,6 +28,9 @@ def board_verilog(design, board, freq_mhz=None, baud=DEFAULT_BAUD):
 def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, seed=1,
                 force=False, progress=None):
     """Build a bitstream of ``design`` for a board; the report dict (also ``report.json``).
+
+    Besides :func:`scfpga.build.build_verilog`'s outputs (top ``board_top``), a design with a
+    ``spec`` gets ``design.json``, the design file ``scfpga run`` takes.
 
     Parameters
     ----------
@@ -45,9 +49,17 @@ def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, s
     """
     board = lookup_board(board_name)
     say = progress or (lambda _msg: None)
+    spec = getattr(design, "spec", None)
+    design_file = Path(out_dir) / DESIGN_FILE
+    if spec is not None and design_file.exists() and not force:
+        raise OutputExists(f"{design_file} exists; pass force=True (--force) to overwrite it")
+    if design_file.exists() and force:
+        design_file.unlink()             # no stale design may outlive a failed rebuild
+    core_clock(board, freq_mhz)           # a bad clock fails before anything is generated
+    top = BoardTop(board, design.component(), freq_mhz, baud)
     say(f"generating the {board.name} top for {design.name} "
         f"({design.n_loads} loads, {design.n_results} results, {design.length} cycles per run)")
-    text, top = board_verilog(design, board, freq_mhz, baud)
+    text = verilog.convert(top, name=TOP, emit_src=False)
     with tempfile.TemporaryDirectory() as tmp:
         pcf = Path(tmp) / f"{TOP}.pcf"
         pcf.write_text(board.pcf())
@@ -70,6 +82,8 @@ def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, s
     report["design"] = dict(design.describe(), design_id=design.design_id,
                             n_loads=design.n_loads, n_results=design.n_results)
     (Path(out_dir) / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    if spec is not None:                 # for `scfpga run --port PORT OUT/design.json`
+        design_file.write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
     return report
 
 

@@ -11,6 +11,8 @@ In SIMPLE feedback mode (iCE40 sysCLOCK PLL design guide, Lattice TN1251)::
 :func:`pll_settings` searches every legal (DIVR, DIVF, DIVQ) for the output closest to the
 request; ties go to the smallest DIVR, then DIVF, then DIVQ, which is the order ``icepll``
 searches in, so both pick the same settings (checked against ``yowasp-icepll`` in the tests).
+One difference: ``icepll`` does not check the achieved output against the 16 MHz minimum
+(it answers 15.9375 MHz for 16 MHz and 276 MHz for 275); here it must lie in 16..275 MHz.
 
 Which primitive a board needs depends on its clock pin: a clock on the PLL's dedicated pad
 (iCEBreaker pin 35) must use ``SB_PLL40_PAD``; any other pin goes through the fabric to
@@ -90,6 +92,8 @@ def pll_settings(f_in, f_out):
                 continue
             for divq in range(1, 7):
                 s = PLLSettings(f_in, divr, divf, divq)
+                if not F_OUT[0] <= s.f_out <= F_OUT[1]:
+                    continue                # icepll would allow 15.94 MHz for a 16 MHz request
                 if best is None or abs(s.f_out - f_out) < abs(best.f_out - f_out):
                     best = s
     if best is None:

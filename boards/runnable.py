@@ -28,7 +28,13 @@ Python side, attributes of the component (the board top reads them to build its 
 The host side of a design is a "runnable design" object (:mod:`.designs` has the primitive
 ones) with ``name``, ``n_loads``, ``n_results``, ``length``, ``design_id``, ``describe()``
 (JSON-able dict, the source of the id), ``loads_from_x(x)``, ``expected_results(loads)`` (the
-golden model), ``decode_results(raw)`` and ``component()`` (the Amaranth runnable).
+golden model, int64 (batch, n_results)), ``decode_results(raw)`` (32-bit words to signed where
+needed) and ``component()`` (the Amaranth runnable). Optional: ``check_loads(loads)`` (validate,
+return int64 (batch, n_loads)), ``spec`` (its design-file dict, written as ``design.json`` by a
+build; paths in it must then be absolute) and ``run_cycles`` (cycles ``busy`` stays high, which
+RUN reports; default ``length``).
+A design file ``design = "<kind>"`` reaches a loader registered with
+:func:`.designs.register_design`.
 """
 import json
 import zlib
@@ -97,18 +103,22 @@ class RunTimer(wiring.Component):
         (``ResetInserter``) so that run cycle 0 shows every source's element 0.
     busy : Signal, out
         1 during run cycles 0..length-1.
+    first : Signal, out
+        1 during run cycle 0.
     last : Signal, out
         1 during run cycle length-1.
     """
 
     def __init__(self, length):
         self.length = check_int("length", length, 1, 2**32 - 1)
-        super().__init__({"start": In(1), "restart": Out(1), "busy": Out(1), "last": Out(1)})
+        super().__init__({"start": In(1), "restart": Out(1), "busy": Out(1), "first": Out(1),
+                          "last": Out(1)})
 
     def elaborate(self, platform):
         m = Module()
         remaining = Signal(range(self.length))
         m.d.comb += [self.restart.eq(self.start & ~self.busy),
+                     self.first.eq(self.busy & (remaining == self.length - 1)),
                      self.last.eq(self.busy & (remaining == 0))]
         with m.If(self.restart):
             m.d.sync += [self.busy.eq(1), remaining.eq(self.length - 1)]

@@ -15,8 +15,14 @@ class BlockRunner(Runnable):
 
     Load i is the threshold register of SNG i (the block's own SNG for ``sng``); registers keep
     their value across runs. ``start`` resets every source, SNG, the block and the counters
-    (``ResetInserter``), then ``busy`` holds the sources' ``en`` for ``length`` cycles while
-    the output's ones are counted. ``result_data`` is registered: ``result_latency = 1``.
+    (``ResetInserter``), then the sources run for ``length`` cycles while the output's ones
+    are counted. ``result_data`` is registered: ``result_latency = 1``.
+
+    A block with inputs gets its input bits through a register, one cycle late: the SNG
+    comparators then no longer sit in front of the block's own logic (for a LIF that halves
+    the critical path). The block's ``en`` and the counting are delayed to match, so the
+    results are unchanged and a run is ``busy`` for ``length + 1`` cycles
+    (:attr:`BlockDesign.run_cycles`).
 
     Parameters
     ----------
@@ -31,7 +37,7 @@ class BlockRunner(Runnable):
     def elaborate(self, platform):
         m = Module()
         d = self.design
-        m.submodules.timer = timer = RunTimer(d.length)
+        m.submodules.timer = timer = RunTimer(d.run_cycles)
         m.d.comb += [timer.start.eq(self.start), self.busy.eq(timer.busy)]
 
         init = d.params.prob if d.block == "sng" and d.params.prob is not None else 0
@@ -45,18 +51,23 @@ class BlockRunner(Runnable):
         # Everything that evolves during a run restarts with it; the load registers do not.
         run = Module()
         m.submodules.run = ResetInserter(timer.restart)(run)
-        en = timer.busy
         if d.block == "sng":
+            en = timer.busy
             run.submodules.sng = sng = SNG(SNGParams(d.params.source))
             run.d.comb += [sng.en.eq(en), sng.prob.eq(loads[0])]
             block, out = sng, sng.bit
         else:
+            # Run cycles 0..length-1 make input bits k; the block sees bit k in cycle k + 1.
+            en_in = timer.busy & ~timer.last
+            en = timer.busy & ~timer.first
             bits = []
             for i, source in enumerate(d.input_sources()):
                 sng = SNG(SNGParams(source))
                 run.submodules[f"in{i}"] = sng
-                run.d.comb += [sng.en.eq(en), sng.prob.eq(loads[i])]
-                bits.append(sng.bit)
+                run.d.comb += [sng.en.eq(en_in), sng.prob.eq(loads[i])]
+                bit = Signal(name=f"bit{i}")
+                run.d.sync += bit.eq(sng.bit)
+                bits.append(bit)
             block, out = self._block(run, bits, en)
 
         ones = Signal(d.length.bit_length())

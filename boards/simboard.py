@@ -108,7 +108,8 @@ class SimulatedBoard:
             self.results = raw & 0xFFFFFFFF
             self.results_valid = True
             self.runs += 1
-            return Status.OK, run_reply_payload(self.design.length)
+            cycles = getattr(self.design, "run_cycles", self.design.length)
+            return Status.OK, run_reply_payload(cycles)
         if cmd == Command.READ:
             if n != 3 or not 1 <= payload[2] <= MAX_READ_WORDS:
                 return (Status.BAD_LENGTH,)

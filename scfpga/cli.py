@@ -16,7 +16,7 @@ from .model import ParameterError
 
 # Modules that add subcommands: each has register(subparsers), adding parsers whose
 # defaults set func(args) -> exit status and which raise UsageError for user errors.
-EXTENSIONS = ()
+EXTENSIONS = ("scfpga.cli_board",)
 
 
 class UsageError(Exception):
@@ -140,12 +140,12 @@ def _check_cycles(n):
 
 
 def cmd_gen(block, args):
-    from .hdl import to_verilog
+    from .hdl import build, to_verilog
     params = _params(block, args)
     out = Path(args.output)
     if out.exists() and not args.force:
         raise UsageError(f"{out} exists; use --force to overwrite it")
-    out.write_text(to_verilog(params, args.name or block.name))
+    out.write_text(to_verilog((block.dut or build)(params), args.name or block.name))
     print(f"wrote {out} (top module {args.name or block.name})", file=sys.stderr)
     return 0
 
@@ -184,15 +184,16 @@ def cmd_sim(block, args):
     cycles = args.cycles
     if cycles is None and block.default_cycles:
         cycles = block.default_cycles(params)
-    _check_cycles(cycles)
+    if cycles is not None or not block.layer:
+        _check_cycles(cycles)
     try:
-        result = cosimulate(block, params, cycles, args.stim_seed, args.name,
-                            gate_level=args.gate_level, simulator=args.simulator)
+        result, text = cosimulate(block, params, cycles, args.stim_seed, args.name,
+                                  gate_level=args.gate_level, simulator=args.simulator)
     except SimulatorMissing as e:
         raise UsageError(str(e)) from None
     except ParameterError as e:
         raise UsageError(_with_flag(block, str(e))) from None
-    print(result.describe(block.name))
+    print(text)
     return 0 if result.ok else 1
 
 

@@ -1,9 +1,11 @@
-"""cocotb bench of the board core: a UART host model plays a script of byte frames.
+"""cocotb bench of a board: a UART host model plays a script of byte frames.
 
-The DUT is :class:`scfpga.boards.top.BoardCore` (ports ``clk``, ``rst``, ``uart_rx``,
-``uart_tx``, ``led_heartbeat``, ``led_busy``) or its post-synthesis netlist. The script
-(``SCFPGA_UART_SCRIPT``, JSON) lists steps; for each the bench sends bytes on ``uart_rx`` at
-``bit_cycles`` clock cycles per bit (optionally with a 0 stop bit on chosen bytes, to make a
+The DUT has ports ``uart_rx``, ``uart_tx``, ``led_heartbeat``, ``led_busy``, a clock and
+optionally a reset: :class:`scfpga.boards.top.BoardCore` (``clk``, ``rst``), its
+post-synthesis netlist, or the whole :class:`scfpga.boards.top.BoardTop` (``clk_in`` from the
+oscillator, no reset port) with :data:`PLL_SIM_MODEL` standing in for the iCE40 PLL. The
+script (``SCFPGA_UART_SCRIPT``, JSON) lists steps; for each the bench sends bytes on
+``uart_rx``, ``bit_ns`` per bit (optionally with a 0 stop bit on chosen bytes, to make a
 framing error), then collects the reply frame from ``uart_tx``. It asserts nothing about the
 contents: it writes what it saw to ``SCFPGA_UART_RESULT`` and the caller compares that with
 the protocol module and the golden model. :func:`run_uart_session` builds and runs it.
@@ -22,12 +24,54 @@ from pathlib import Path
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import Edge, FallingEdge, RisingEdge, Timer
+from cocotb.triggers import FallingEdge, RisingEdge, Timer
 
 from ..boards.protocol import REPLY_HEADER, reply_size
 from .runner import default_build_root, require_icarus
 
-CLOCK_NS = 10
+# Behavioural stand-ins for the iCE40 PLL primitives (Yosys's cells_sim.v has empty ones):
+# f_out = f_in * (DIVF + 1) / ((DIVR + 1) * 2**DIVQ), measured from the first input cycles;
+# LOCK rises after 16 input cycles.
+PLL_SIM_MODEL = """
+`timescale 1ns/1ps
+module scfpga_pll_model #(parameter [3:0] DIVR = 0, parameter [6:0] DIVF = 0,
+                          parameter [2:0] DIVQ = 1) (input ref_clk, output reg clk_out, output reg lock);
+  real t_last, t_in, half;
+  integer seen;
+  initial begin clk_out = 0; lock = 0; seen = 0; t_in = 0; end
+  always @(posedge ref_clk) begin
+    if (seen > 0) t_in = $realtime - t_last;
+    t_last = $realtime;
+    seen = seen + 1;
+    if (seen == 16) lock = 1;
+  end
+  always begin
+    if (t_in == 0) #1;
+    else begin
+      half = t_in * (DIVR + 1) * (1 << DIVQ) / (DIVF + 1) / 2.0;
+      #(half) clk_out = ~clk_out;
+    end
+  end
+endmodule
+module SB_PLL40_PAD (input PACKAGEPIN, output PLLOUTCORE, output PLLOUTGLOBAL, output LOCK,
+                     input RESETB, input BYPASS);
+  parameter FEEDBACK_PATH = "SIMPLE";
+  parameter [3:0] DIVR = 0; parameter [6:0] DIVF = 0; parameter [2:0] DIVQ = 1;
+  parameter [2:0] FILTER_RANGE = 0;
+  wire c;
+  scfpga_pll_model #(DIVR, DIVF, DIVQ) m(PACKAGEPIN, c, LOCK);
+  assign PLLOUTCORE = c, PLLOUTGLOBAL = c;
+endmodule
+module SB_PLL40_CORE (input REFERENCECLK, output PLLOUTCORE, output PLLOUTGLOBAL, output LOCK,
+                      input RESETB, input BYPASS);
+  parameter FEEDBACK_PATH = "SIMPLE";
+  parameter [3:0] DIVR = 0; parameter [6:0] DIVF = 0; parameter [2:0] DIVQ = 1;
+  parameter [2:0] FILTER_RANGE = 0;
+  wire c;
+  scfpga_pll_model #(DIVR, DIVF, DIVQ) m(REFERENCECLK, c, LOCK);
+  assign PLLOUTCORE = c, PLLOUTGLOBAL = c;
+endmodule
+"""
 
 
 async def _send_byte(dut, byte, bit_ns, stop=1):
@@ -41,7 +85,7 @@ async def _receive(dut, bit_ns, received):
     """Decode every byte on uart_tx into ``received`` as (byte, stop bit)."""
     while True:
         await FallingEdge(dut.uart_tx)
-        await Timer(bit_ns * 3 // 2, unit="ns")          # centre of data bit 0
+        await Timer(round(bit_ns * 1.5, 3), unit="ns")     # centre of data bit 0
         byte = 0
         for i in range(8):
             byte |= int(dut.uart_tx.value) << i
@@ -51,7 +95,7 @@ async def _receive(dut, bit_ns, received):
 
 async def _count_edges(signal, counter, key, rising_only=False):
     while True:
-        await (RisingEdge(signal) if rising_only else Edge(signal))
+        await (RisingEdge(signal) if rising_only else signal.value_change)
         counter[key] += 1
 
 
@@ -62,13 +106,18 @@ def _complete(frame):
 @cocotb.test()
 async def play_script(dut):
     script = json.loads(Path(os.environ["SCFPGA_UART_SCRIPT"]).read_text())
-    bit_ns = script["bit_cycles"] * CLOCK_NS
-    cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
+    bit_ns = round(script["bit_ns"], 3)
+    clock = getattr(dut, script["clock_port"])
+    period_ps = 2 * round(script["clock_ns"] * 500)        # whole, even picoseconds
+    cocotb.start_soon(Clock(clock, period_ps, unit="ps").start())
     dut.uart_rx.value = 1
-    dut.rst.value = 1
-    for _ in range(4):
-        await RisingEdge(dut.clk)
-    dut.rst.value = 0
+    if script["reset_port"]:
+        reset = getattr(dut, script["reset_port"])
+        reset.value = 1
+        for _ in range(4):
+            await RisingEdge(clock)
+        reset.value = 0
+    await Timer(round(script["settle_ns"] + 1), unit="ns")
     received = []
     counts = {"heartbeat_toggles": 0, "busy_pulses": 0}
     cocotb.start_soon(_receive(dut, bit_ns, received))
@@ -77,7 +126,7 @@ async def play_script(dut):
     replies, reply_bits, bad_stops = [], [], 0
     for step in script["steps"]:
         if step.get("idle_bits"):
-            await Timer(step["idle_bits"] * bit_ns, unit="ns")
+            await Timer(round(step["idle_bits"] * bit_ns, 3), unit="ns")
         start = len(received)
         data = bytes.fromhex(step.get("send", ""))
         bad = set(step.get("bad_stop", ()))
@@ -98,9 +147,22 @@ async def play_script(dut):
     Path(os.environ["SCFPGA_UART_RESULT"]).write_text(json.dumps(result))
 
 
-def run_uart_session(verilog_text, top, steps, bit_cycles, build_root=None, extra_sources=(),
+def run_uart_session(verilog_text, top, steps, bit_ns, clock_port="clk", clock_ns=10,
+                     reset_port="rst", settle_ns=0, build_root=None, extra_sources=(),
                      defines=None):
-    """Simulate ``verilog_text`` (a board core, top module ``top``) playing ``steps``.
+    """Simulate ``verilog_text`` (top module ``top``) playing ``steps`` over its UART.
+
+    Parameters
+    ----------
+    bit_ns : float
+        UART bit time of the host model.
+    clock_port, clock_ns : the clock the bench drives, and its period.
+    reset_port : str or None
+        Held high for the first four clock cycles (None: the DUT resets itself).
+    settle_ns : float
+        Idle time before the first step (e.g. for a PLL to lock and a reset to end).
+    extra_sources, defines :
+        Further Verilog (cell models, :data:`PLL_SIM_MODEL` written to a file) and defines.
 
     Returns the bench's result dict (see the module docstring). Each distinct design and
     script gets its own build directory (a content hash).
@@ -108,7 +170,8 @@ def run_uart_session(verilog_text, top, steps, bit_cycles, build_root=None, extr
     require_icarus()
     from cocotb_tools.runner import get_runner
 
-    script = {"bit_cycles": bit_cycles, "steps": steps}
+    script = {"bit_ns": bit_ns, "clock_port": clock_port, "clock_ns": clock_ns,
+              "reset_port": reset_port, "settle_ns": settle_ns, "steps": steps}
     extra_sources = [Path(p).resolve() for p in extra_sources]
     defines = dict(defines or {})
     digest = hashlib.sha1(verilog_text.encode())

