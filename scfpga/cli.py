@@ -16,7 +16,7 @@ from .model import ParameterError
 
 # Modules that add subcommands: each has register(subparsers), adding parsers whose
 # defaults set func(args) -> exit status and which raise UsageError for user errors.
-EXTENSIONS = ("scfpga.cli_board",)
+EXTENSIONS = ("scfpga.cli_board", "scfpga.cli_digits")
 
 
 class UsageError(Exception):

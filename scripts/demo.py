@@ -1,59 +1,182 @@
-"""`make demo`: generate every block, co-simulate it against the golden model, summarise.
+"""`make demo`: the whole product on real data, from NumPy to an iCEBreaker bitstream.
 
-Writes the Verilog of each block to build/demo/ and prints one table row per block. Exits 1 if
-any co-simulation is not bit-exact.
+1. primitives: generate every block and co-simulate it against the golden model;
+2. digits: train a 64 -> 10 classifier on scikit-learn's 8x8 digits in float, map it to one SC
+   dense layer (scfpga.digits), and measure accuracy for L = 64..1024 with Sobol and LFSR;
+3. RTL: co-simulate the generated layer (the exact configuration that goes on the board) under
+   cocotb on test images; every spike count and score, hence every prediction, must equal the
+   golden model's;
+4. board: build it for the iCEBreaker with the UART top (PLL, protocol engine, LEDs) with
+   yowasp, and report utilisation, Fmax and inferences per second;
+5. summary table; figures and JSON in results/demo/ (see README).
+
+    .venv/bin/python scripts/demo.py [--rtl-images 100] [--board icebreaker] [--skip-build]
 """
+import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from scfpga import digits as D
 from scfpga.blocks import BLOCKS
+from scfpga.boards.dense_design import DenseDesign
 from scfpga.hdl import to_verilog
 from scfpga.model import (CounterParams, LFSRParams, LIFParams, MuxParams, SNGParams,
                           SobolParams, SynapseParams)
 from scfpga.sim import cosim
+from scfpga.sim.runs import cosim_runs
 
-OUT = Path("build/demo")
+OUT = Path("results/demo")
+BUILD = Path("build/demo")
+LENGTH, SOURCE, LANES = 256, "sobol", 2       # the configuration that goes on the board
+BAUD = 115200
 
-DEMO_BLOCKS = [
+PRIMITIVES = [
     ("lfsr", LFSRParams(16, 0xACE1), "width 16, seed 0xACE1"),
     ("sobol", SobolParams(16, 5), "width 16, dim 5"),
     ("sng", SNGParams(SobolParams(8, 3)), "sobol 8-bit, run-time P"),
-    ("sng", SNGParams(LFSRParams(16, 7), 20000), "lfsr 16-bit, P=20000", "sng_lfsr"),
+    ("sng", SNGParams(LFSRParams(16, 7), 20000), "lfsr 16-bit, P=20000"),
     ("and", SynapseParams("and"), "unipolar multiply"),
     ("xnor", SynapseParams("xnor"), "bipolar multiply"),
     ("mux", MuxParams(5, SobolParams(8, 2)), "5 inputs, sobol 8-bit"),
     ("counter", CounterParams(256), "window 256"),
     ("lif", LIFParams(width=16, n_inputs=4, weights=(3000, 2000, -1500, 800), threshold=8000,
-                      leak_shift=4, refractory=2), "16-bit, 4 inputs, refr 2"),
+                      refractory=2), "16-bit, 4 inputs, refr 2"),
 ]
 
 
-def primitives(cycles=4000):
-    OUT.mkdir(parents=True, exist_ok=True)
-    rows, ok = [], True
-    print(f"Co-simulating {len(DEMO_BLOCKS)} blocks for {cycles} cycles each (cocotb + Icarus)...",
-          flush=True)
-    for name, params, what, *stem in DEMO_BLOCKS:
+def say(text):
+    print(text, flush=True)
+
+
+def primitives(cycles=2000):
+    say(f"[1/5] primitives: generate and co-simulate {len(PRIMITIVES)} blocks ({cycles} cycles each)")
+    (BUILD / "primitives").mkdir(parents=True, exist_ok=True)
+    ok = True
+    for i, (name, params, what) in enumerate(PRIMITIVES):
         block = BLOCKS[name]
-        t0 = time.time()
         verilog = to_verilog(params, name)
-        (OUT / f"{stem[0] if stem else name}.v").write_text(verilog)
-        stim, expected = block.bench_module().make_case(params, cycles, np.random.default_rng(1))
+        (BUILD / "primitives" / f"{name}{i}.v").write_text(verilog)
+        stim, expected = block.bench_module().make_case(params, cycles, np.random.default_rng(i))
         result = cosim(verilog, name, stim, expected, block.signed_ports())
         ok &= result.ok
-        rows.append((name, what, len(verilog.splitlines()), result.describe(name), time.time() - t0))
-        print(f"  {name:8s} {result.describe(name)}", flush=True)
-    print()
-    print(f"| {'block':8s} | {'parameters':26s} | {'Verilog lines':>13s} | {'result':34s} | {'time':>6s} |")
-    print(f"|{'-' * 10}|{'-' * 28}|{'-' * 15}|{'-' * 36}|{'-' * 8}|")
-    for name, what, lines, res, dt in rows:
-        print(f"| {name:8s} | {what:26s} | {lines:13d} | {res:34s} | {dt:5.1f}s |")
-    print(f"\nVerilog written to {OUT}/")
+        say(f"      {name:8s} {what:26s} {result.describe(name)}")
     return ok
 
 
+def digits_model():
+    say("[2/5] digits: float network, SC mapping, accuracy against bitstream length")
+    split = D.load_split()
+    model = D.train_float(split.x_train, split.y_train)
+    float_acc = float(np.mean(model.predict(split.x_test) == split.y_test))
+    params = D.to_dense_params(model, LENGTH, SOURCE)
+    quant_acc = D.quantised_accuracy(params, split.x_test, split.y_test)
+    table = D.accuracy_vs_length(model, split.x_test, split.y_test)
+    ev = D.evaluate_model(params, split.x_test, split.y_test)
+    OUT.mkdir(parents=True, exist_ok=True)
+    D.plot_accuracy_vs_length(table, OUT / "accuracy_vs_length.png", float_acc, quant_acc)
+    D.plot_confusion(split.y_test, ev.predictions, OUT / "confusion.png",
+                     title=f"SC {SOURCE} L={LENGTH} (golden model = RTL)")
+    say(f"      {len(split.y_train)} train / {len(split.y_test)} test images; float {100 * float_acc:.1f} %, "
+        f"quantised W={params.width} {100 * quant_acc:.1f} %")
+    lengths = sorted({r["length"] for r in table})
+    acc = {(r["source"], r["length"]): r["accuracy"] for r in table if r["accumulation"] == "counter"}
+    say("      L     " + "  ".join(f"{n:>6d}" for n in lengths))
+    for source in ("sobol", "lfsr"):
+        say(f"      {source:5s} " + "  ".join(f"{100 * acc[(source, n)]:5.1f}%" for n in lengths))
+    return split, params, float_acc, quant_acc, acc, ev
+
+
+def rtl(split, params, n_images):
+    design = DenseDesign(params, LANES)
+    say(f"[3/5] RTL: cocotb + Icarus, the board's layer ({LANES} lanes, L={LENGTH}) on "
+        f"{n_images} test images")
+    t0 = time.time()
+    component = design.component()
+    verilog = to_verilog(component, "dense_digits")
+    (BUILD / "dense_digits.v").write_text(verilog)
+    loads = design.loads_from_x(split.x_test[:n_images])
+    expected = design.expected_results(loads)
+    result = cosim_runs(verilog, "dense_digits", loads, expected, component.result_latency,
+                        max_cycles=2 * design.run_cycles, signed=design.result_signed)
+    predictions = design.predict(expected)
+    rtl_acc = float(np.mean(predictions == split.y_test[:n_images]))
+    say(f"      {result.describe('dense', design.result_names)}: every spike count and score equal "
+        f"the model's, so RTL accuracy = model accuracy = {100 * rtl_acc:.1f} % on these "
+        f"images ({time.time() - t0:.0f} s)" if result.ok else f"      FAILED: {result.describe('dense', design.result_names)}")
+    return design, result.ok, rtl_acc
+
+
+def board(design, board_name):
+    from scfpga.boards.flow import build_board
+    say(f"[4/5] board: yowasp build for {board_name} with the UART top (first run compiles "
+        f"WebAssembly, ~1 min)")
+    report = build_board(design, board_name, BUILD / board_name, freq_mhz=24.0, force=True,
+                         progress=lambda m: say(f"      {m}"))
+    fmax = report["fmax_min_mhz"]
+    clock = report.get("freq_mhz") or fmax
+    clocks = design.run_cycles + design.n_loads + 2 * design.n_results + 8
+    # UART bytes per image: WRITE (64 words), RUN, READ (20 words) frames and their replies.
+    uart_bytes = (5 + 2 + 2 * design.n_loads) + 6 + (5 + 4) + 12 + (5 + 4) + (6 + 4 * design.n_results) + 6
+    return report, {"clock_mhz": clock, "fmax_mhz": fmax, "clocks_per_inference": clocks,
+                    "compute_per_s_at_clock": clock * 1e6 / clocks,
+                    "compute_per_s_at_fmax": fmax * 1e6 / clocks,
+                    "uart_per_s": BAUD / 10 / uart_bytes}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rtl-images", type=int, default=100)
+    ap.add_argument("--board", default="icebreaker")
+    ap.add_argument("--skip-build", action="store_true", help="no yowasp build (stage 4)")
+    args = ap.parse_args()
+    t_start = time.time()
+    ok = primitives()
+    split, params, float_acc, quant_acc, acc, ev = digits_model()
+    design, rtl_ok, rtl_acc = rtl(split, params, args.rtl_images)
+    ok &= rtl_ok
+    report, speed = (None, None) if args.skip_build else board(design, args.board)
+    say("[5/5] summary")
+    model_acc = acc[(SOURCE, LENGTH)]
+    rows = [("float network (test set, 540 images)", f"{100 * float_acc:.1f} %"),
+            (f"quantised weights W={params.width}", f"{100 * quant_acc:.1f} %"),
+            (f"SC golden model, {SOURCE} L={LENGTH}", f"{100 * model_acc:.1f} %"),
+            (f"SC golden model, lfsr L={LENGTH}", f"{100 * acc[('lfsr', LENGTH)]:.1f} %"),
+            (f"RTL (cocotb), first {args.rtl_images} images",
+             f"{100 * rtl_acc:.1f} % ({'bit-exact' if rtl_ok else 'MISMATCH'})")]
+    if report:
+        lc = report["logic_cells"]
+        rows += [(f"{args.board} logic cells", f"{lc['used']} / {lc['total']}"),
+                 ("EBR / SPRAM", f"{report['ebr']['used']} / {report['ebr']['total']}, "
+                                 f"{report['spram']['used']} / {report['spram']['total']}"),
+                 ("clock (PLL) / Fmax", f"{speed['clock_mhz']:.1f} MHz / {speed['fmax_mhz']:.1f} MHz"
+                                        f" ({'met' if report['timing_met'] else 'NOT met'})"),
+                 ("inferences/s, compute (at clock / at Fmax)",
+                  f"{speed['compute_per_s_at_clock']:.0f} / {speed['compute_per_s_at_fmax']:.0f}"),
+                 (f"inferences/s over the UART at {BAUD} baud", f"{speed['uart_per_s']:.0f}")]
+    width = max(len(r[0]) for r in rows)
+    say("")
+    say(f"| {'':{width}s} | {'':26s} |")
+    say(f"|{'-' * (width + 2)}|{'-' * 28}|")
+    for name, value in rows:
+        say(f"| {name:{width}s} | {value:26s} |")
+    summary = {"float_accuracy": float_acc, "quantised_accuracy": quant_acc,
+               "model_accuracy": {f"{s}_L{n}": a for (s, n), a in acc.items()},
+               "rtl": {"images": args.rtl_images, "bit_exact": rtl_ok, "accuracy": rtl_acc,
+                       "lanes": LANES, "length": LENGTH, "source": SOURCE},
+               "board": None if report is None else {"name": args.board, "report": report, **speed},
+               "seconds": round(time.time() - t_start, 1)}
+    (OUT / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
+    say(f"\nwrote {OUT}/accuracy_vs_length.png, {OUT}/confusion.png, {OUT}/summary.json; "
+        f"Verilog and bitstream in {BUILD}/ ({time.time() - t_start:.0f} s)")
+    if report:
+        say(f"classify on the board:  .venv/bin/scfpga digits --port /dev/ttyUSB1 "
+            f"{BUILD / args.board / 'design.json'} --images 20")
+    return 0 if ok else 1
+
+
 if __name__ == "__main__":
-    sys.exit(0 if primitives() else 1)
+    sys.exit(main())
