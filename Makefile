@@ -9,12 +9,14 @@ STAMP   := $(VENV)/.scfpga-installed
 JOBS    ?= 2
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
 
-.PHONY: demo test setup iverilog cost clean help
+.PHONY: demo demo-full test setup iverilog cost studies clean help
 
 help:
 	@echo "make demo   - generate every block, co-simulate against the golden model, print a summary"
 	@echo "make test   - run the test suite (needs ~10 minutes on 2 cores)"
+	@echo "make demo-full - the demo with the RTL proof on all 540 test images (~12 minutes)"
 	@echo "make cost   - measure iCE40 cost of the primitives (yowasp), writes results/"
+	@echo "make studies - regenerate every study in results/ and the README tables (~40 minutes)"
 
 setup: $(STAMP) iverilog
 
@@ -35,11 +37,25 @@ iverilog:
 demo: setup
 	$(PY) scripts/demo.py
 
+demo-full: setup
+	$(PY) scripts/demo.py --rtl-images 540
+
 test: setup
 	$(VENV)/bin/pytest -n $(JOBS) -q
 
 cost: setup
 	$(PY) scripts/ice40_cost.py
+
+studies: setup
+	$(PY) scripts/ice40_cost.py
+	$(PY) scripts/ice40_cost.py --device hx8k
+	$(PY) scripts/cost_vs_width.py
+	$(PY) scripts/accuracy_vs_length.py
+	$(PY) scripts/dense_cost.py
+	$(PY) scripts/bench_dense_model.py
+	$(PY) scripts/board_builds.py
+	$(PY) scripts/speed.py
+	$(PY) scripts/update_readme.py
 
 clean:
 	rm -rf build .pytest_cache

@@ -157,11 +157,8 @@ def _array(spec, key, base):
     if value is None:
         return None
     if isinstance(value, str):
-        path = (base / value) if base else Path(value)
-        try:
-            return np.load(path)
-        except (OSError, ValueError) as e:
-            raise ParameterError(f"{key}: cannot read {path} ({e})") from None
+        from ..blocks import load_array
+        return load_array(Path(base) / value if base else Path(value), key)
     return np.asarray(value, dtype=np.float64)
 
 

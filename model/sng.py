@@ -49,7 +49,7 @@ class SNGParams:
 
 def _check_range(name, x, lo, hi):
     x = np.asarray(x, dtype=np.float64)
-    if not np.all(np.isfinite(x)) or np.any(x < lo) or np.any(x > hi):
+    if not ((x >= lo) & (x <= hi)).all():         # one pass; NaN fails both comparisons
         raise ParameterError(f"{name} must be in [{lo}, {hi}]")
     return x
 

@@ -176,19 +176,23 @@ BLOCKS["fusion"] = Block(
     default_cycles=lambda p: 3 * (p.length + p.n_modalities * p.dim + 24))
 
 
-def _load_array(path, what):
+def load_array(path, what):
+    """``np.load(path)`` (None for None); an unreadable file is a ParameterError naming ``what``."""
     if path is None:
         return None
     try:
-        return np.load(path)
+        array = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:
-        raise ParameterError(f"{what} must be a readable .npy file, got {path!r} ({e})") from None
+        raise ParameterError(f"{what} must be a readable .npy file, got {str(path)!r} ({e})") from None
+    if not np.issubdtype(array.dtype, np.number):
+        raise ParameterError(f"{what} must hold numbers, got dtype {array.dtype} in {path}")
+    return array
 
 
 def _dense(v):
     from .boards.dense_design import DenseDesign
     from .model.dense import DenseParams
-    weights = _load_array(v["weights"], "weights")
+    weights = load_array(v["weights"], "weights")
     if weights is None:
         shape = {"n_neurons": 4 if v["n_neurons"] is None else v["n_neurons"],
                  "n_inputs": 16 if v["n_inputs"] is None else v["n_inputs"]}
@@ -202,7 +206,7 @@ def _dense(v):
             v["n_neurons"] not in (None, np.shape(weights)[0]):
         raise ParameterError(f"weights must have shape (neurons, inputs) matching --neurons/--inputs, "
                              f"got {np.shape(weights)}")
-    params = DenseParams.from_float(weights, _load_array(v["bias"], "bias"), v["width"],
+    params = DenseParams.from_float(weights, load_array(v["bias"], "bias"), v["width"],
                                     length=v["length"], source=v["source"], seed=v["seed"],
                                     accumulation=v["accumulation"])
     return DenseDesign(params, v["lanes"])

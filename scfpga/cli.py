@@ -150,21 +150,20 @@ def cmd_gen(block, args):
     return 0
 
 
-def _load_x(path):
-    import numpy as np
-    if path is None:
-        return None
+def load_x(path):
+    """The ``--x`` array (None when not given); an unreadable file is a one-line user error."""
+    from .blocks import load_array
     try:
-        return np.load(path)
-    except (OSError, ValueError) as e:
-        raise UsageError(f"--x {path}: cannot read a .npy array ({e})") from None
+        return load_array(path, "--x")
+    except ParameterError as e:
+        raise UsageError(str(e)) from None
 
 
 def cmd_model(block, args):
     params = _params(block, args)
     if block.layer:
         try:
-            lines = block.model_lines(params, _load_x(args.x), args.stim_seed)
+            lines = block.model_lines(params, load_x(args.x), args.stim_seed)
         except ParameterError as e:
             raise UsageError(_with_flag(block, str(e))) from None
         sys.stdout.write("\n".join(lines) + "\n")

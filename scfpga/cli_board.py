@@ -13,7 +13,7 @@ import numpy as np
 
 from .blocks import BLOCKS
 from .build import BuildError, DesignTooLarge, OutputExists
-from .cli import UsageError, _Parser
+from .cli import UsageError, _Parser, load_x
 from .model import ParameterError
 from .toolchain import ToolchainMissing
 
@@ -177,16 +177,6 @@ def cmd_build(first):
 
 # -------------------------------------------------------------------------------------- run
 
-def _load_x(path):
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise UsageError(f"--x {path}: cannot read a .npy array ({e})") from None
-    if not np.issubdtype(x.dtype, np.number):
-        raise UsageError(f"--x {path}: expected numbers, got dtype {x.dtype}")
-    return x
-
-
 def cmd_run(args):
     from .boards.designs import load_design
     from .boards.host import BoardClient
@@ -198,7 +188,7 @@ def cmd_run(args):
         raise UsageError(f"{out} exists; use --force to overwrite it")
     try:
         design = load_design(args.design)
-        loads = design.loads_from_x(_load_x(args.x))
+        loads = design.loads_from_x(load_x(args.x))
     except ParameterError as e:
         raise UsageError(str(e)) from None
     expected = design.expected_results(loads)

@@ -166,7 +166,30 @@ def main(argv=None):
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
     png = Path(args.out).with_suffix(".png")
+    Path(args.out).with_suffix(".md").write_text(markdown(out))
     print(f"wrote {args.out}" + (f" and {png}" if plot(rows, png) else ""))
+
+
+def markdown(out):
+    """The README table: G bit-ops/s of each path and the ratio to sc_neurocore's forward."""
+    paths = ("estimate", "estimate_single", "forward", "forward_single")
+    names = {"estimate": "estimate, batched", "estimate_single": "estimate, one sample",
+             "forward": "forward (with LIF), batched", "forward_single": "forward (with LIF), one sample"}
+    lines = ["# Dense model throughput", "",
+             f"G synaptic bit-ops/s (median of {out['rounds']} interleaved rounds, one thread, "
+             f"load average {out['load_average'][0]:.1f} at the end); in brackets: ratio to "
+             f"sc_neurocore {out['sc_neurocore']} `VectorizedSCLayer.forward` (one sample per call).", "",
+             "| shape | sc_neurocore | " + " | ".join(names[p] for p in paths) + " |",
+             "|---|---:|" + "---:|" * len(paths)]
+    for r in out["shapes"]:
+        scn = r.get("sc_neurocore", {}).get("gbit_ops_per_s")
+        cells = []
+        for p in paths:
+            ratio = r.get("ratio_vs_sc_neurocore", {}).get(p)
+            cells.append(f"{r[p]['gbit_ops_per_s']:.2f}" + (f" ({ratio:.1f}x)" if ratio else ""))
+        lines.append(f"| {r['shape']} L={r['length']} | {scn:.2f} | " + " | ".join(cells) + " |"
+                     if scn else f"| {r['shape']} L={r['length']} | — | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

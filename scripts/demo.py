@@ -158,6 +158,9 @@ def main():
                   f"{speed['compute_per_s_at_clock']:.0f} / {speed['compute_per_s_at_fmax']:.0f}"),
                  (f"inferences/s over the UART at {BAUD} baud", f"{speed['uart_per_s']:.0f}")]
     width = max(len(r[0]) for r in rows)
+    (OUT / "summary.md").write_text(
+        "# Demo summary\n\nFrom `make demo` (`scripts/demo.py`) on a 2-core machine.\n\n| | |\n|---|---|\n"
+        + "".join(f"| {name} | {value} |\n" for name, value in rows))
     say("")
     say(f"| {'':{width}s} | {'':26s} |")
     say(f"|{'-' * (width + 2)}|{'-' * 28}|")
@@ -170,7 +173,7 @@ def main():
                "board": None if report is None else {"name": args.board, "report": report, **speed},
                "seconds": round(time.time() - t_start, 1)}
     (OUT / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
-    say(f"\nwrote {OUT}/accuracy_vs_length.png, {OUT}/confusion.png, {OUT}/summary.json; "
+    say(f"\nwrote {OUT}/accuracy_vs_length.png, {OUT}/confusion.png, {OUT}/summary.json and .md; "
         f"Verilog and bitstream in {BUILD}/ ({time.time() - t_start:.0f} s)")
     if report:
         say(f"classify on the board:  .venv/bin/scfpga digits --port /dev/ttyUSB1 "

@@ -152,3 +152,23 @@ def test_dense_model_gen_and_sim(capsys, tmp_path):
     assert code == 2 and "--weights must have shape" in err
     code, _, err = run(capsys, "sim", "dense", "--lanes", "3")
     assert code == 2 and "lanes must be a power of two" in err
+
+
+def test_dense_gate_level(capsys):
+    code, out, _ = run(capsys, "sim", "dense", "--inputs", "5", "--neurons", "2", "--length", "32",
+                       "--source", "lfsr", "--gate-level")
+    assert code == 0 and out.startswith("bit-exact over")
+
+
+def test_digits_on_the_software_board(capsys, tmp_path):
+    import json
+    from scfpga import digits as D
+    from scfpga.boards.dense_design import DenseDesign
+    split = D.load_split()
+    params = D.to_dense_params(D.train_float(split.x_train, split.y_train), 64, "lfsr")
+    (tmp_path / "design.json").write_text(json.dumps(DenseDesign(params, 2).spec))
+    code, out, _ = run(capsys, "digits", "--port", "sim", str(tmp_path / "design.json"), "--images", "15")
+    assert code == 0 and "bit-exact with the golden model" in out
+    assert out.count("predicted") == 15
+    code, _, err = run(capsys, "digits", "--port", "sim", str(tmp_path / "nope.json"))
+    assert code == 2 and "does not exist" in err
