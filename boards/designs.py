@@ -5,16 +5,28 @@ A :class:`BlockDesign` wraps a bitstream block so a board can run it (hardware:
 shows its element k (all restart at each run), so a run is a function of the loads alone:
 
 * ``sng``: load 0 is the threshold P (0..2**width); result 0 = ones of ``bit`` over the run.
-* ``and``, ``xnor``, ``mux``, ``lif``: each data input i is fed by its own comparator SNG with
-  threshold load i (0..2**input_width). Input SNG sources (:meth:`BlockDesign.input_sources`):
-  Sobol dimensions 1, 2, ... skipping the block's own Sobol dimension (the MUX select), or LFSR
-  phases of the one ``input_width`` m-sequence spread evenly over its period.
-  Result 0 = ones of the output (``bit``, or ``spike`` for ``lif``) over the run's cycles
-  0..length-1; ``lif`` adds result 1 = membrane ``v`` during the run's last cycle (signed).
+* ``and``, ``xnor``, ``mux``, ``lif``, ``counter``: each data input i is fed by its own
+  comparator SNG with threshold load i (0..2**input_width). Input SNG sources
+  (:meth:`BlockDesign.input_sources`): Sobol dimensions 1, 2, ... skipping the block's own Sobol
+  dimension (the MUX select), or LFSR phases of the one ``input_width`` m-sequence spread evenly
+  over its period. The block sees input bits 0..length-1 in the run's cycles 0..length-1.
+  Result 0 = ones of the output (``bit``, or ``spike`` for ``lif``) over the run;
+  ``lif`` adds result 1 = membrane ``v`` during the run's last cycle (signed).
+* ``counter`` instead (window = its ``window`` option): result 0 = ``count`` after the run,
+  i.e. the ones of the last window that closed within the run's ``length`` bits (windows
+  ``[j*window, (j+1)*window)``; 0 if ``length < window``); result 1 = the number of ``done``
+  pulses, ``length // window``. The golden results are :func:`~scfpga.model.counter_counts`
+  in the cycle after the run's last bit.
+* ``lfsr``, ``sobol``: the source itself runs, element k in run cycle k. Load 0 is a sample
+  index k in 0..2**15 (wider loads would not fit a 16-bit load word as ``0..2**load_width``);
+  result 0 = ``value`` in run cycle k (0 when k >= length), result 1 = ``value`` in the run's
+  last cycle (element length-1), result 2 = the sum of the run's ``length`` values mod 2**32.
+  All follow from ``lfsr_sequence`` / ``sobol_sequence``; ``loads_from_x`` maps x in [0, 1]
+  to k = round(x * (min(length, 2**15 + 1) - 1)), so x = 1 samples the last cycle.
 
 Design files (TOML or JSON) name the design and its options::
 
-    design = "lif"            # sng, and, xnor, mux, lif (more kinds: register_design)
+    design = "lif"            # any of RUNNABLE_BLOCKS (more kinds: register_design)
     length = 1024             # cycles per run
     input_source = "sobol"    # SNGs feeding the block's inputs: sobol or lfsr
     input_width = 8
@@ -30,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from ..blocks import BLOCKS
+from ..model.counter import CounterParams, counter_counts
 from ..model.lfsr import LFSRParams, lfsr_sequence
 from ..model.lif import LIFParams, lif_currents, lif_run
 from ..model.mux import MuxParams, mux_bits
@@ -41,9 +54,11 @@ from ..model.synapse import SynapseParams, synapse_bits
 from .protocol import LOAD_WIDTH, RESULT_WIDTH
 from .runnable import design_id
 
-RUNNABLE_BLOCKS = ("sng", "and", "xnor", "mux", "lif")
-_PARAM_TYPES = {"sng": SNGParams, "and": SynapseParams, "xnor": SynapseParams,
-                "mux": MuxParams, "lif": LIFParams}
+RUNNABLE_BLOCKS = ("lfsr", "sobol", "sng", "and", "xnor", "mux", "counter", "lif")
+SOURCE_BLOCKS = ("lfsr", "sobol")        # the sequence itself is the design's output
+_PARAM_TYPES = {"lfsr": LFSRParams, "sobol": SobolParams, "sng": SNGParams,
+                "and": SynapseParams, "xnor": SynapseParams, "mux": MuxParams,
+                "counter": CounterParams, "lif": LIFParams}
 MAX_LENGTH = 1 << 24
 MAX_LOAD_WIDTH = LOAD_WIDTH - 1          # P = 2**W must fit a 16-bit load word
 DEFAULT_LENGTH = 1024
@@ -67,11 +82,13 @@ class BlockDesign:
     block : str
         One of :data:`RUNNABLE_BLOCKS`.
     params : parameter object
-        The block's (``SNGParams``, ``SynapseParams``, ``MuxParams`` or ``LIFParams``).
+        The block's (``LFSRParams``, ``SobolParams``, ``SNGParams``, ``SynapseParams``,
+        ``MuxParams``, ``CounterParams`` or ``LIFParams``).
     length : int
         Cycles per run, 1..2**24.
     input_source : str
-        ``"sobol"`` or ``"lfsr"``: the sources of the SNGs feeding the block's inputs.
+        ``"sobol"`` or ``"lfsr"``: the sources of the SNGs feeding the block's inputs
+        (validated but unused by ``lfsr``, ``sobol`` and ``sng``, which have no inputs).
     input_width : int
         Width of those SNGs, 1..15 (3..15 for lfsr).
     spec : dict or None
@@ -106,8 +123,9 @@ class BlockDesign:
 
     @property
     def n_inputs(self):
-        """Bitstream inputs fed by SNGs (0 for ``sng``, which is itself the SNG)."""
-        fixed = {"sng": 0, "and": 2, "xnor": 2}
+        """Bitstream inputs fed by SNGs (0 for ``sng``, which is itself the SNG, and for the
+        sources ``lfsr`` and ``sobol``)."""
+        fixed = {"lfsr": 0, "sobol": 0, "sng": 0, "and": 2, "xnor": 2, "counter": 1}
         return fixed[self.block] if self.block in fixed else self.params.n_inputs
 
     @property
@@ -117,21 +135,28 @@ class BlockDesign:
     @property
     def run_cycles(self):
         """Cycles a run keeps ``busy`` high: ``length``, plus one for the registered input
-        bits of a block with inputs (:class:`.runners.BlockRunner`)."""
-        return self.length + (self.n_inputs > 0)
+        bits of a block with inputs, plus one more for ``counter``, whose ``done`` for a window
+        closed by the run's last bit is registered (:class:`.runners.BlockRunner`)."""
+        return self.length + (self.n_inputs > 0) + (self.block == "counter")
 
     @property
     def load_width(self):
-        """SNG width W of the loads: each load is a threshold in 0..2**W."""
+        """Loads are in 0..2**W for this W: the SNG width (thresholds), or 15 for the sample
+        index of ``lfsr`` and ``sobol``."""
+        if self.block in SOURCE_BLOCKS:
+            return MAX_LOAD_WIDTH
         return self.params.width if self.block == "sng" else self.input_width
 
     @property
     def result_names(self):
-        return ("spikes", "v_last") if self.block == "lif" else ("ones",)
+        if self.block in SOURCE_BLOCKS:
+            return ("sample", "last", "sum")
+        return {"lif": ("spikes", "v_last"), "counter": ("count", "windows")}.get(
+            self.block, ("ones",))
 
     @property
     def result_signed(self):
-        return (False, True) if self.block == "lif" else (False,)
+        return tuple(name == "v_last" for name in self.result_names)
 
     @property
     def n_results(self):
@@ -192,12 +217,18 @@ class BlockDesign:
         if x.ndim != 2 or x.shape[1] != self.n_loads:
             raise ParameterError(f"x must have shape (batch, {self.n_loads}) or "
                                  f"({self.n_loads},), got {x.shape}")
+        if self.block in SOURCE_BLOCKS:
+            # A sample index: x = 1 is the run's last cycle (or the largest index a load holds).
+            last = min(self.length - 1, 1 << self.load_width)
+            return np.floor(_unit(x) * last + 0.5).astype(np.int64)
         return quantize_unipolar(x, self.load_width)
 
     def expected_results(self, loads):
         """Golden results, int64 array (batch, n_results), for loads (batch, n_loads)."""
         loads = self.check_loads(loads)
         L, p = self.length, self.params
+        if self.block in SOURCE_BLOCKS:
+            return source_results(p, loads[:, 0], L)
         if self.block == "sng":
             return sng_count(p.source, loads[:, 0], L)[:, None]
         bits = np.stack([compare(source_sequence(src, L), loads[:, i])
@@ -206,6 +237,12 @@ class BlockDesign:
             out = synapse_bits(p, bits[:, 0], bits[:, 1])
         elif self.block == "mux":
             out = mux_bits(p, bits)
+        elif self.block == "counter":
+            # The result is what the counter shows in the cycle after the run's last bit: model
+            # cycle `length` of a stream with one more (don't-care) bit.
+            padded = np.concatenate([bits[:, 0], np.zeros((len(loads), 1), np.uint8)], axis=-1)
+            count, done = counter_counts(p, padded)
+            return np.stack([count[:, L], done.sum(-1, dtype=np.int64)], axis=1)
         else:
             spikes, v = lif_run(p, lif_currents(p, bits))
             return np.stack([spikes.sum(-1, dtype=np.int64), v[:, -1]], axis=1)
@@ -216,6 +253,23 @@ class BlockDesign:
         raw = np.asarray(raw, dtype=np.int64) & ((1 << RESULT_WIDTH) - 1)
         signed = np.asarray(self.result_signed) & (raw >= 1 << (RESULT_WIDTH - 1))
         return np.where(signed, raw - (1 << RESULT_WIDTH), raw)
+
+
+def _unit(x):
+    x = np.asarray(x, dtype=np.float64)
+    if not ((x >= 0) & (x <= 1)).all():               # NaN fails both comparisons
+        raise ParameterError("x must be in [0, 1]")
+    return x
+
+
+def source_results(source, index, length):
+    """Results (batch, 3) of a source run: value in cycle ``index`` (0 past the run), value
+    in the last cycle, and the sum of all ``length`` values mod 2**32."""
+    seq = source_sequence(source, length)
+    index = np.asarray(index, dtype=np.int64)
+    sample = np.where(index < length, seq[np.minimum(index, length - 1)], 0)
+    total = int(seq.sum(dtype=np.int64)) % (1 << RESULT_WIDTH)    # < 2**56: no int64 overflow
+    return np.stack([sample, np.full_like(sample, seq[-1]), np.full_like(sample, total)], axis=1)
 
 
 def sng_count(source, probs, length):

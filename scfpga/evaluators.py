@@ -7,11 +7,13 @@ bitstream length, say, rarely changes the logic).
 """
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from .model import LFSRParams, SNGParams, SobolParams, quantize_unipolar, sng_bits
+from .model.params import ParameterError, check_choice
 
 
 def cached_build(verilog, top, options):
@@ -81,7 +83,119 @@ def evaluate_cost(point, options):
     return cached_build(to_verilog(primitive_params(point["block"], int(point["width"])), top), top, opts)
 
 
-EVALUATORS = {"sng": evaluate_sng, "cost": evaluate_cost}
+# ---------------------------------------------------------------------------- dense layers
+
+DENSE_DATA = ("digits", "teacher")
+TEACHER_SAMPLES = 1000
+TEACHER_SEED = 0
+
+
+@lru_cache(maxsize=1)
+def _digits():
+    """The fixed digits split and its float classifier, once per worker process (the fit is
+    the slow part and every digits point needs the same one)."""
+    from .digits import load_split, train_float
+    split = load_split()
+    return split, train_float(split.x_train, split.y_train)
+
+
+def teacher_problem(n_inputs, n_neurons, n_samples=TEACHER_SAMPLES, seed=TEACHER_SEED):
+    """The seeded random teacher of the ``dense`` evaluator's ``teacher`` data.
+
+    Returns
+    -------
+    weights : ndarray (n_neurons, n_inputs)
+        Float teacher weights, uniform in [-1, 1] (no bias).
+    x : ndarray (n_samples, n_inputs)
+        Inputs, uniform in [0, 1].
+    labels : ndarray (n_samples,)
+        The teacher's ``argmax(x @ weights.T)``, the labels the SC layer is scored against.
+    """
+    rng = np.random.default_rng(seed)
+    w = rng.uniform(-1, 1, (n_neurons, n_inputs))
+    x = rng.uniform(0, 1, (n_samples, n_inputs))
+    return w, x, np.argmax(x @ w.T, axis=-1)
+
+
+def _size(point):
+    if "size" in point:                          # "64x16": a sweep over chosen shapes, not a product
+        try:
+            n_in, n_out = (int(v) for v in str(point["size"]).lower().split("x"))
+        except ValueError:
+            raise ParameterError(f"size must look like 64x16 (n_inputs x n_neurons), "
+                                 f"got {point['size']!r}") from None
+        return n_in, n_out
+    if "n_inputs" not in point or "n_neurons" not in point:
+        raise ParameterError("teacher data needs point keys n_inputs and n_neurons (or size)")
+    return int(point["n_inputs"]), int(point["n_neurons"])
+
+
+def dense_problem(point, options):
+    """The layer and its test data for one ``dense`` point: ``(params, x, labels)``."""
+    from .model.dense import DenseParams
+    data = options.get("data", "digits")
+    check_choice("data", data, DENSE_DATA)
+    kw = dict(length=int(point["length"]), source=point.get("source", "sobol"),
+              seed=int(point.get("seed", 0)),
+              accumulation=point.get("accumulation", "counter"))
+    width = int(point.get("width", 8))
+    if data == "digits":
+        from .digits import to_dense_params
+        split, model = _digits()
+        return to_dense_params(model, width=width, **kw), split.x_test, split.y_test
+    n_inputs, n_neurons = _size(point)
+    w, x, labels = teacher_problem(n_inputs, n_neurons,
+                                   int(options.get("n_samples", TEACHER_SAMPLES)),
+                                   int(options.get("teacher_seed", TEACHER_SEED)))
+    return DenseParams.from_float(w, None, width, **kw), x, labels
+
+
+def evaluate_dense(point, options):
+    """Accuracy of a dense SC layer (golden model) and its real iCE40 cost and throughput.
+
+    Point keys
+        ``length`` (L), ``width`` (W, default 8), ``source`` (``sobol``/``lfsr``, default
+        sobol), ``lanes`` (synapse columns per clock, a power of two, default 1),
+        ``accumulation`` (``counter``/``mux``, default counter), ``seed`` (DenseParams seed,
+        default 0); with teacher data also ``n_inputs`` and ``n_neurons``, or ``size`` as
+        ``"64x16"`` (so one sweep can list chosen shapes instead of a product).
+
+    Options
+        ``data``: ``"digits"`` (default) maps the 64x10 digits classifier
+        (:mod:`scfpga.digits`, fixed split, bias as a synapse); ``accuracy`` is the SC golden
+        model's test accuracy. ``"teacher"``: the layer is a seeded random float teacher
+        (:func:`teacher_problem`, weights uniform in [-1, 1], no bias) quantised to W bits;
+        ``accuracy`` is the share of ``n_samples`` (default 1000) seeded uniform inputs on
+        which the SC layer's argmax equals the float teacher's, i.e. what SC noise and weight
+        quantisation cost (a 1-neuron layer agrees trivially). ``teacher_seed`` (default 0).
+        ``build`` (default true), ``device`` (default up5k), ``freq_mhz`` (default 24).
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``n_inputs``, ``n_neurons``, ``clocks_per_inference`` (threshold
+        loading plus a run, :func:`scfpga.ooc.clocks_per_inference`); with a build also
+        the :func:`cached_build` metrics and ``inferences_per_s`` = Fmax / clocks per
+        inference. A layer that does not fit raises
+        :class:`~scfpga.build.DesignTooLarge` (the sweep records it, naming the resource).
+    """
+    from .model.dense import SCDenseLayer
+    from .ooc import DENSE_TOP, clocks_per_inference, dense_ooc_verilog
+    params, x, labels = dense_problem(point, options)
+    lanes = int(point.get("lanes", 1))
+    verilog, dense = dense_ooc_verilog(params, lanes)    # validates lanes before any model work
+    pred = SCDenseLayer(params).predict(x)
+    clocks = clocks_per_inference(dense)
+    metrics = {"accuracy": float(np.mean(pred == labels)), "n_inputs": params.n_inputs,
+               "n_neurons": params.n_neurons, "clocks_per_inference": clocks}
+    if options.get("build", True):
+        metrics.update(cached_build(verilog, DENSE_TOP, options))
+        fmax = metrics["fmax_mhz"]
+        metrics["inferences_per_s"] = round(fmax * 1e6 / clocks, 1) if fmax else None
+    return metrics
+
+
+EVALUATORS = {"sng": evaluate_sng, "cost": evaluate_cost, "dense": evaluate_dense}
 
 
 def register(name, function):

@@ -3,8 +3,9 @@
 Each variant is the :class:`scfpga.hdl.dense.Dense` layer built out of context for the UP5K
 (sg48) through Yosys -> nextpnr -> icepack (:func:`scfpga.build.build_verilog`, fixed seed). The
 layer's ports (threshold write port, read port, spike bits) would need more IO than the package
-has, so a thin wrapper shifts the threshold writes in serially (1 data pin) and XOR-reduces the
-wide outputs to single pins; the reductions depend on every bit, so no logic is optimised away.
+has, so a thin wrapper (:class:`scfpga.ooc.SerialWrapper`, shared with the ``dense`` sweep
+evaluator) shifts the threshold writes in serially (1 data pin) and XOR-reduces the wide outputs
+to single pins; the reductions depend on every bit, so no logic is optimised away.
 
 Throughput is inferences per second at the achieved Fmax: one inference = loading the
 ``n_inputs`` thresholds (one write per clock through the parallel port; the serial wrapper is a
@@ -25,45 +26,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from amaranth.hdl import Cat, Module, Signal  # noqa: E402
-from amaranth.lib import wiring  # noqa: E402
-from amaranth.lib.wiring import In, Out  # noqa: E402
-
 from scfpga.build import build_verilog  # noqa: E402
-from scfpga.hdl import to_verilog  # noqa: E402
-from scfpga.hdl.dense import Dense  # noqa: E402
 from scfpga.model.dense import DenseParams  # noqa: E402
+from scfpga.ooc import DENSE_TOP, clocks_per_inference, dense_ooc_verilog  # noqa: E402
 from scfpga.toolchain import tool_versions  # noqa: E402
-
-
-class SerialWrapper(wiring.Component):
-    """The layer behind few pins: serial threshold loading, XOR-reduced outputs."""
-
-    def __init__(self, dense):
-        self.dense = dense
-        p = dense.params
-        self.word_bits = len(dense.addr) + len(dense.data)
-        super().__init__({
-            "sin": In(1), "shift": In(1), "load": In(1), "start": In(1), "en": In(1),
-            "sel": In(len(dense.sel)), "busy": Out(1), "done": Out(1), "spike_x": Out(1),
-            "spike_valid": Out(1), "score_x": Out(1), "count_x": Out(1),
-        })
-        self.n_neurons = p.n_neurons
-
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.dense = d = self.dense
-        word = Signal(self.word_bits)
-        with m.If(self.shift):
-            m.d.sync += word.eq(Cat(word[1:], self.sin))
-        m.d.comb += [
-            d.addr.eq(word[:len(d.addr)]), d.data.eq(word[len(d.addr):]),
-            d.load.eq(self.load), d.start.eq(self.start), d.en.eq(self.en), d.sel.eq(self.sel),
-            self.busy.eq(d.busy), self.done.eq(d.done), self.spike_valid.eq(d.spike_valid),
-            self.spike_x.eq(d.spike.xor()), self.score_x.eq(d.score.as_unsigned().xor()),
-            self.count_x.eq(d.count.xor()),
-        ]
-        return m
 
 
 def layer(n_inputs, n_neurons, width=8, length=256, bias=False, seed=0, **kwargs):
@@ -91,13 +57,13 @@ QUICK = ("d64x16_sobol_l1",)
 
 
 def measure(name, what, params, lanes, freq, seed, build_root, log=print):
-    dense = Dense(params, lanes)
-    top = "dense_ooc"
+    verilog, dense = dense_ooc_verilog(params, lanes, DENSE_TOP)
+    top = DENSE_TOP
     t = time.monotonic()
-    report = build_verilog(to_verilog(SerialWrapper(dense), top), top, build_root / name,
+    report = build_verilog(verilog, top, build_root / name,
                            device="up5k", freq_mhz=freq, seed=seed, force=True)
     fmax = report["fmax_min_mhz"]
-    clocks = dense.clocks_per_run + params.n_inputs
+    clocks = clocks_per_inference(dense)
     row = {
         "what": what, "params": params.describe(), "lanes": lanes,
         "architecture": dense.describe(),

@@ -117,6 +117,11 @@ COSIM = [
     (12, "sobol", "counter", 1, 64, 16, 12),
     (13, "lfsr", "counter", 1, 5, 1, 30),           # one neuron: sel never changes
     (14, "sobol", "mux", 2, 1, 2, 30),              # one step per cycle: RAM read-during-write
+    (15, "sobol", "counter", 8, 32, 6, 40),
+    (16, "lfsr", "counter", 8, 30, 3, 40),
+    (17, "sobol", "mux", 1, 12, 6, 48),
+    (18, "lfsr", "mux", 2, 27, 7, 40),
+    (19, "sobol", "counter", 16, 64, 10, 24),       # the digits shape, many lanes
 ]
 
 
