@@ -1,12 +1,16 @@
 """Runnable adapters for primitive blocks (semantics and golden results: :mod:`.designs`)."""
 from amaranth.hdl import Module, ResetInserter, Signal
 
+from ..hdl.counter import Counter
 from ..hdl.lif import LIF
+from ..hdl.lfsr import LFSR
 from ..hdl.mux import Mux
 from ..hdl.sng import SNG
+from ..hdl.sobol import Sobol
 from ..hdl.synapse import Synapse
 from ..model.sng import SNGParams
-from .designs import BlockDesign
+from .designs import SOURCE_BLOCKS, BlockDesign
+from .protocol import RESULT_WIDTH
 from .runnable import Runnable, RunTimer
 
 
@@ -22,7 +26,11 @@ class BlockRunner(Runnable):
     comparators then no longer sit in front of the block's own logic (for a LIF that halves
     the critical path). The block's ``en`` and the counting are delayed to match, so the
     results are unchanged and a run is ``busy`` for ``length + 1`` cycles
-    (:attr:`BlockDesign.run_cycles`).
+    (:attr:`BlockDesign.run_cycles`). A ``counter`` stays ``busy`` one cycle more, so that the
+    ``done`` of a window closed by the last bit is counted before the results are read.
+
+    ``lfsr`` and ``sobol`` run the source itself for ``length`` cycles; load 0 is the run
+    cycle whose ``value`` is captured (see :mod:`.designs` for all results).
 
     Parameters
     ----------
@@ -37,8 +45,12 @@ class BlockRunner(Runnable):
     def elaborate(self, platform):
         m = Module()
         d = self.design
-        m.submodules.timer = timer = RunTimer(d.run_cycles)
-        m.d.comb += [timer.start.eq(self.start), self.busy.eq(timer.busy)]
+        # A counter's run ends with one idle "drain" cycle (see the class docstring).
+        m.submodules.timer = timer = RunTimer(d.run_cycles - (d.block == "counter"))
+        drain = Signal()
+        if d.block == "counter":
+            m.d.sync += drain.eq(timer.last)
+        m.d.comb += [timer.start.eq(self.start & ~drain), self.busy.eq(timer.busy | drain)]
 
         init = d.params.prob if d.block == "sng" and d.params.prob is not None else 0
         loads = [Signal(d.load_width + 1, name=f"load{i}", init=init) for i in range(d.n_loads)]
@@ -51,11 +63,13 @@ class BlockRunner(Runnable):
         # Everything that evolves during a run restarts with it; the load registers do not.
         run = Module()
         m.submodules.run = ResetInserter(timer.restart)(run)
-        if d.block == "sng":
+        if d.block in SOURCE_BLOCKS:
+            results = self._source(run, timer, loads[0])
+        elif d.block == "sng":
             en = timer.busy
             run.submodules.sng = sng = SNG(SNGParams(d.params.source))
             run.d.comb += [sng.en.eq(en), sng.prob.eq(loads[0])]
-            block, out = sng, sng.bit
+            results = [self._count_ones(run, en, sng.bit)]
         else:
             # Run cycles 0..length-1 make input bits k; the block sees bit k in cycle k + 1.
             en_in = timer.busy & ~timer.last
@@ -68,17 +82,8 @@ class BlockRunner(Runnable):
                 bit = Signal(name=f"bit{i}")
                 run.d.sync += bit.eq(sng.bit)
                 bits.append(bit)
-            block, out = self._block(run, bits, en)
+            results = self._block(run, timer, bits, en)
 
-        ones = Signal(d.length.bit_length())
-        with run.If(en):
-            run.d.sync += ones.eq(ones + out)
-        results = [ones]
-        if d.block == "lif":
-            v_last = Signal.like(block.v, name="v_last")
-            with run.If(timer.last):
-                run.d.sync += v_last.eq(block.v)
-            results.append(v_last)
         with m.Switch(self.result_addr):
             for i, value in enumerate(results):
                 with m.Case(i):
@@ -87,13 +92,51 @@ class BlockRunner(Runnable):
                 m.d.sync += self.result_data.eq(0)
         return m
 
-    def _block(self, run, bits, en):
+    def _count_ones(self, run, en, out):
+        ones = Signal(self.design.length.bit_length())
+        with run.If(en):
+            run.d.sync += ones.eq(ones + out)
+        return ones
+
+    def _source(self, run, timer, index):
+        """``lfsr``/``sobol``: value in run cycle ``index``, in the last cycle, and the sum."""
         d = self.design
+        run.submodules.source = source = (LFSR if d.block == "lfsr" else Sobol)(d.params)
+        run.d.comb += source.en.eq(timer.busy)
+        cycle = Signal(range(d.length + 1))
+        # Not Signal.like: that would copy the LFSR's init (the seed) as the reset value.
+        sample = Signal(d.params.width, name="sample")
+        last = Signal(d.params.width, name="last")
+        total = Signal(RESULT_WIDTH)                  # wraps: the sum mod 2**32
+        with run.If(timer.busy):
+            run.d.sync += [cycle.eq(cycle + 1), total.eq(total + source.value)]
+            # An index past the run never matches: sample keeps its reset value 0.
+            with run.If(cycle == index):
+                run.d.sync += sample.eq(source.value)
+        with run.If(timer.last):
+            run.d.sync += last.eq(source.value)
+        return [sample, last, total]
+
+    def _block(self, run, timer, bits, en):
+        d = self.design
+        if d.block == "counter":
+            run.submodules.block = block = Counter(d.params)
+            run.d.comb += [block.en.eq(en), block.bit.eq(bits[0])]
+            # Counted whenever it pulses: the last one falls in the drain cycle after the run.
+            windows = Signal(range(d.length // d.params.window + 1))
+            with run.If(block.done):
+                run.d.sync += windows.eq(windows + 1)
+            return [block.count, windows]
         if d.block in ("and", "xnor"):
             run.submodules.block = block = Synapse(d.params)
             run.d.comb += [block.a.eq(bits[0]), block.b.eq(bits[1])]
-            return block, block.bit
+            return [self._count_ones(run, en, block.bit)]
         component = Mux if d.block == "mux" else LIF
         run.submodules.block = block = component(d.params)
         run.d.comb += [block.en.eq(en)] + [block.inputs[i].eq(b) for i, b in enumerate(bits)]
-        return block, (block.bit if d.block == "mux" else block.spike)
+        if d.block == "mux":
+            return [self._count_ones(run, en, block.bit)]
+        v_last = Signal.like(block.v, name="v_last")
+        with run.If(timer.last):
+            run.d.sync += v_last.eq(block.v)
+        return [self._count_ones(run, en, block.spike), v_last]

@@ -1,4 +1,5 @@
 """Build generated Verilog with Icarus and run :mod:`.bench` on it under cocotb."""
+import fcntl
 import hashlib
 import json
 import os
@@ -96,31 +97,40 @@ def run_cocotb(verilog_text, top, test_module, arrays, build_root=None, simulato
 
     extra_sources = [Path(p).resolve() for p in extra_sources]
     defines = dict(defines or {})
-    digest = hashlib.sha1((simulator + test_module + verilog_text).encode())
+    design = hashlib.sha1((simulator + verilog_text).encode())
     for extra in [*map(str, extra_sources), *(f"-D{k}={v}" for k, v in sorted(defines.items()))]:
-        digest.update(extra.encode())
+        design.update(extra.encode())
+    data = hashlib.sha1(test_module.encode())
     for k in sorted(arrays):
-        digest.update(k.encode())
-        digest.update(np.ascontiguousarray(arrays[k]).tobytes())
-    work = Path(build_root or default_build_root()) / f"{top}-{digest.hexdigest()[:12]}"
-    work.mkdir(parents=True, exist_ok=True)
-    source = work / f"{top}.v"
-    source.write_text(verilog_text)
-    bench = work / "bench.npz"
-    np.savez(bench, **arrays)
-    result_file = work / "result.json"
-    if result_file.exists():
-        result_file.unlink()
-    log = work / "sim.log"
+        data.update(k.encode())
+        data.update(np.ascontiguousarray(arrays[k]).tobytes())
+    # One compiled model per design (Verilator takes ~40 s to compile one), one run directory
+    # per data set; a lock keeps parallel runs of one design from building it twice.
+    work = Path(build_root or default_build_root()) / f"{top}-{design.hexdigest()[:12]}"
+    run_dir = work / f"run-{data.hexdigest()[:12]}"
+    run_dir.mkdir(parents=True, exist_ok=True)
     runner = get_runner(simulator)
     # Amaranth emits unused bits and width adjustments Verilator warns about; they are harmless.
     build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"] if simulator == "verilator" else []
-    runner.build(sources=[source, *extra_sources], defines=defines, hdl_toplevel=top,
-                 build_dir=work, always=True, build_args=build_args,
-                 timescale=("1ns", "1ps"), log_file=work / "build.log")
+    with open(work / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (work / "built.ok").exists():
+            source = work / f"{top}.v"
+            source.write_text(verilog_text)
+            runner.build(sources=[source, *extra_sources], defines=defines, hdl_toplevel=top,
+                         build_dir=work, always=True, build_args=build_args,
+                         timescale=("1ns", "1ps"), log_file=work / "build.log")
+            (work / "built.ok").touch()
+    bench = run_dir / "bench.npz"
+    np.savez(bench, **arrays)
+    result_file = run_dir / "result.json"
+    if result_file.exists():
+        result_file.unlink()
+    log = run_dir / "sim.log"
     try:
-        runner.test(hdl_toplevel=top, test_module=test_module, build_dir=work,
-                    test_dir=work, results_xml=str(work / "results.xml"), log_file=log,
+        runner.test(hdl_toplevel=top, hdl_toplevel_lang="verilog", test_module=test_module, build_dir=work,
+                    test_dir=run_dir, results_xml=str(run_dir / "results.xml"), log_file=log,
+                    timescale=("1ns", "1ps"),
                     extra_env={"SCFPGA_BENCH": str(bench), "SCFPGA_RESULT": str(result_file)})
     except SystemExit:
         pass                      # the runner exits on failure under pytest; result.json says why

@@ -337,7 +337,7 @@ def test_design_files_and_errors(tmp_path):
     j = tmp_path / "d.json"
     j.write_text(json.dumps(LIF.spec))
     assert load_design(j).design_id == LIF.design_id
-    for text, match in [('design = "lfsr"', "design must be one of"),
+    for text, match in [('design = "fusion"', "design must be one of"),
                         ('design = "sng"\nspeed = 3', "unknown design file key 'speed'"),
                         ('design = "sng"\n[params]\nwidht = 3', "widht is not an option of sng"),
                         ('design = "sng"\n[params]\nwidth = 16', "width must be in 1..15"),
@@ -496,7 +496,7 @@ def test_cli_run_on_software_board(scfpga_main, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["build", "lfsr", "--board", "icebreaker", "-o", "x"], "lfsr cannot run on a board"),
+    (["build", "fusion", "--board", "icebreaker", "-o", "x"], "fusion cannot run on a board"),
     (["build", "sng", "--board", "nope", "-o", "x"], "board must be one of icebreaker"),
     (["build", "sng", "--width", "20", "--board", "icebreaker", "-o", "x"], "--width must be in 1..15"),
     (["build", "sng", "-o", "x"], "--board is required"),
@@ -566,3 +566,112 @@ def test_cli_fails_on_missed_timing_unless_allowed(scfpga_main, tmp_path, capsys
     monkeypatch.setattr(flow, "build_board", lambda *a, **k: report)
     assert scfpga_main(argv + ["--allow-timing-fail", "--force"]) == 0
     assert "accepted (--allow-timing-fail)" in capsys.readouterr().err
+
+
+# ------------------------------------------------- the sources and the counter as designs
+
+LFSR_RUN = block_design("lfsr", {"width": 10, "seed": 123}, length=200)
+SOBOL_RUN = block_design("sobol", {"width": 12, "dim": 4}, length=160)
+COUNTER_RUN = block_design("counter", {"window": 48}, length=250, input_source="lfsr",
+                           input_width=6)
+NEW_RUNS = {"lfsr": LFSR_RUN, "sobol": SOBOL_RUN, "counter": COUNTER_RUN}
+
+
+def test_every_block_can_run_on_a_board():
+    from scfpga.blocks import BLOCKS
+    from scfpga.cli_board import _runnable_blocks
+    # fusion is the one catalogue entry left (a layer, not a primitive block).
+    assert set(BLOCKS) - set(_runnable_blocks()) == {"fusion"}
+
+
+def test_source_and_counter_results_have_the_documented_meaning():
+    from scfpga.model.counter import CounterParams, counter_counts
+    from scfpga.model.lfsr import LFSRParams, lfsr_sequence
+    from scfpga.model.sobol import SobolParams, sobol_sequence
+    from scfpga.model.sng import compare
+    seq = lfsr_sequence(LFSRParams(10, 123), 200)
+    got = LFSR_RUN.expected_results([[0], [57], [199], [200], [2**15]])
+    assert got[:, 0].tolist() == [123, seq[57], seq[199], 0, 0]        # past the run: 0
+    assert (got[:, 1] == seq[-1]).all() and (got[:, 2] == seq.sum()).all()
+    assert LFSR_RUN.result_names == ("sample", "last", "sum") and LFSR_RUN.n_loads == 1
+    assert LFSR_RUN.loads_from_x([0.0, 0.5, 1.0]).ravel().tolist() == [0, 100, 199]
+    # The sum wraps at 32 bits (32-bit Sobol values over 16 cycles overflow it).
+    wide = block_design("sobol", {"width": 32, "dim": 2}, length=16)
+    values = sobol_sequence(SobolParams(32, 2), 16)
+    assert values.sum() >= 2**32
+    assert wide.expected_results([[3]])[0].tolist() == [values[3], values[-1],
+                                                        values.sum() % 2**32]
+    # Sobol wraps after its period, as the hardware's index counter does.
+    short = block_design("sobol", {"width": 4, "dim": 1}, length=40)
+    assert short.expected_results([[16], [39]])[:, 0].tolist() == [0, sobol_sequence(
+        SobolParams(4, 1), 8)[7]]
+    # counter: ones of bits 192..239 (the 5th window of 48), five done pulses; the input SNG
+    # is the one LFSR phase of a 1-input design, the threshold load 0.
+    bits = compare(lfsr_sequence(COUNTER_RUN.input_sources()[0], 250), np.array([37]))[0]
+    assert COUNTER_RUN.expected_results([[37]])[0].tolist() == [bits[192:240].sum(), 5]
+    count, _ = counter_counts(CounterParams(48), bits)
+    assert bits[192:240].sum() == count[-1]            # what the block shows in the last cycle
+    assert COUNTER_RUN.expected_results([[64], [0]])[:, 0].tolist() == [48, 0]
+    assert block_design("counter", {"window": 300}, length=250).expected_results([[256]]).tolist() \
+        == [[0, 0]]
+    # The counter stays busy one drain cycle more; the sources have no input register.
+    assert (LFSR_RUN.run_cycles, SOBOL_RUN.run_cycles, COUNTER_RUN.run_cycles) == (200, 160, 252)
+    assert COUNTER_RUN.decode_results([[2**32 - 1, 3]]).tolist() == [[2**32 - 1, 3]]   # unsigned
+
+
+@pytest.mark.parametrize("design", [
+    LFSR_RUN, SOBOL_RUN, COUNTER_RUN,
+    block_design("lfsr", {"width": 32, "seed": 0xDEADBEEF}, length=3),
+    block_design("sobol", {"width": 5, "dim": 9, "index_width": 6}, length=150),
+    block_design("counter", {"window": 1}, length=9, input_width=3),
+    block_design("counter", {"window": 64}, length=256, input_width=8),
+], ids=["lfsr", "sobol", "counter-lfsr", "lfsr32-short", "sobol-index", "counter-w1",
+        "counter-exact"])
+def test_new_runners_equal_golden_model(design, rng):
+    top = 1 << design.load_width
+    if design.block == "counter":
+        loads = rng.integers(0, top + 1, size=(5, 1))
+        loads[:2, 0] = [top, 0]
+    else:                       # sample indices: first, last, random, past the run
+        loads = np.array([[0], [design.length - 1], [rng.integers(design.length)],
+                          [design.length], [top]])
+    expected = design.expected_results(loads)
+    assert np.array_equal(amaranth_run(design, loads), expected)
+    assert len(np.unique(expected[:, 0])) > 1           # the loads matter
+
+
+@pytest.mark.parametrize("name", sorted(NEW_RUNS))
+def test_new_designs_over_uart_equal_golden_model(name, rng):
+    design = NEW_RUNS[name]
+    if design.block == "counter":
+        # +10: most of the 63 LFSR values fall in a 48-bit window, so the count moves.
+        loads_a, loads_b = rng.integers(1, 50, size=1), np.array([64])
+        other = loads_a + 10
+    else:
+        loads_a, loads_b = rng.integers(1, design.length - 1, size=1), np.array([design.length - 1])
+        other = loads_a + 1
+    steps, want = run_script(design, loads_a, loads_b)
+    result = run_uart_session(core_verilog(design), "board_core", steps, BIT * 10)
+    assert_replies(result, steps, want)
+    assert play_on_software_board(design, steps) == want
+    # Not vacuous: another load's golden results differ from what the DUT sent.
+    alt = design.expected_results(other[None, :])[0]
+    assert not np.array_equal(alt, design.expected_results(loads_a[None, :])[0])
+    want[4] = ok(P.Command.READ, results_payload(alt))
+    with pytest.raises(AssertionError, match="step 4"):
+        assert_replies(result, steps, want)
+
+
+@pytest.mark.parametrize("name", ["lfsr", "sobol", "counter"])
+def test_cli_builds_every_new_block_for_icebreaker(scfpga_main, tmp_path, capsys, name):
+    out = tmp_path / name
+    assert scfpga_main(["build", name, "--board", "icebreaker", "-o", str(out)]) == 0
+    assert f"{name} on icebreaker (up5k-sg48)" in capsys.readouterr().out
+    report = json.loads((out / "report.json").read_text())
+    assert report["timing_met"] and report["fmax_mhz"]["clk"]["achieved"] > 18
+    assert 200 < report["logic_cells"]["used"] < 2000 and report["flip_flops"] > 100
+    design = load_design(out / "design.json")
+    assert design == block_design(name)                  # the CLI defaults, as a design file
+    assert report["design"]["design_id"] == design.design_id
+    assert report["design"]["n_results"] == design.n_results
+    assert (out / "board_top.bin").stat().st_size > 100_000

@@ -18,6 +18,9 @@ def _case(name, options, samples, seed, **kw):
     ("sng", {"width": 8, "source": "lfsr", "seed": 9}, dict(length=300)),
     ("lif", {"inputs": 3, "weights": [3000, -800, 1200]}, dict(length=256)),
     ("mux", {"inputs": 3}, dict(length=200, input_source="lfsr")),
+    ("lfsr", {"width": 16, "seed": 4321}, dict(length=300)),
+    ("sobol", {"width": 10, "dim": 5}, dict(length=1100)),        # past the period 1024
+    ("counter", {"window": 40}, dict(length=230, input_source="lfsr")),
 ])
 def test_runs_equal_model(name, options, kw):
     design, component, loads, expected = _case(name, options, 30, 1, **kw)
