@@ -106,7 +106,7 @@ def run_cocotb(verilog_text, top, test_module, arrays, build_root=None, simulato
         data.update(np.ascontiguousarray(arrays[k]).tobytes())
     # One compiled model per design (Verilator takes ~40 s to compile one), one run directory
     # per data set; a lock keeps parallel runs of one design from building it twice.
-    work = Path(build_root or default_build_root()) / f"{top}-{design.hexdigest()[:12]}"
+    work = Path(build_root or default_build_root()).resolve() / f"{top}-{design.hexdigest()[:12]}"
     run_dir = work / f"run-{data.hexdigest()[:12]}"
     run_dir.mkdir(parents=True, exist_ok=True)
     runner = get_runner(simulator)
