@@ -1,6 +1,7 @@
 """Design-space sweeps: grid expansion, failures as data, resume, Pareto front, Dask."""
 import json
 
+import numpy as np
 import pytest
 
 from scfpga.cli import main
@@ -66,3 +67,54 @@ def test_cli_sweep_with_real_builds(tmp_path, capsys):
     cells = {r["point"]["width"]: r["metrics"]["logic_cells"] for r in load_results(out)}
     assert 0 < cells[4] < cells[8]            # a wider SNG costs more logic cells
     assert main(["sweep", str(tmp_path / "missing.toml")]) == 2
+
+
+# ---------------------------------------------------------------------------- dense evaluator
+
+def test_dense_evaluator_accuracy_is_a_real_measurement():
+    from scfpga.evaluators import evaluate_dense, teacher_problem
+    from scfpga.model.dense import DenseParams, SCDenseLayer
+
+    def acc(length, size="16x4", source="sobol"):
+        point = {"size": size, "length": length, "width": 8, "source": source, "lanes": 1}
+        return evaluate_dense(point, {"data": "teacher", "build": False})
+
+    long, short = acc(1024), acc(4)
+    assert long["accuracy"] >= 0.95 and short["accuracy"] < long["accuracy"] - 0.05
+    assert (long["n_inputs"], long["n_neurons"]) == (16, 4)
+    # The same number straight from the golden model; a sign-flipped mapping of the same
+    # teacher must score far worse, so the metric can tell a broken layer from a good one.
+    w, x, labels = teacher_problem(16, 4)
+    for sign, lo, hi in ((1, 0.95, 1.0), (-1, 0.0, 0.2)):
+        params = DenseParams.from_float(sign * w, None, 8, length=1024)
+        agree = np.mean(SCDenseLayer(params).predict(x) == labels)
+        assert lo <= agree <= hi
+        if sign == 1:
+            assert agree == long["accuracy"]
+    # n_inputs / n_neurons keys are the same as size; lanes shorten an inference.
+    same = evaluate_dense({"n_inputs": 16, "n_neurons": 4, "length": 1024},
+                          {"data": "teacher", "build": False})
+    assert same["accuracy"] == long["accuracy"]
+    two = evaluate_dense({"size": "16x4", "length": 1024, "lanes": 2},
+                         {"data": "teacher", "build": False})
+    assert two["clocks_per_inference"] < long["clocks_per_inference"]
+    digits = evaluate_dense({"length": 256, "width": 8, "source": "sobol"}, {"build": False})
+    assert (digits["n_inputs"], digits["n_neurons"]) == (64, 10) and digits["accuracy"] > 0.9
+    with pytest.raises(ParameterError, match="data"):
+        evaluate_dense({"length": 64}, {"data": "mnist", "build": False})
+    with pytest.raises(ParameterError, match="lanes"):
+        evaluate_dense({"size": "8x2", "length": 64, "lanes": 3}, {"data": "teacher"})
+
+
+def test_dense_sweep_with_a_real_build(tmp_path):
+    spec = spec_from_dict({"evaluator": "dense", "options": {"data": "teacher"},
+                           "grid": {"size": ["8x2"], "length": [32], "lanes": [1, 3]}})
+    results = {r["point"]["lanes"]: r for r in run_sweep(spec, tmp_path, workers=1,
+                                                        progress=lambda m: None)}
+    assert "lanes must be a power of two" in results[3]["error"]     # recorded, not raised
+    m = results[1]["metrics"]
+    assert m["logic_cells"] > 0 and m["ebr"] >= 1 and m["fmax_mhz"] > 0
+    assert m["clocks_per_inference"] == 8 + 32 * 8 + 3              # loads + L * steps + 3
+    assert m["inferences_per_s"] == pytest.approx(m["fmax_mhz"] * 1e6 / m["clocks_per_inference"],
+                                                 abs=0.1)
+    assert 0.5 < m["accuracy"] <= 1.0
