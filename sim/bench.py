@@ -6,7 +6,6 @@ After a two-cycle reset the test drives cycle k's inputs just after the rising e
 it, samples the outputs at the falling edge in its middle, and stops at the first mismatch,
 which it writes as JSON to ``SCFPGA_RESULT`` (cycle, port, expected, actual).
 """
-import json
 import os
 
 import cocotb
@@ -14,14 +13,11 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, Timer
 
+from .verdict import write_verdict
+
 
 def _handle(dut, port):
     return getattr(dut, port)
-
-
-def _write(result):
-    with open(os.environ["SCFPGA_RESULT"], "w") as f:
-        json.dump(result, f)
 
 
 @cocotb.test()
@@ -64,10 +60,10 @@ async def compare_with_model(dut):
             if actual != out_lists[p][k]:
                 result = {"ok": False, "cycle": k, "port": p,
                           "expected": out_lists[p][k], "actual": actual, "cycles": cycles}
-                _write(result)
+                write_verdict(result)
                 assert False, f"cycle {k}: {p} expected {out_lists[p][k]}, got {actual}"
         if clocked:
             await RisingEdge(dut.clk)
         else:
             await Timer(5, unit="ns")
-    _write({"ok": True, "cycles": cycles})
+    write_verdict({"ok": True, "cycles": cycles})

@@ -6,7 +6,6 @@ first result that differs from the golden model's is written as JSON to ``SCFPGA
 Inputs come from an ``.npz`` (``SCFPGA_BENCH``): ``loads`` (samples, n_loads), ``expected``
 (samples, n_results), ``latency`` and ``max_cycles`` (a run longer than that is a hang).
 """
-import json
 import os
 
 import cocotb
@@ -14,10 +13,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge, Timer, with_timeout
 
-
-def _write(result):
-    with open(os.environ["SCFPGA_RESULT"], "w") as f:
-        json.dump(result, f)
+from .verdict import write_verdict
 
 
 @cocotb.test()
@@ -53,8 +49,8 @@ async def runs_match_model(dut):
             value = dut.result_data.value
             got = value.to_signed() if signed[r] else value.to_unsigned()
             if got != want:
-                _write({"ok": False, "sample": s, "result": r, "expected": want, "actual": got,
+                write_verdict({"ok": False, "sample": s, "result": r, "expected": want, "actual": got,
                         "samples": len(loads)})
                 assert False, f"sample {s} result {r}: expected {want}, got {got}"
         await RisingEdge(dut.clk)
-    _write({"ok": True, "samples": len(loads)})
+    write_verdict({"ok": True, "samples": len(loads)})
