@@ -51,6 +51,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..model.dense import DenseParams, integrate_fire_exact
+from ..model.lfsr import lfsr_leap_columns
 from ..model.params import ParameterError, check_int
 from .lif import LIFCore
 from .sobol import Sobol
@@ -67,23 +68,6 @@ def sweep_steps(params, lanes=1):
     if lanes & (lanes - 1):
         raise ParameterError(f"lanes must be a power of two, got {lanes}")
     return -(-params.n_terms // lanes)
-
-
-def lfsr_leap_columns(params, steps):
-    """Images of the unit state vectors after ``steps`` LFSR steps (the step is GF(2)-linear)."""
-    w, mask = params.width, (1 << params.width) - 1
-
-    def step(s):
-        fb = reduce(xor, [(s >> (t - 1)) & 1 for t in params.taps])
-        return ((s << 1) | fb) & mask
-
-    cols = []
-    for i in range(w):
-        s = 1 << i
-        for _ in range(steps):
-            s = step(s)
-        cols.append(s)
-    return cols
 
 
 def _leap(value, cols):

@@ -25,24 +25,9 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..model.fusion import FusionParams
+from .mux import select_index
 from .sources import make_source
 from .verilog import register
-
-
-def select_index(m, value, mux_params):
-    """A signal holding the MUX select for source ``value`` (thresholds from ``mux_params``)."""
-    n, width = mux_params.n_inputs, mux_params.source.width
-    sel = Signal(range(n))
-    bits = (n - 1).bit_length()
-    if mux_params.weights == (1 << (width - bits),) * n:
-        # Uniform power-of-two split: the top bits of the source are the select.
-        m.d.comb += sel.eq(value[width - bits:])
-    else:
-        # Thresholds rise monotonically, so the last true comparison wins.
-        for i, t in enumerate(mux_params.thresholds, start=1):
-            with m.If(value >= t):
-                m.d.comb += sel.eq(i)
-    return sel
 
 
 class Fusion(wiring.Component):

@@ -7,6 +7,22 @@ from ..model.mux import MuxParams
 from .sources import make_source
 
 
+def select_index(m, value, mux_params):
+    """A signal holding the MUX select for source ``value`` (thresholds from ``mux_params``)."""
+    n, width = mux_params.n_inputs, mux_params.source.width
+    sel = Signal(range(n))
+    bits = (n - 1).bit_length()
+    if mux_params.weights == (1 << (width - bits),) * n:
+        # Uniform power-of-two split: the top bits of the source are the select, no comparators.
+        m.d.comb += sel.eq(value[width - bits:])
+    else:
+        # Thresholds rise monotonically, so the last true comparison wins.
+        for i, t in enumerate(mux_params.thresholds, start=1):
+            with m.If(value >= t):
+                m.d.comb += sel.eq(i)
+    return sel
+
+
 class Mux(wiring.Component):
     """Pass input ``sel`` where ``sel`` counts the weight thresholds at or below the source value.
 
@@ -29,15 +45,6 @@ class Mux(wiring.Component):
         p = self.params
         m.submodules.source = source = make_source(p.source)
         m.d.comb += source.en.eq(self.en)
-        sel = Signal(range(p.n_inputs))
-        width = p.source.width
-        if p.weights == (1 << (width - (p.n_inputs - 1).bit_length()),) * p.n_inputs:
-            # Uniform power-of-two split: the top bits of R are the select, no comparators.
-            m.d.comb += sel.eq(source.value[width - (p.n_inputs - 1).bit_length():])
-        else:
-            # Thresholds rise monotonically, so the last true comparison wins.
-            for i, t in enumerate(p.thresholds, start=1):
-                with m.If(source.value >= t):
-                    m.d.comb += sel.eq(i)
+        sel = select_index(m, source.value, p)
         m.d.comb += self.bit.eq(self.inputs.bit_select(sel, 1))
         return m

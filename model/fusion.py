@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lfsr import LFSRParams
+from .lfsr import LFSRParams, lfsr_jump
 from .mux import MAX_INPUTS, MuxParams, mux_bits, mux_select, quantize_weights, uniform_weights
 from .params import ParameterError, check_choice, check_int
 from .sng import SNGParams, quantize_unipolar, sng_bits
@@ -52,37 +52,6 @@ MIN_WIDTH, MAX_WIDTH = 3, 24      # LFSR needs >= 3; wider comparators buy nothi
 MAX_DIM_PER_MODALITY = 1024
 MAX_LENGTH = 1 << 24
 DEFAULT_SEED = 0x9E3779B9           # golden-ratio bits: dense, top bit set
-
-
-def _lfsr_step_columns(width, taps):
-    """Images of the unit vectors under one LFSR step (the step is linear over GF(2))."""
-    cols = []
-    for i in range(width):
-        feedback = 1 if (i + 1) in taps else 0          # tap t reads state bit t - 1
-        cols.append((((1 << i) << 1) | feedback) & ((1 << width) - 1))
-    return cols
-
-
-def _apply(cols, v):
-    r, i = 0, 0
-    while v:
-        if v & 1:
-            r ^= cols[i]
-        v, i = v >> 1, i + 1
-    return r
-
-
-def lfsr_jump(params: LFSRParams, steps: int) -> int:
-    """The LFSR state ``steps`` steps after ``params.seed`` (GF(2) matrix power, O(width^2 log n))."""
-    steps = check_int("steps", steps, 0) % params.period
-    result = list(1 << i for i in range(params.width))
-    base = _lfsr_step_columns(params.width, params.taps)
-    while steps:
-        if steps & 1:
-            result = [_apply(base, c) for c in result]
-        base = [_apply(base, c) for c in base]
-        steps >>= 1
-    return _apply(result, params.seed)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,42 @@ class LFSRParams:
         return (1 << self.width) - 1
 
 
+def _apply_columns(cols, v):
+    """The GF(2) matrix with columns ``cols`` applied to the bit vector ``v``."""
+    r, i = 0, 0
+    while v:
+        if v & 1:
+            r ^= cols[i]
+        v, i = v >> 1, i + 1
+    return r
+
+
+def lfsr_leap_columns(params: LFSRParams, steps: int):
+    """Images of the unit state vectors after ``steps`` LFSR steps.
+
+    One step is linear over GF(2), so ``steps`` steps are a matrix: column i is where state
+    ``1 << i`` lands. Used by the model to jump ahead and by the hardware to build XOR networks
+    that advance several steps per clock. Matrix power: O(width^2 log steps).
+    """
+    w, mask = params.width, (1 << params.width) - 1
+    # One step: bit i moves to bit i+1; bit t-1 of every tap t also feeds the new bit 0.
+    base = [((1 << (i + 1)) & mask) | (1 if (i + 1) in params.taps else 0) for i in range(w)]
+    result = [1 << i for i in range(w)]
+    steps = check_int("steps", steps, 0)
+    while steps:
+        if steps & 1:
+            result = [_apply_columns(base, c) for c in result]
+        base = [_apply_columns(base, c) for c in base]
+        steps >>= 1
+    return result
+
+
+def lfsr_jump(params: LFSRParams, steps: int) -> int:
+    """The LFSR state ``steps`` steps after ``params.seed``."""
+    steps = check_int("steps", steps, 0) % params.period
+    return _apply_columns(lfsr_leap_columns(params, steps), params.seed)
+
+
 def _feedback_bits(width, seed, taps, n_bits):
     """The shifted-in bit stream ``b`` with ``b[j] = XOR_t b[j - t]`` (first ``width`` from seed).
 

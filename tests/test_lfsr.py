@@ -105,3 +105,13 @@ def test_cosim_random_parameters(case):
     rng = np.random.default_rng(1000 + case)
     width = int(rng.integers(3, 33))
     cosim_check("lfsr", LFSRParams(width, int(rng.integers(1, 1 << width))), 1500, case)
+
+
+@pytest.mark.parametrize("width", [3, 8, 16, 24])
+def test_jump_ahead_equals_stepping(width, rng):
+    from scfpga.model.lfsr import lfsr_jump
+    p = LFSRParams(width, int(rng.integers(1, 1 << width)))
+    seq = lfsr_sequence(p, 5000)
+    for k in rng.integers(0, 5000, 20):
+        assert lfsr_jump(p, int(k)) == seq[k]
+    assert lfsr_jump(p, p.period) == p.seed
