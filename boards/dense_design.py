@@ -27,8 +27,8 @@ from ..hdl.dense import Dense, sweep_steps
 from ..model.dense import DenseParams, SCDenseLayer
 from ..model.params import ParameterError
 from ..model.sng import quantize_unipolar
-from .designs import MAX_LOAD_WIDTH, register_design
-from .protocol import LOAD_WIDTH, RESULT_WIDTH
+from .designs import MAX_LOAD_WIDTH, decode_words, register_design
+from .protocol import LOAD_WIDTH
 from .runnable import Runnable, design_id
 
 DENSE_KEYS = {"design", "weights", "bias", "width", "length", "source", "seed", "accumulation",
@@ -119,9 +119,7 @@ class DenseDesign:
         return np.concatenate([run.counts, run.scores], axis=1).astype(np.int64)
 
     def decode_results(self, raw):
-        raw = np.asarray(raw, dtype=np.int64) & ((1 << RESULT_WIDTH) - 1)
-        signed = np.asarray(self.result_signed) & (raw >= 1 << (RESULT_WIDTH - 1))
-        return np.where(signed, raw - (1 << RESULT_WIDTH), raw)
+        return decode_words(raw, self.result_signed)
 
     def predict(self, results):
         """Class = argmax of the scores (first index on ties, as the model's ``predict``)."""

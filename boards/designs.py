@@ -249,10 +249,7 @@ class BlockDesign:
         return out.sum(-1, dtype=np.int64)[:, None]
 
     def decode_results(self, raw):
-        """32-bit words from the board -> int64, two's complement where the result is signed."""
-        raw = np.asarray(raw, dtype=np.int64) & ((1 << RESULT_WIDTH) - 1)
-        signed = np.asarray(self.result_signed) & (raw >= 1 << (RESULT_WIDTH - 1))
-        return np.where(signed, raw - (1 << RESULT_WIDTH), raw)
+        return decode_words(raw, self.result_signed)
 
 
 def _unit(x):
@@ -270,6 +267,13 @@ def source_results(source, index, length):
     sample = np.where(index < length, seq[np.minimum(index, length - 1)], 0)
     total = int(seq.sum(dtype=np.int64)) % (1 << RESULT_WIDTH)    # < 2**56: no int64 overflow
     return np.stack([sample, np.full_like(sample, seq[-1]), np.full_like(sample, total)], axis=1)
+
+
+def decode_words(raw, result_signed):
+    """32-bit result words from the board -> int64, two's complement where ``result_signed``."""
+    raw = np.asarray(raw, dtype=np.int64) & ((1 << RESULT_WIDTH) - 1)
+    signed = np.asarray(result_signed) & (raw >= 1 << (RESULT_WIDTH - 1))
+    return np.where(signed, raw - (1 << RESULT_WIDTH), raw)
 
 
 def sng_count(source, probs, length):
