@@ -24,20 +24,8 @@ run). Per neuron and run the model returns the spike train, the spike ``count`` 
 ``n_terms`` for mux) estimates the dot product. The score is the robust class score of a
 classifier: it does not depend on the neuron dynamics.
 
-Decorrelation rule (:func:`stream_plan`; the hardware builds its tables from it):
-
-* ``source = "sobol"``: ``S`` is dimension ``1 + seed``. Every other dimension ``d`` is ranked by
-  the t-value of the pair (``S``, ``d``) over ``width`` bits (:func:`sobol_pair_t`; t = 0 means
-  every elementary box of the pair holds exactly one point per ``2**width`` cycles), ties by
-  ``d``. The best goes to the MUX select (reserved even for ``counter``, so input streams never
-  depend on the accumulation), the next ``n_inputs`` to the inputs in order. Pairs with a large
-  t multiply badly: (1, 161) errs as much as random streams at W = 8, (1, 2) about 0.6 counts.
-* ``source = "lfsr"``: every stream is a phase of the one ``lfsr_width``-bit m-sequence
-  (:mod:`.lfsr`, seed 1) and shows its top ``width`` bits. Stream ``s`` (0 = weights, 1 = select,
-  ``2 + i`` = input i) starts at phase ``seed + s * (period // (n_inputs + 2))``, so the streams
-  are as far apart in the sequence as possible, and leaps ``width`` steps per cycle, so that
-  consecutive values share no bits (one step would give ``R(k+1) ~ 2 R(k)`` and about 1.4x the
-  error of independent Bernoulli streams).
+Decorrelation rule: :mod:`.streams` (:func:`.streams.stream_plan`, the one-layer case of the
+network rule); the hardware builds its tables from it.
 
 A run restarts every source at element 0. Index ``k`` of every per-cycle array is the value
 during the run's k-th cycle (the hardware's enabled cycles, see :mod:`scfpga.hdl.dense`).
@@ -48,20 +36,21 @@ so its outputs are not reproducible); ``forward`` returns LIF spike rates, ``est
 decoded dot product and ``scores`` the integer class scores; everything takes a batch.
 """
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
 
 from .bits import pack_bits
-from .lfsr import LFSRParams, lfsr_sequence
 from .lfsr_taps import MAX_WIDTH as LFSR_MAX_WIDTH
 from .lif import LIFParams, lif_run
 from .mux import uniform_weights
 from .params import ParameterError, check_choice, check_int
 from .sng import quantize_unipolar
-from .sobol import MAX_DIM, SobolParams, direction_numbers, sobol_sequence
+from .sobol import MAX_DIM
 from .sources import SOURCE_KINDS
+from .streams import (StreamPlan, sobol_order, sobol_pair_t, stream_plan,  # noqa: F401
+                      stream_values)
 
 ACCUMULATIONS = ("counter", "mux")
 MAX_WIDTH = 16
@@ -69,111 +58,6 @@ MAX_LFSR_WIDTH = min(20, LFSR_MAX_WIDTH)   # the model tabulates one period (8 M
 MAX_LENGTH = 1 << 20
 MAX_INPUTS = MAX_DIM - 2                   # Sobol: weight + select + inputs distinct dimensions
 MAX_NEURONS = 4096
-
-
-# ---------------------------------------------------------------------------- stream plan
-
-def _rows(dim, m):
-    """Rows (most significant output digit first) of the m x m generator matrix of ``dim``."""
-    v = direction_numbers(dim, m, m)
-    return [sum(((v[j] >> (m - 1 - r)) & 1) << j for j in range(m)) for r in range(m)]
-
-
-def _insert(basis, vec):
-    """Add ``vec`` to a GF(2) basis (pivot -> vector); False if it was dependent."""
-    while vec:
-        pivot = vec.bit_length() - 1
-        if pivot not in basis:
-            basis[pivot] = vec
-            return True
-        vec ^= basis[pivot]
-    return False
-
-
-def sobol_pair_t(dim_a, dim_b, m):
-    """t-value of the two-dimensional projection (``dim_a``, ``dim_b``) over ``m`` bits.
-
-    The first ``2**m`` points are a (t, m, 2)-net: every box ``2**-a x 2**-b`` with
-    ``a + b = m - t`` holds exactly ``2**t`` points. That holds iff the top ``a`` rows of one
-    generator matrix and the top ``b`` of the other are linearly independent over GF(2).
-    """
-    rows_a, rows_b = _rows(dim_a, m), _rows(dim_b, m)
-    reach = []                                # reach[a]: a + longest independent b prefix
-    for a in range(m + 1):
-        basis = {}
-        for row in rows_a[:a]:
-            _insert(basis, row)
-        b = 0
-        while a + b < m and _insert(basis, rows_b[b]):
-            b += 1
-        reach.append(a + b)
-    strength = 0
-    while strength < m and all(reach[a] >= strength + 1 for a in range(strength + 2)):
-        strength += 1
-    return m - strength
-
-
-@lru_cache(maxsize=16)
-def sobol_order(weight_dim, width):
-    """Every dimension except ``weight_dim``, best partner first: sorted by (t-value, dim)."""
-    dims = [d for d in range(1, MAX_DIM + 1) if d != weight_dim]
-    return tuple(sorted(dims, key=lambda d: (sobol_pair_t(weight_dim, d, width), d)))
-
-
-@dataclass(frozen=True)
-class StreamPlan:
-    """The sources of one layer (see the module docstring for the rule).
-
-    ``weight``, ``select`` and each of ``inputs`` is a source parameter object; a stream's
-    value during cycle k is element ``leap * k`` of that source, shifted right by ``shift``
-    (a ``width``-bit comparator value).
-    """
-    kind: str
-    width: int
-    weight: object
-    select: object
-    inputs: tuple
-    shift: int
-    leap: int
-
-
-@lru_cache(maxsize=64)
-def stream_plan(source, width, n_inputs, seed, lfsr_width, length):
-    """The decorrelation rule: which source feeds the weight, select and input streams."""
-    if source == "sobol":
-        iw = max(width, (length - 1).bit_length())
-        order = sobol_order(1 + seed, width)
-        make = lambda d: SobolParams(width, d, iw)   # noqa: E731
-        return StreamPlan("sobol", width, make(1 + seed), make(order[0]),
-                          tuple(make(d) for d in order[1:1 + n_inputs]), 0, 1)
-    period = (1 << lfsr_width) - 1
-    base = _lfsr_base(lfsr_width)[0]
-    spacing = period // (n_inputs + 2)
-    seeds = [int(base[(seed + s * spacing) % period]) for s in range(n_inputs + 2)]
-    make = lambda s: LFSRParams(lfsr_width, s)       # noqa: E731
-    return StreamPlan("lfsr", width, make(seeds[0]), make(seeds[1]),
-                      tuple(make(s) for s in seeds[2:]), lfsr_width - width, width)
-
-
-def stream_values(plan, sources, n):
-    """Comparator values of ``sources`` (a sequence of the plan's sources) for cycles 0..n-1."""
-    out = np.empty((len(sources), n), dtype=np.int64)
-    for row, src in enumerate(sources):
-        if plan.kind == "sobol":
-            out[row] = sobol_sequence(src, n)
-        else:
-            seq, phase = _lfsr_base(src.width)
-            out[row] = seq[(phase[src.seed] + plan.leap * np.arange(n)) % src.period]
-    return out >> plan.shift
-
-
-@lru_cache(maxsize=4)
-def _lfsr_base(width):
-    """One period of the seed-1 m-sequence and the inverse map state -> phase."""
-    seq = lfsr_sequence(LFSRParams(width, 1), (1 << width) - 1)
-    phase = np.zeros(1 << width, dtype=np.int64)
-    phase[seq] = np.arange(len(seq))
-    return seq, phase
 
 
 # ---------------------------------------------------------------------------- parameters
