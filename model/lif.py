@@ -107,18 +107,28 @@ def lif_run(params: LIFParams, currents):
     vs = np.zeros(currents.shape, np.int64)
     v = np.zeros(shape, np.int64)
     r = np.zeros(shape, np.int64)
-    thr, s = params.threshold, params.leak_shift
     for k in range(T - 1):
-        leak = (v >> s) if s else 0
-        u = np.clip(v - leak + currents[..., k], params.v_min, params.v_max)
-        active = r == 0
-        fire = active & (u >= thr)
-        after = (u - thr) if params.reset == "subtract" else 0
-        v = np.where(active, np.where(fire, after, u), v)
-        r = np.where(fire, params.refractory, np.where(active, r, r - 1))
+        v, r, fire = lif_step(params, v, r, currents[..., k])
         spikes[..., k + 1] = fire
         vs[..., k + 1] = v
     return spikes, vs
+
+
+def lif_step(params: LIFParams, v, r, current):
+    """One enabled edge for arrays of neurons: ``(v, r, fire)`` after integrating ``current``.
+
+    The one statement of the update rule (module docstring); :func:`lif_run` and the network
+    model (:mod:`.neuron`) step with it.
+    """
+    thr, s = params.threshold, params.leak_shift
+    leak = (v >> s) if s else 0
+    u = np.clip(v - leak + current, params.v_min, params.v_max)
+    active = r == 0
+    fire = active & (u >= thr)
+    after = (u - thr) if params.reset == "subtract" else 0
+    v = np.where(active, np.where(fire, after, u), v)
+    r = np.where(fire, params.refractory, np.where(active, r, r - 1))
+    return v, r, fire
 
 
 def lif_currents(params: LIFParams, bits):

@@ -1,0 +1,370 @@
+"""Spiking SC networks: parameters, quantisation pass and the batched golden model.
+
+A network is a graph of ops joined by bit/spike-stream edges. Today's graph is a chain: an
+input *encoder* (one comparator SNG per input, thresholds ``P_i`` from ``x_i`` in [0, 1]) feeds
+layer 1; the spikes of layer ``l`` feed layer ``l + 1``; the readouts of every layer are its
+spike counts and its signed scores (sum of currents). Each layer (:class:`DenseLayer`) is dense
+SC synapses plus a population of neurons of any registered type (:mod:`.neuron`).
+
+Time semantics, defined here once (the hardware, :mod:`scfpga.hdl.network`, follows them):
+
+* the input bit of input i during SC cycle k is ``a_i(k) = R_i(k) < P_i``;
+* layer ``l``'s current ``I_j(k) = sum_i sign_ji (a_i(k) AND [S_l(k) < Q_ji])`` (+ the bias
+  synapse, whose input is always 1), with ``S_l`` the layer's one weight source;
+* a neuron shows ``spike = 0`` in cycle 0; the update with ``I(k)`` decides its spike in cycle
+  ``k + 1`` (:mod:`.neuron`);
+* layer ``l + 1``'s input bits in cycle k are layer ``l``'s spikes in cycle k. So a spike of layer
+  ``l`` caused by the current of cycle ``k`` reaches layer ``l + 1``'s current in cycle ``k + 1``:
+  one SC cycle of latency per layer, and the first ``l`` cycles of layer ``l + 1`` see no input.
+
+Sources: one decorrelation rule for the whole network (:func:`.streams.network_plan`): every
+input, every layer's weight source and select source is a distinct Sobol dimension or a distinct
+phase of one m-sequence. A one-layer network with the default neuron equals
+:class:`.dense.SCDenseLayer` bit for bit.
+
+Differences from a float network: weights are sign-magnitude ``width``-bit integers (1.0 is
+``2**width``); inputs are ``width``-bit probabilities; neurons are fixed point; spike rates are
+estimates with the SC error of ``length`` cycles. :func:`quantize_network` says what each layer
+costs.
+"""
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+
+from . import neuron as neurons
+from .dense import MAX_LFSR_WIDTH, MAX_LENGTH, MAX_WIDTH, quantize_weights
+from .lif import LIFParams
+from .params import ParameterError, check_choice, check_int
+from .sng import quantize_unipolar
+from .sobol import MAX_DIM
+from .sources import SOURCE_KINDS
+from .streams import network_plan, stream_values
+
+MAX_LAYERS = 16
+MAX_NEURONS = 4096
+MAX_LANES = 64
+
+
+def _int_matrix(name, value, lo, hi):
+    try:
+        a = np.asarray(value)
+    except ValueError:
+        a = np.empty(0)
+    if a.ndim != 2 or a.size == 0 or not np.issubdtype(a.dtype, np.integer):
+        raise ParameterError(f"{name} must be a non-empty 2-D array of integers "
+                             f"(neurons x inputs) in {lo}..{hi}")
+    if a.min() < lo or a.max() > hi:
+        raise ParameterError(f"{name} must be in {lo}..{hi}")
+    return tuple(tuple(int(v) for v in row) for row in a)
+
+
+def default_neuron():
+    """Non-leaky integrate-and-fire, reset by subtraction, threshold 1: about
+    ``min(1, relu(W x + b))`` spikes per cycle."""
+    return neurons.lif_neuron(width=16, threshold=1, leak_shift=0)
+
+
+@dataclass(frozen=True)
+class DenseLayer:
+    """One layer of a network: dense SC synapses into a neuron population.
+
+    Parameters
+    ----------
+    weights : 2-D int array (neurons, inputs)
+        Sign-magnitude weights, ``|q| <= 2**width`` of the network (checked by it).
+    bias : sequence of int or None
+        Per-neuron bias synapse (input always 1), same format.
+    neuron : neuron parameter object
+        Any type registered in :mod:`.neuron`; default :func:`default_neuron`.
+    lanes : int
+        Hardware: synapse columns per clock, a power of two 1..64.
+    fold : int
+        Hardware: neurons that share one accumulator datapath, 1..neurons (1: every neuron has
+        its own). Neuron state always lives in block RAM behind one shared update unit.
+    """
+    weights: tuple
+    bias: tuple | None = None
+    neuron: object = field(default_factory=default_neuron)
+    lanes: int = 1
+    fold: int = 1
+
+    def __post_init__(self):
+        top = 1 << MAX_WIDTH
+        object.__setattr__(self, "weights", _int_matrix("weights", self.weights, -top, top))
+        check_int("neurons", self.n_neurons, 1, MAX_NEURONS)
+        if self.bias is not None:
+            bias = _int_matrix("bias", [list(np.ravel(self.bias))], -top, top)[0]
+            if len(bias) != self.n_neurons:
+                raise ParameterError(f"bias must have one entry per neuron ({self.n_neurons})")
+            object.__setattr__(self, "bias", bias)
+        neurons.state_fields(self.neuron)          # raises unless a registered neuron type
+        check_int("lanes", self.lanes, 1, MAX_LANES)
+        if self.lanes & (self.lanes - 1):
+            raise ParameterError(f"lanes must be a power of two, got {self.lanes}")
+        check_int("fold", self.fold, 1, self.n_neurons)
+
+    @property
+    def n_inputs(self):
+        return len(self.weights[0])
+
+    @property
+    def n_neurons(self):
+        return len(self.weights)
+
+    @property
+    def n_terms(self):
+        return self.n_inputs + (self.bias is not None)
+
+    @cached_property
+    def signed_terms(self):
+        """(neurons, n_terms) int64: the weights with the bias as the last column."""
+        q = np.array(self.weights, dtype=np.int64)
+        if self.bias is not None:
+            q = np.concatenate([q, np.array(self.bias, dtype=np.int64)[:, None]], axis=1)
+        q.flags.writeable = False
+        return q
+
+
+@dataclass(frozen=True)
+class NetworkParams:
+    """A chain of :class:`DenseLayer` fed by an SNG encoder; consumed by model and hardware.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Encoder inputs (values in [0, 1]).
+    layers : tuple of DenseLayer
+        1..16 layers; layer l's inputs are layer l-1's neurons.
+    width : int
+        Comparator width W of every stream, 1..16 (weights and inputs have W-bit magnitudes).
+    length : int
+        SC cycles per run, 1..2**20.
+    source, seed, lfsr_width
+        The stream sources (:mod:`.streams`).
+    """
+    n_inputs: int
+    layers: tuple
+    width: int = 8
+    length: int = 256
+    source: str = "sobol"
+    seed: int = 0
+    lfsr_width: int = 16
+
+    def __post_init__(self):
+        w = check_int("width", self.width, 1, MAX_WIDTH)
+        check_int("inputs", self.n_inputs, 1, MAX_DIM - 2)
+        layers = tuple(self.layers)
+        object.__setattr__(self, "layers", layers)
+        check_int("number of layers", len(layers), 1, MAX_LAYERS)
+        fan_in = self.n_inputs
+        for l, layer in enumerate(layers):
+            where = f"layer {l + 1}: "
+            if not isinstance(layer, DenseLayer):
+                raise ParameterError(f"{where}must be a DenseLayer, got {type(layer).__name__}")
+            if layer.n_inputs != fan_in:
+                raise ParameterError(f"{where}weights must have {fan_in} inputs (the "
+                                     f"{'network inputs' if l == 0 else 'neurons of layer ' + str(l)}),"
+                                     f" got {layer.n_inputs}")
+            if np.abs(layer.signed_terms).max() > (1 << w):
+                raise ParameterError(f"{where}weights must be in -{1 << w}..{1 << w} at width {w}")
+            fan_in = layer.n_neurons
+        check_int("length", self.length, 1, MAX_LENGTH)
+        check_choice("source", self.source, SOURCE_KINDS)
+        if self.source == "sobol":
+            check_int("seed", self.seed, 0, MAX_DIM - 1)
+        else:
+            check_int("lfsr_width", self.lfsr_width, max(3, w), MAX_LFSR_WIDTH)
+            check_int("seed", self.seed, 0, (1 << self.lfsr_width) - 2)
+        self.plan                                     # raises if the sources do not suffice
+
+    @property
+    def plan(self):
+        return network_plan(self.source, self.width, self.n_inputs, len(self.layers), self.seed,
+                            self.lfsr_width, self.length)
+
+    @property
+    def n_outputs(self):
+        return self.layers[-1].n_neurons
+
+    @property
+    def sizes(self):
+        return (self.n_inputs,) + tuple(layer.n_neurons for layer in self.layers)
+
+    def describe(self):
+        shape = " -> ".join(map(str, self.sizes))
+        return (f"network {shape}, W={self.width}, L={self.length}, {self.source} "
+                f"(seed {self.seed})")
+
+
+class NetworkRun(NamedTuple):
+    """One run of a batch; per-layer lists, per-cycle arrays with the cycle axis last."""
+    inputs: np.ndarray      # (batch, n_inputs, T) uint8 encoder bits
+    spikes: list            # per layer (batch, neurons, T) uint8
+    currents: list          # per layer (batch, neurons, T) int64
+    counts: list            # per layer (batch, neurons) int64: spikes in cycles 0..T-1
+    scores: list            # per layer (batch, neurons) int64: sum of currents
+
+
+class Network:
+    """Golden model of a :class:`NetworkParams`; methods take a batch ``(batch, n_inputs)``.
+
+    Layer by layer, not cycle by cycle: a layer's currents over the whole run depend only on the
+    previous layer's spike trains, so each layer is one batched product per weight-source value
+    followed by the neuron time loop (vectorised over batch and neurons).
+    """
+
+    CHUNK_BYTES = 64 << 20
+
+    def __init__(self, params: NetworkParams):
+        if not isinstance(params, NetworkParams):
+            raise ParameterError("params must be a NetworkParams")
+        self.params = params
+        self._streams = {}
+
+    def streams(self, T):
+        """(input source values (n_inputs, T), weight source values (layers, T)), cached."""
+        if T not in self._streams:
+            plan = self.params.plan
+            self._streams[T] = (stream_values(plan, plan.inputs, T),
+                                stream_values(plan, plan.weights, T))
+        return self._streams[T]
+
+    def thresholds(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.params.n_inputs:
+            raise ParameterError(f"x must have shape (batch, {self.params.n_inputs}), "
+                                 f"got {x.shape}")
+        return quantize_unipolar(x, self.params.width)
+
+    def input_bits(self, p, T):
+        """(batch, n_inputs, T) uint8 encoder bits for integer thresholds ``p``."""
+        r = self.streams(T)[0]
+        return (r[None] < np.asarray(p, np.int64)[:, :, None]).astype(np.uint8)
+
+    def layer_currents(self, index, bits):
+        """(batch, neurons, T) int64 currents of layer ``index`` for its input bits."""
+        layer, T = self.params.layers[index], bits.shape[-1]
+        s = self.streams(T)[1][index]
+        q = layer.signed_terms
+        mag, sign = np.abs(q), np.sign(q).astype(np.float32)
+        nb, nt = len(bits), layer.n_terms
+        out = np.empty((T, layer.n_neurons, nb), np.float32)
+        chunk = max(1, self.CHUNK_BYTES // (4 * q.size + 4 * nb * nt))
+        for lo in range(0, T, chunk):
+            hi = min(T, lo + chunk)
+            m = np.where(mag[None] > s[lo:hi, None, None], sign[None], np.float32(0))
+            a = np.ones((hi - lo, nt, nb), np.float32)          # the bias input is 1
+            a[:, :layer.n_inputs] = bits[:, :, lo:hi].transpose(2, 1, 0)
+            np.matmul(m, a, out=out[lo:hi])
+        return out.transpose(2, 1, 0).astype(np.int64)       # exact: |I| <= n_terms < 2**24
+
+    def evaluate_thresholds(self, p, T=None):
+        """A :class:`NetworkRun` for integer input thresholds (what the hardware is loaded with)."""
+        p = np.asarray(p)
+        top = 1 << self.params.width
+        if p.ndim != 2 or p.shape[1] != self.params.n_inputs or \
+                not np.issubdtype(p.dtype, np.integer) or p.min() < 0 or p.max() > top:
+            raise ParameterError(f"thresholds must be integers in 0..{top} of shape "
+                                 f"(batch, {self.params.n_inputs})")
+        T = self.params.length if T is None else check_int("T", T, 1, MAX_LENGTH)
+        return self.evaluate_bits(self.input_bits(p, T))
+
+    def evaluate_bits(self, bits):
+        """A :class:`NetworkRun` for given input bits or spikes ``(batch, n_inputs, T)``."""
+        bits = np.asarray(bits, dtype=np.uint8)
+        spikes, currents, counts, scores = [], [], [], []
+        x = bits
+        for index, layer in enumerate(self.params.layers):
+            cur = self.layer_currents(index, x)
+            spk, _ = neurons.run(layer.neuron, cur)
+            spikes.append(spk)
+            currents.append(cur)
+            counts.append(spk.sum(-1, dtype=np.int64))
+            scores.append(cur.sum(-1))
+            x = spk
+        return NetworkRun(bits, spikes, currents, counts, scores)
+
+    def evaluate(self, x, T=None):
+        return self.evaluate_thresholds(self.thresholds(x), T)
+
+    def counts(self, x):
+        """Output-layer spike counts (batch, n_outputs)."""
+        return self.evaluate(x).counts[-1]
+
+    def scores(self, x):
+        """Output-layer scores (batch, n_outputs): the signed sum of its currents."""
+        return self.evaluate(x).scores[-1]
+
+    def predict(self, x):
+        """Class = argmax of the output scores (first on ties)."""
+        return np.argmax(self.scores(x), axis=-1)
+
+    __call__ = counts
+
+
+# ---------------------------------------------------------------------------- quantisation pass
+
+@dataclass(frozen=True)
+class LayerQuantisation:
+    """What quantising one float layer chose and cost."""
+    scale: float              # float weights were multiplied by this to fit [-1, 1]
+    weight_rms_error: float   # RMS of (quantised - scaled float) weights, in units of 1.0
+    weight_max_error: float
+    threshold: float          # requested threshold (float units)
+    threshold_int: int        # integer threshold in current units
+    threshold_error: float    # relative error of the integer threshold
+
+
+def quantize_network(weights, biases=None, thresholds=None, n_inputs=None, width=8,
+                     neuron=None, lanes=1, fold=1, **network):
+    """A :class:`NetworkParams` from float layers, and a per-layer :class:`LayerQuantisation`.
+
+    Layer l's weights and bias are scaled by ``s_l = 1 / max(1, max |W_l|, max |b_l|)`` so that
+    they fit [-1, 1], then quantised sign-magnitude (:func:`.dense.quantize_weights`). A
+    rate-coded hidden neuron fires at about ``(W x + b) / threshold``, so the threshold scales
+    with the weights: ``round(threshold * s_l)`` in current units, at least 1. ``neuron`` is a
+    callable ``threshold -> neuron params`` (default: non-leaky IF of :func:`default_neuron`).
+
+    ``lanes`` and ``fold`` may be one value or one per layer.
+    """
+    weights = [np.asarray(w, dtype=np.float64) for w in weights]
+    n = len(weights)
+    biases = [None] * n if biases is None else list(biases)
+    thresholds = [1.0] * n if thresholds is None else list(np.broadcast_to(thresholds, (n,)))
+    lanes, fold = np.broadcast_to(lanes, (n,)), np.broadcast_to(fold, (n,))
+    make = neuron or (lambda thr: neurons.lif_neuron(width=16, threshold=thr, leak_shift=0))
+    top = float(1 << width)
+    layers, report = [], []
+    for l, w in enumerate(weights):
+        b = None if biases[l] is None else np.ravel(np.asarray(biases[l], np.float64))
+        peak = max(1.0, np.abs(w).max(), 0.0 if b is None else np.abs(b).max())
+        s = 1.0 / peak
+        try:
+            q = quantize_weights(w * s, width)
+            qb = None if b is None else quantize_weights(b * s, width)
+        except ParameterError as e:
+            raise ParameterError(f"layer {l + 1}: {e}") from None
+        err = q / top - w * s
+        thr = float(thresholds[l])
+        thr_int = max(1, int(round(thr * s)))
+        layers.append(DenseLayer(q, qb, make(thr_int), int(lanes[l]), int(fold[l])))
+        report.append(LayerQuantisation(s, float(np.sqrt(np.mean(err ** 2))),
+                                        float(np.abs(err).max()), thr, thr_int,
+                                        abs(thr_int - thr * s) / max(thr * s, 1e-12)))
+    n_in = weights[0].shape[1] if n_inputs is None else n_inputs
+    return NetworkParams(n_in, tuple(layers), width, **network), report
+
+
+def is_neuron(params):
+    """True for a registered neuron type."""
+    try:
+        neurons.state_fields(params)
+        return True
+    except ParameterError:
+        return False
+
+
+__all__ = ["DenseLayer", "NetworkParams", "Network", "NetworkRun", "quantize_network",
+           "default_neuron", "LIFParams"]
