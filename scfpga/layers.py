@@ -1,0 +1,273 @@
+"""sc_neurocore's layer classes under their own names and call shapes, on scfpga's golden model.
+
+Code written for sc_neurocore changes only its import (``from scfpga.layers import ...``).
+Every class is a thin front end: it translates the reference's arguments once into the frozen
+parameter object the hardware is generated from (``.params``: :class:`~scfpga.model.dense.
+DenseParams` or :class:`~scfpga.model.fusion.FusionParams`) and returns exactly what the
+bit-exact golden model (``.model``) computes for it, so the generated RTL shows the same bits.
+
+What bit-exactness forces, for all three classes:
+
+* **Deterministic streams.** Inputs and weights are comparator streams of Sobol (default) or
+  LFSR sources chosen by a documented rule from ``seed`` (default 0), not fresh random draws: the
+  same arguments give the same bits on every call, in every process and in the hardware.
+* **Quantised values.** Every input and weight becomes an integer threshold of ``width`` bits
+  (default W = 8): ``floor(v * 2**W + 1/2)`` for unipolar values in [0, 1]; a weight keeps its
+  sign and quantises its magnitude (sign-magnitude, :func:`scfpga.model.dense.quantize_weights`).
+* **Bad input raises** :class:`scfpga.model.ParameterError` (a ``ValueError``) naming the
+  parameter and its allowed range.
+"""
+import numpy as np
+
+from .model.dense import MAX_INPUTS, MAX_LENGTH, MAX_NEURONS, DenseParams
+from .model.dense import SCDenseLayer as DenseModel
+from .model.fusion import FusionLayer
+from .model.sobol import MAX_DIM
+from .model.params import ParameterError, check_int
+
+__all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer"]
+
+
+def _range(name_lo, lo, name_hi, hi):
+    lo, hi = float(lo), float(hi)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ParameterError(f"{name_lo} must be finite and < {name_hi}, got [{lo}, {hi}]")
+    return lo, hi
+
+
+class SCDenseLayer:
+    """Dense SC layer of spiking neurons with sc_neurocore's ``SCDenseLayer`` call shape.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Output neurons, 1..4096.
+    x_inputs : sequence of float
+        The layer's (static) inputs, n_inputs = 1..1022 values in [x_min, x_max].
+    weight_values : sequence of float, or 2-D array (n_neurons, n_inputs)
+        One vector shared by every neuron, or one row per neuron; values in [w_min, w_max].
+    x_min, x_max, w_min, w_max : float
+        Real ranges of the inputs and weights.
+    length : int
+        Cycles of one hardware run L (the SC bitstream length), 1..2**20.
+    seed : int
+        Stream choice (:class:`~scfpga.model.dense.DenseParams` ``seed``): Sobol weight
+        dimension ``1 + seed`` (0..1022), or LFSR phase offset.
+    width, source, lif
+        Comparator width W, ``"sobol"``/``"lfsr"`` and neuron dynamics (``None``: integrate
+        and fire, threshold n_inputs, no leak); see :class:`~scfpga.model.dense.DenseParams`.
+    dt_ms : float
+        Milliseconds per cycle, used only for the Hz figures of :meth:`summary`.
+
+    Attributes
+    ----------
+    params : DenseParams
+        The network op the hardware is generated from.
+    model : scfpga.model.dense.SCDenseLayer
+        The golden model of ``params``.
+    x : ndarray
+        The unipolar inputs in [0, 1] the layer computes with (before quantisation).
+    w_scale : float
+        ``max(|w_min|, |w_max|)``: a real weight ``w`` is realised as ``w / w_scale``.
+
+    Notes
+    -----
+    Differences from sc_neurocore, all forced by bit-exactness:
+
+    * **Value mapping.** Inputs are clipped to [x_min, x_max] and mapped affinely to
+      ``x' = (x - x_min) / (x_max - x_min)`` (as in the reference). Weights keep their sign and
+      zero: ``w' = w / max(|w_min|, |w_max|)`` in [-1, 1], realised sign-magnitude. For
+      ``w_min = 0`` this equals the reference's affine map; for ``w_min < 0`` the reference
+      would encode ``w_min`` as probability 0, here a negative weight lowers the current.
+    * **Current.** Per cycle k, neuron j gets the integer ``I_j(k) = sum_i sign(w'_ji)
+      (a_i(k) AND b_ji(k))`` of its product bits, whose mean is ``sum_i w'_ji x'_i`` (not the
+      reference's ``y_min..y_max`` float current; ``y_min``, ``y_max``, ``neuron_params``,
+      ``base_seed`` and ``sc_mode`` do not exist). Each of the ``length`` cycles is one time step.
+    * **Neurons.** Integer LIF without noise (the hardware has none): neurons with equal weight
+      rows spike identically. With the default neuron the spike rate over a run is about
+      ``max(0, sum_i w'_ji x'_i) / n_inputs``, the mean product, within the bounds of
+      :class:`VectorizedSCLayer`; :meth:`estimate` decodes the dot product itself.
+    * **Time beyond one run.** :meth:`run` continues from the cycles already run, like the
+      reference. The hardware runs ``length`` cycles; later cycles continue the same sources
+      (a Sobol source repeats every ``2**max(W, ceil(log2 L))`` cycles), a model-only extension.
+    """
+
+    def __init__(self, n_neurons, x_inputs, weight_values, x_min, x_max, w_min, w_max,
+                 length=2048, *, seed=0, width=8, source="sobol", lif=None, dt_ms=1.0):
+        n = check_int("n_neurons", n_neurons, 1, MAX_NEURONS)
+        x_min, x_max = _range("x_min", x_min, "x_max", x_max)
+        w_min, w_max = _range("w_min", w_min, "w_max", w_max)
+        x = np.asarray(x_inputs, dtype=np.float64)
+        if x.ndim != 1 or not 1 <= x.size <= MAX_INPUTS or not np.all(np.isfinite(x)):
+            raise ParameterError(f"x_inputs must be 1..{MAX_INPUTS} finite values, "
+                                 f"got shape {x.shape}")
+        w = np.asarray(weight_values, dtype=np.float64)
+        if w.ndim == 1 and w.shape == x.shape:
+            w = np.broadcast_to(w, (n, x.size))     # one vector shared by every neuron
+        if w.shape != (n, x.size):
+            raise ParameterError(f"weight_values must have shape (n_inputs,) = ({x.size},) or "
+                                 f"(n_neurons, n_inputs) = ({n}, {x.size}), got {w.shape}")
+        if not np.all((w >= w_min) & (w <= w_max)):
+            raise ParameterError(f"weight_values must be in [w_min, w_max] = [{w_min}, {w_max}]")
+        self.w_scale = max(abs(w_min), abs(w_max))
+        self.x = (np.clip(x, x_min, x_max) - x_min) / (x_max - x_min)
+        self.params = DenseParams.from_float(w / self.w_scale, width=width, length=length,
+                                             source=source, seed=seed, lif=lif)
+        self.model = DenseModel(self.params)
+        self.n_neurons, self.dt_ms = n, float(dt_ms)
+        self._trains = np.zeros((n, 0), np.uint8)
+
+    def run(self, T):
+        """Advance the layer ``T`` cycles (continuing earlier runs); the trains are kept."""
+        done = self._trains.shape[1]
+        T = check_int("T", T, 1, MAX_LENGTH - done)
+        # The model always starts from reset and is causal, so the cycles already run repeat
+        # exactly: recompute the whole prefix on a fresh model (its caches grow with each T).
+        self._trains = DenseModel(self.params).run(self.x, done + T)
+
+    def reset(self):
+        """Forget the cycles run so far: the next :meth:`run` starts from reset."""
+        self._trains = np.zeros((self.n_neurons, 0), np.uint8)
+
+    def get_spike_trains(self):
+        """uint8 spike matrix (n_neurons, T) of every cycle run since construction or reset."""
+        return self._trains
+
+    def summary(self):
+        """Firing statistics: ``n_neurons``, ``T``, per-neuron ``stats`` and the mean rate in Hz."""
+        T = self._trains.shape[1]
+        seconds = T * self.dt_ms / 1000.0
+        totals = self._trains.sum(axis=1, dtype=np.int64)
+        stats = [{"neuron": j, "total_spikes": int(c),
+                  "spike_rate": float(c / T) if T else 0.0,
+                  "firing_rate_hz": float(c / seconds) if seconds else 0.0}
+                 for j, c in enumerate(totals)]
+        return {"n_neurons": self.n_neurons, "T": T, "stats": stats,
+                "avg_firing_rate_hz": float(np.mean([s["firing_rate_hz"] for s in stats]))}
+
+    def estimate(self):
+        """Decoded dot products ``sum_i w_ji x'_i`` (weights' units) over ``length`` cycles."""
+        return self.model.estimate(self.x) * self.w_scale
+
+
+class VectorizedSCLayer:
+    """Dense SC layer with sc_neurocore's ``VectorizedSCLayer`` call shape: ``forward(x)`` rates.
+
+    Parameters
+    ----------
+    n_inputs, n_neurons : int
+        Layer size: 1..1022 inputs, 1..4096 neurons.
+    length : int
+        Bitstream length L (cycles per run), 1..2**20.
+    weights : 2-D array (n_neurons, n_inputs) or None
+        Real weights in [-1, 1]; ``None``: uniform in [0, 1] from ``np.random.default_rng(seed)``
+        (the reference's unipolar initialisation).
+    bias : sequence of float or None
+        Per-neuron bias in [-1, 1], realised as one more synapse whose input is always 1.
+    seed : int
+        Seeds the initial weights and chooses the streams (:class:`~scfpga.model.dense.
+        DenseParams` ``seed``: Sobol 0..1022).
+    width, source, accumulation
+        See :class:`~scfpga.model.dense.DenseParams`.
+
+    Attributes
+    ----------
+    params : DenseParams
+    model : scfpga.model.dense.SCDenseLayer
+
+    Notes
+    -----
+    Differences from sc_neurocore, forced by bit-exactness:
+
+    * The reference draws new random input streams on every ``forward`` call, so repeated calls
+      differ; here the streams are fixed by ``seed`` and ``forward`` is a pure function, equal
+      to what the hardware computes.
+    * :attr:`weights` are the realised (quantised, sign-magnitude) values ``q / 2**W``; they are
+      read-only because ``params`` is frozen: build a new layer to change them.
+    * ``forward`` returns the firing rates of integrate-and-fire neurons (threshold
+      ``n_terms`` = n_inputs + bias), in [0, 1]: about ``max(0, W x + b) / n_terms``, the mean
+      product. :meth:`estimate` returns the decoded sum ``W x + b`` itself. Inputs outside
+      [0, 1] raise; ``x`` may also be a batch (batch, n_inputs). No GPU, sparse or bipolar modes.
+    * Accuracy (tested with Sobol streams, W = 8, 8..64 terms): ``|estimate - (W x + b)|
+      <= 0.02 sqrt(n_terms)`` at L = 256 and ``0.01 sqrt(n_terms)`` at L = 1024 (independent
+      Bernoulli streams have a standard deviation up to ``0.5 sqrt(n_terms / L)``, 0.031
+      sqrt(n_terms) at L = 256); ``forward`` is within that bound ``/ n_terms + 2 / L`` of
+      ``max(0, W x + b) / n_terms``.
+    """
+
+    def __init__(self, n_inputs, n_neurons, length=1024, *, weights=None, bias=None, seed=0,
+                 width=8, source="sobol", accumulation="counter"):
+        shape = (check_int("n_neurons", n_neurons, 1, MAX_NEURONS),
+                 check_int("n_inputs", n_inputs, 1, MAX_INPUTS))
+        if weights is None:
+            weights = np.random.default_rng(check_int("seed", seed, 0)).uniform(0, 1, shape)
+        elif np.shape(weights) != shape:
+            raise ParameterError(f"weights must have shape (n_neurons, n_inputs) = {shape}, "
+                                 f"got {np.shape(weights)}")
+        self.params = DenseParams.from_float(weights, bias, width, length=length, source=source,
+                                             seed=seed, accumulation=accumulation)
+        self.model = DenseModel(self.params)
+        self.n_inputs, self.n_neurons, self.length = shape[1], shape[0], self.params.length
+
+    @property
+    def weights(self):
+        """The realised weights, ``params.weights / 2**width`` (n_neurons, n_inputs)."""
+        return np.array(self.params.weights, np.float64) / (1 << self.params.width)
+
+    def forward(self, input_values):
+        """Firing rates ``spikes / length`` in [0, 1], shape (n_neurons,) or (batch, n_neurons)."""
+        return self.model.forward(input_values)
+
+    def estimate(self, input_values):
+        """Decoded dot products ``W x + b`` (floats), same shapes as :meth:`forward`."""
+        return self.model.estimate(input_values)
+
+
+class SCFusionLayer(FusionLayer):
+    """MUX fusion with sc_neurocore's ``SCFusionLayer`` call shape, on :class:`.FusionLayer`.
+
+    Parameters
+    ----------
+    input_dims : dict of str -> int
+        Modality names and element counts; all counts equal (element j fuses element j of every
+        modality), 2..256 modalities.
+    fusion_weights : dict of str -> float or None
+        Non-negative weights naming exactly the modalities, normalised to sum 1; ``None``: equal.
+    length : int
+        Bitstream length L, 1..2**24.
+    seed : int
+        Stream choice. Sobol: data dimension ``1 + seed``, select ``2 + seed`` (0, the default,
+        is the (0, 2)-sequence pair; other pairs are valid but not guaranteed as accurate).
+        LFSR: the data source's start state, 1..2**W - 1, 0 meaning the default dense state.
+    width, source
+        See :class:`~scfpga.model.fusion.FusionParams`.
+
+    Attributes
+    ----------
+    params : FusionParams
+
+    Notes
+    -----
+    Differences from sc_neurocore, forced by bit-exactness:
+
+    * ``forward`` returns the fused stream's ``ones / length`` (shape (dim,), or (batch, dim)),
+      a measured SC estimate of ``sum_m w_m x_m``, not the float expectation; inputs must be in
+      [0, 1]. The weights are realised as integers summing to ``2**W``
+      (:attr:`quantized_weights`); with Sobol each modality is selected exactly that often in
+      every aligned ``2**W`` cycles.
+    * Every modality must be declared, weighted and supplied with the same shape; the reference
+      ignores unweighted modalities and falls back to equal weights for a zero total.
+    * Accuracy (tested with Sobol streams, W = 8, L = 256 and 1024): ``|forward - sum_m w_m x_m|
+      <= n_modalities / 2**W + 0.01``, the weights' quantisation plus the SC error.
+    """
+
+    def __init__(self, input_dims, fusion_weights=None, length=1024, *, seed=0, width=8,
+                 source="sobol"):
+        if source == "sobol":
+            check_int("seed", seed, 0, MAX_DIM - 2)
+            kw = {"sobol_dim": 1 + seed}
+        else:
+            check_int("seed", seed, 0, (1 << check_int("width", width, 3, 24)) - 1)
+            kw = {"seed": seed or None}     # None: FusionParams' default dense start state
+        super().__init__(input_dims, fusion_weights, length=length, width=width, source=source,
+                         **kw)
