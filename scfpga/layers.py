@@ -89,7 +89,8 @@ class SCDenseLayer:
       :class:`VectorizedSCLayer`; :meth:`estimate` decodes the dot product itself.
     * **Time beyond one run.** :meth:`run` continues from the cycles already run, like the
       reference. The hardware runs ``length`` cycles; later cycles continue the same sources
-      (a Sobol source repeats every ``2**max(W, ceil(log2 L))`` cycles), a model-only extension.
+      (a Sobol source repeats every ``2**max(W, ceil(log2 L))`` cycles), a model-only extension
+      (the reference holds its last cycle's current instead).
     """
 
     def __init__(self, n_neurons, x_inputs, weight_values, x_min, x_max, w_min, w_max,
