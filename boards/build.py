@@ -16,7 +16,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .model.params import ParameterError, check_choice, check_int
+from ..hdl.verilog import to_verilog
+from ..model.params import ParameterError, check_choice, check_int
 from .toolchain import tool_path, tool_versions
 
 # nextpnr device flag -> (default package, synth_ice40 -device family for timing models).
@@ -278,5 +279,4 @@ def make_report(top, device, package, freq_mhz, seed, pcf, cells, nextpnr, times
 
 def build_block(params, top, out_dir, **kwargs):
     """:func:`build_verilog` for the block generated from a parameter object."""
-    from .hdl import to_verilog
     return build_verilog(to_verilog(params, top), top, out_dir, **kwargs)

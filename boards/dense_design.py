@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 from amaranth.hdl import Module, Mux, Signal
 
-from ..hdl.dense import Dense, sweep_steps
+from ..hdl.dense import Dense, run_schedule
 from ..model.dense import DenseParams, SCDenseLayer
-from ..model.params import ParameterError
+from ..model.params import ParameterError, load_array
 from ..model.sng import quantize_unipolar
-from .designs import MAX_LOAD_WIDTH, decode_words, register_design
+from .designs import MAX_LOAD_WIDTH, decode_words
 from .protocol import LOAD_WIDTH
 from .runnable import Runnable, design_id
 
@@ -42,8 +42,21 @@ class DenseDesign:
     lanes: int = 1
     spec: dict | None = dataclasses.field(default=None, compare=False, repr=False)
 
+    RUN_OPTIONS = ()                                  # the layer's own options say how it runs
+
+    @classmethod
+    def from_values(cls, op, values):
+        """``scfpga build dense``: the design from the op's option values (``lanes`` included)."""
+        params, kw = op.build(values)
+        return cls(params, **kw)
+
+    @classmethod
+    def from_spec(cls, op, spec, base=None):
+        """A design file ``design = "dense"`` (module docstring)."""
+        return dense_from_dict(spec, base)
+
     def __post_init__(self):
-        sweep_steps(self.params, self.lanes)          # validates lanes
+        run_schedule(self.params, self.lanes)         # validates lanes
         if self.params.width > MAX_LOAD_WIDTH:
             raise ParameterError(f"width must be in 1..{MAX_LOAD_WIDTH} for a board design "
                                  f"(a threshold of 2**width must fit a {LOAD_WIDTH}-bit load word)")
@@ -66,7 +79,7 @@ class DenseDesign:
     @property
     def run_cycles(self):
         """Cycles ``busy`` stays high after ``start``: the SC cycles plus the update pipeline."""
-        return self.params.length * sweep_steps(self.params, self.lanes) + Dense.UPDATE_DELAY
+        return run_schedule(self.params, self.lanes).busy_clocks
 
     @property
     def n_loads(self):
@@ -155,7 +168,6 @@ def _array(spec, key, base):
     if value is None:
         return None
     if isinstance(value, str):
-        from ..blocks import load_array
         return load_array(Path(base) / value if base else Path(value), key)
     return np.asarray(value, dtype=np.float64)
 
@@ -171,6 +183,3 @@ def dense_from_dict(spec, base=None):
     kw = {k: spec[k] for k in ("length", "source", "seed", "accumulation") if k in spec}
     params = DenseParams.from_float(weights, _array(spec, "bias", base), spec.get("width", 8), **kw)
     return DenseDesign(params, spec.get("lanes", 1))         # spec: inline, path-independent
-
-
-register_design("dense", dense_from_dict)

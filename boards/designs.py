@@ -26,7 +26,7 @@ shows its element k (all restart at each run), so a run is a function of the loa
 
 Design files (TOML or JSON) name the design and its options::
 
-    design = "lif"            # any of RUNNABLE_BLOCKS (more kinds: register_design)
+    design = "lif"            # any runnable op (scfpga.boards.ops.runnable_names())
     length = 1024             # cycles per run
     input_source = "sobol"    # SNGs feeding the block's inputs: sobol or lfsr
     input_width = 8
@@ -35,33 +35,39 @@ Design files (TOML or JSON) name the design and its options::
     weights = [3000, -800, 1200]
 """
 import dataclasses
-import json
-import tomllib
-from pathlib import Path
 
 import numpy as np
 
-from ..blocks import BLOCKS
 from ..model.counter import CounterParams, counter_counts
 from ..model.lfsr import LFSRParams, lfsr_sequence
 from ..model.lif import LIFParams, lif_currents, lif_run
 from ..model.mux import MuxParams, mux_bits
-from ..model.params import ParameterError, check_choice, check_int
+from ..model.ops import Option, get, ops_of
+from ..model.params import ParameterError, check_int
 from ..model.sng import SNGParams, compare, quantize_unipolar
 from ..model.sobol import SobolParams
 from ..model.sources import SOURCE_KINDS, source_sequence
 from ..model.synapse import SynapseParams, synapse_bits
 from .protocol import LOAD_WIDTH, RESULT_WIDTH
 from .runnable import design_id
+from .runners import BlockRunner
 
-RUNNABLE_BLOCKS = ("lfsr", "sobol", "sng", "and", "xnor", "mux", "counter", "lif")
+# The primitive blocks a BlockDesign gives board semantics to (module docstring); boards/ops.py
+# registers it for these parameter classes.
+PARAM_TYPES = (LFSRParams, SobolParams, SNGParams, SynapseParams, MuxParams, CounterParams,
+               LIFParams)
 SOURCE_BLOCKS = ("lfsr", "sobol")        # the sequence itself is the design's output
-_PARAM_TYPES = {"lfsr": LFSRParams, "sobol": SobolParams, "sng": SNGParams,
-                "and": SynapseParams, "xnor": SynapseParams, "mux": MuxParams,
-                "counter": CounterParams, "lif": LIFParams}
+_TOP_KEYS = {"design", "params", "length", "input_source", "input_width"}
 MAX_LENGTH = 1 << 24
 MAX_LOAD_WIDTH = LOAD_WIDTH - 1          # P = 2**W must fit a 16-bit load word
 DEFAULT_LENGTH = 1024
+
+
+def _check_block(name):
+    names = [op.name for t in PARAM_TYPES for op in ops_of(t)]
+    if name not in names:
+        raise ParameterError(f"design must be one of {', '.join(names)}, got {name!r}")
+    return name
 
 
 def _jsonable(obj):
@@ -80,7 +86,8 @@ class BlockDesign:
     Parameters
     ----------
     block : str
-        One of :data:`RUNNABLE_BLOCKS`.
+        The op's name (:mod:`scfpga.model.ops`), one whose parameter class is in
+        :data:`PARAM_TYPES`.
     params : parameter object
         The block's (``LFSRParams``, ``SobolParams``, ``SNGParams``, ``SynapseParams``,
         ``MuxParams``, ``CounterParams`` or ``LIFParams``).
@@ -102,11 +109,36 @@ class BlockDesign:
     input_width: int = 8
     spec: dict | None = dataclasses.field(default=None, compare=False, repr=False)
 
+    RUN_OPTIONS = (
+        Option("--length", "length", int, DEFAULT_LENGTH, f"cycles per run, 1..{MAX_LENGTH}"),
+        Option("--input-source", "input_source", str, "sobol",
+               "source of the SNGs feeding the block's inputs", SOURCE_KINDS),
+        Option("--input-width", "input_width", int, 8,
+               f"width of those SNGs, 1..{LOAD_WIDTH - 1}"),
+    )
+
+    @classmethod
+    def from_values(cls, op, values, **run):
+        """``scfpga build BLOCK``: the design from the op's option values and
+        :attr:`RUN_OPTIONS` (``length``, ``input_source``, ``input_width``)."""
+        return block_design(op.name, values, **run)
+
+    @classmethod
+    def from_spec(cls, op, spec, base=None):
+        """A design file ``design = "<block>"``: keys ``design, params, length, input_source,
+        input_width`` only."""
+        unknown = sorted(set(spec) - _TOP_KEYS)
+        if unknown:
+            raise ParameterError(f"unknown design file key {unknown[0]!r} "
+                                 f"(allowed: {', '.join(sorted(_TOP_KEYS))})")
+        return block_design(op.name, spec.get("params"), spec.get("length", DEFAULT_LENGTH),
+                            spec.get("input_source", "sobol"), spec.get("input_width", 8))
+
     def __post_init__(self):
-        check_choice("design", self.block, RUNNABLE_BLOCKS)
-        if not isinstance(self.params, _PARAM_TYPES[self.block]):
-            raise ParameterError(f"params of a {self.block} design must be "
-                                 f"{_PARAM_TYPES[self.block].__name__}")
+        _check_block(self.block)
+        params_type = get(self.block).params_type
+        if not isinstance(self.params, params_type):
+            raise ParameterError(f"params of a {self.block} design must be {params_type.__name__}")
         if self.block in ("and", "xnor") and self.params.kind != self.block:
             raise ParameterError(f"params.kind must be {self.block!r}")
         check_int("length", self.length, 1, MAX_LENGTH)
@@ -120,6 +152,11 @@ class BlockDesign:
     @property
     def name(self):
         return self.block
+
+    @property
+    def is_source(self):
+        """``lfsr`` or ``sobol``: the sequence itself is the design's output."""
+        return self.block in SOURCE_BLOCKS
 
     @property
     def n_inputs(self):
@@ -186,7 +223,6 @@ class BlockDesign:
 
     def component(self):
         """The Amaranth runnable (:class:`.runners.BlockRunner`)."""
-        from .runners import BlockRunner
         return BlockRunner(self)
 
     # ------------------------------------------------------------------------ golden model
@@ -301,15 +337,14 @@ def block_design(block_name, values=None, length=DEFAULT_LENGTH, input_source="s
                  input_width=8):
     """A :class:`BlockDesign` from a block's option values (keys: field or flag names).
 
-    Missing options take the defaults of :data:`scfpga.blocks.BLOCKS`.
+    Missing options take the defaults of the op table (:mod:`scfpga.model.ops`).
     """
-    check_choice("design", block_name, RUNNABLE_BLOCKS)
-    block = BLOCKS[block_name]
+    block = get(_check_block(block_name))
     keys = {}
     for o in block.options:
         keys[o.field] = o
         keys[o.flag.lstrip("-").replace("-", "_")] = o
-    full = {o.field: o.default for o in block.options}
+    full = block.defaults()
     for key, value in (values or {}).items():
         if key not in keys:
             names = ", ".join(o.flag.lstrip("-") for o in block.options) or "none"
@@ -319,56 +354,3 @@ def block_design(block_name, values=None, length=DEFAULT_LENGTH, input_source="s
     spec = {"design": block_name, "params": {k: v for k, v in full.items() if v is not None},
             "length": length, "input_source": input_source, "input_width": input_width}
     return BlockDesign(block_name, block.make(full), length, input_source, input_width, spec)
-
-
-def _block_from_dict(spec, base=None):
-    return block_design(spec["design"], spec.get("params"), spec.get("length", DEFAULT_LENGTH),
-                        spec.get("input_source", "sobol"), spec.get("input_width", 8))
-
-
-_TOP_KEYS = {"design", "params", "length", "input_source", "input_width"}
-DESIGN_LOADERS = {name: _block_from_dict for name in RUNNABLE_BLOCKS}
-
-
-def register_design(kind, loader):
-    """Let design files say ``design = kind``; ``loader(spec, base)`` returns a runnable design.
-
-    ``spec`` is the parsed file, ``base`` the file's directory (for paths in it; None when the
-    spec did not come from a file). The loader validates its own keys; the primitive loader
-    accepts only ``design, params, length, input_source, input_width``.
-    """
-    DESIGN_LOADERS[kind] = loader
-
-
-def design_from_dict(spec, base=None):
-    """A runnable design from a parsed design file (``base``: the file's directory)."""
-    if not isinstance(spec, dict) or "design" not in spec:
-        raise ParameterError("a design file must set design = \"<kind>\" "
-                             f"(one of {', '.join(DESIGN_LOADERS)})")
-    kind = spec["design"]
-    if kind not in DESIGN_LOADERS:
-        raise ParameterError(f"design must be one of {', '.join(DESIGN_LOADERS)}, got {kind!r}")
-    if DESIGN_LOADERS[kind] is _block_from_dict:
-        unknown = sorted(set(spec) - _TOP_KEYS)
-        if unknown:
-            raise ParameterError(f"unknown design file key {unknown[0]!r} "
-                                 f"(allowed: {', '.join(sorted(_TOP_KEYS))})")
-    return DESIGN_LOADERS[kind](spec, base)
-
-
-def load_design(path):
-    """A runnable design from a ``.toml`` or ``.json`` design file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ParameterError(f"design file {path} does not exist")
-    if path.suffix not in (".toml", ".json"):
-        raise ParameterError(f"design file must end in .toml or .json, got {path.name}")
-    text = path.read_text()
-    try:
-        spec = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    except ValueError as e:          # TOMLDecodeError and JSONDecodeError are ValueErrors
-        raise ParameterError(f"design file {path} is not valid {path.suffix[1:]}: {e}") from None
-    try:
-        return design_from_dict(spec, path.parent)
-    except ParameterError as e:
-        raise ParameterError(f"{path.name}: {e}") from None

@@ -1,7 +1,7 @@
 """From a runnable design and a board to a bitstream and a build report.
 
 The board top is converted to Verilog, the pins come from the board catalogue as a PCF, and
-:func:`scfpga.build.build_verilog` runs Yosys, nextpnr and icepack. Its ``report.json`` gains a
+:func:`scfpga.boards.build.build_verilog` runs Yosys, nextpnr and icepack. Its ``report.json`` gains a
 ``board`` section (board, clock, PLL, UART) and a ``design`` section (description and id).
 """
 import json
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
-from ..build import OutputExists, build_verilog
+from .build import OutputExists, build_verilog
 from .catalog import board as lookup_board
 from .protocol import DEFAULT_BAUD
 from .top import BoardTop, core_clock
@@ -29,7 +29,7 @@ def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, s
                 force=False, progress=None):
     """Build a bitstream of ``design`` for a board; the report dict (also ``report.json``).
 
-    Besides :func:`scfpga.build.build_verilog`'s outputs (top ``board_top``), a design with a
+    Besides :func:`scfpga.boards.build.build_verilog`'s outputs (top ``board_top``), a design with a
     ``spec`` gets ``design.json``, the design file ``scfpga run`` takes.
 
     Parameters
@@ -45,7 +45,7 @@ def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, s
     Raises
     ------
     ParameterError, OutputExists, DesignTooLarge, BuildError
-        As :func:`scfpga.build.build_verilog` (a bad board or frequency is a ParameterError).
+        As :func:`scfpga.boards.build.build_verilog` (a bad board or frequency is a ParameterError).
     """
     board = lookup_board(board_name)
     say = progress or (lambda _msg: None)

@@ -34,7 +34,7 @@ return int64 (batch, n_loads)), ``spec`` (its design-file dict, written as ``des
 build; paths in it must then be absolute) and ``run_cycles`` (cycles ``busy`` stays high, which
 RUN reports; default ``length``).
 A design file ``design = "<kind>"`` reaches a loader registered with
-:func:`.designs.register_design`.
+:func:`.ops.register`.
 """
 import json
 import zlib

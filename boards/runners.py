@@ -9,7 +9,6 @@ from ..hdl.sng import SNG
 from ..hdl.sobol import Sobol
 from ..hdl.synapse import Synapse
 from ..model.sng import SNGParams
-from .designs import SOURCE_BLOCKS, BlockDesign
 from .protocol import RESULT_WIDTH
 from .runnable import Runnable, RunTimer
 
@@ -34,10 +33,10 @@ class BlockRunner(Runnable):
 
     Parameters
     ----------
-    design : BlockDesign
+    design : scfpga.boards.designs.BlockDesign
     """
 
-    def __init__(self, design: BlockDesign):
+    def __init__(self, design):
         self.design = design
         super().__init__(n_loads=design.n_loads, n_results=design.n_results, length=design.length,
                          design_id=design.design_id, result_latency=1)
@@ -63,7 +62,7 @@ class BlockRunner(Runnable):
         # Everything that evolves during a run restarts with it; the load registers do not.
         run = Module()
         m.submodules.run = ResetInserter(timer.restart)(run)
-        if d.block in SOURCE_BLOCKS:
+        if d.is_source:
             results = self._source(run, timer, loads[0])
         elif d.block == "sng":
             en = timer.busy

@@ -26,8 +26,8 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, Timer
 
-from ..boards.protocol import REPLY_HEADER, reply_size
-from .runner import default_build_root, require_icarus
+from ..sim.runner import default_build_root, require_icarus
+from .protocol import REPLY_HEADER, reply_size
 
 # Behavioural stand-ins for the iCE40 PLL primitives (Yosys's cells_sim.v has empty ones):
 # f_out = f_in * (DIVF + 1) / ((DIVR + 1) * 2**DIVQ), measured from the first input cycles;
@@ -190,7 +190,7 @@ def run_uart_session(verilog_text, top, steps, bit_ns, clock_port="clk", clock_n
                  build_dir=work, always=True, timescale=("1ns", "1ps"),
                  log_file=work / "build.log")
     try:
-        runner.test(hdl_toplevel=top, test_module="scfpga.sim.uart_top", build_dir=work,
+        runner.test(hdl_toplevel=top, test_module="scfpga.boards.uart_bench", build_dir=work,
                     test_dir=work, results_xml=str(work / "results.xml"), log_file=work / "sim.log",
                     extra_env={"SCFPGA_UART_SCRIPT": str(script_file),
                                "SCFPGA_UART_RESULT": str(result_file)})

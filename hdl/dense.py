@@ -44,6 +44,9 @@ Run interface (``sync`` domain):
 """
 from functools import reduce
 from operator import xor
+from typing import NamedTuple
+
+import numpy as np
 
 from amaranth.hdl import C, Cat, Module, Mux, ResetInserter, Signal, signed
 from amaranth.lib import wiring
@@ -52,10 +55,10 @@ from amaranth.lib.wiring import In, Out
 
 from ..model.dense import DenseParams, integrate_fire_exact
 from ..model.lfsr import lfsr_leap_columns
+from ..model.mux import uniform_select
 from ..model.params import ParameterError, check_int
 from .lif import LIFCore
 from .sobol import Sobol
-from .verilog import register
 
 MAX_LANES = 64
 
@@ -68,6 +71,56 @@ def sweep_steps(params, lanes=1):
     if lanes & (lanes - 1):
         raise ParameterError(f"lanes must be a power of two, got {lanes}")
     return -(-params.n_terms // lanes)
+
+
+# Stages after stage A's last step of a cycle until its LIF update shows (B, C; module docstring).
+UPDATE_DELAY = 2
+
+
+class RunSchedule(NamedTuple):
+    """The pipeline timing of one run of :class:`Dense`, the one statement of it.
+
+    Everything is counted in enabled clocks ``e`` after the ``start`` clock (module docstring):
+    cycle k's current is in the scores and its LIF update shows from ``e = (k + 1) * steps +
+    UPDATE_DELAY``, its spikes are counted one enabled clock later, ``busy`` falls at
+    :attr:`busy_clocks`. The bench (``sim/dense.py``), the board design, the out-of-context
+    throughput and the digits RTL check all read it from here. Methods take int or array ``e``.
+    """
+    length: int
+    steps: int
+
+    @property
+    def busy_clocks(self):
+        """Enabled clocks after the ``start`` clock until ``busy`` falls (``done`` rises)."""
+        return self.length * self.steps + UPDATE_DELAY
+
+    @property
+    def clocks_per_run(self):
+        """Clocks from the ``start`` clock to the ``done`` clock, both included, without stalls."""
+        return self.busy_clocks + 1
+
+    def summed(self, e):
+        """SC cycles whose current is in the scores (0..length)."""
+        return np.clip((e - UPDATE_DELAY) // self.steps, 0, self.length)
+
+    def shown(self, e):
+        """SC cycle whose spikes ``spike`` shows (0..length-1)."""
+        return np.clip((e - UPDATE_DELAY) // self.steps, 0, self.length - 1)
+
+    def counted(self, e):
+        """Index of the last SC cycle whose spikes are in the counts (cycle 0 never counts)."""
+        return np.clip((e - UPDATE_DELAY - 1) // self.steps, 0, self.length - 1)
+
+    def spike_valid(self, e):
+        """``spike_valid``: ``spike`` shows a newly updated cycle (1..length-1)."""
+        d, steps = UPDATE_DELAY, self.steps
+        return (e >= steps + d) & ((e - d) % steps == 0) & (e - d <= (self.length - 1) * steps)
+
+
+def run_schedule(params, lanes=1):
+    """The :class:`RunSchedule` of ``Dense(params, lanes)`` (validates both)."""
+    steps = sweep_steps(params, lanes)
+    return RunSchedule(params.length, steps)
 
 
 def _leap(value, cols):
@@ -154,6 +207,7 @@ class Dense(wiring.Component):
             self._MustUse__silence = True      # no "created but never used" warning as well
             raise
         self.params, self.lanes = params, lanes
+        self.schedule = RunSchedule(params.length, self.steps)
         p = params
         self.current_bits = p.n_terms.bit_length() + 1
         self.score_bits = p.score_range.bit_length() + 1
@@ -167,16 +221,10 @@ class Dense(wiring.Component):
             "spike": Out(p.n_neurons), "spike_valid": Out(1),
         })
 
-    # Pipeline timing in enabled clocks after the start clock (module docstring): cycle k's
-    # score and LIF update show from (k + 1) * steps + UPDATE_DELAY, its spike count one later,
-    # and busy falls at length * steps + UPDATE_DELAY. sim/dense.py builds its expectations
-    # from these.
-    UPDATE_DELAY = 2
-
     @property
     def clocks_per_run(self):
         """Clocks from the ``start`` clock to the ``done`` clock, both included, without stalls."""
-        return self.params.length * self.steps + self.UPDATE_DELAY + 1
+        return self.schedule.clocks_per_run
 
     def describe(self):
         p, lanes, steps = self.params, self.lanes, self.steps
@@ -267,9 +315,8 @@ class Dense(wiring.Component):
         if p.accumulation == "mux":
             m.submodules.select_src = ssrc = ResetInserter(clear)(_Source(plan, plan.select))
             m.d.comb += ssrc.en.eq(advance)
-            # Uniform split (model.mux.uniform_weights): sel = ((R + 1) * n - 1) >> width.
             sel_term = Signal(range(p.n_terms))
-            m.d.comb += sel_term.eq(((ssrc.value + 1) * p.n_terms - 1) >> w)
+            m.d.comb += sel_term.eq(uniform_select(ssrc.value, p.n_terms, w))
 
         # ---- stage A/B per lane: SNG over the time-multiplexed inputs, weight comparators
         wrom_init, src_init, cb = self._rom_rows()
@@ -362,5 +409,3 @@ class Dense(wiring.Component):
         ]
         return m
 
-
-register(DenseParams, Dense)

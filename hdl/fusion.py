@@ -27,7 +27,6 @@ from amaranth.lib.wiring import In, Out
 from ..model.fusion import FusionParams
 from .mux import select_index
 from .sources import make_source
-from .verilog import register
 
 
 class Fusion(wiring.Component):
@@ -109,5 +108,3 @@ class Fusion(wiring.Component):
                 m.d.sync += [self.busy.eq(0), self.done.eq(1)]
         return m
 
-
-register(FusionParams, Fusion)

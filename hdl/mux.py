@@ -3,7 +3,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..model.mux import MuxParams
+from ..model.mux import MuxParams, uniform_select, uniform_weights
 from .sources import make_source
 
 
@@ -11,10 +11,9 @@ def select_index(m, value, mux_params):
     """A signal holding the MUX select for source ``value`` (thresholds from ``mux_params``)."""
     n, width = mux_params.n_inputs, mux_params.source.width
     sel = Signal(range(n))
-    bits = (n - 1).bit_length()
-    if mux_params.weights == (1 << (width - bits),) * n:
-        # Uniform power-of-two split: the top bits of the source are the select, no comparators.
-        m.d.comb += sel.eq(value[width - bits:])
+    if mux_params.weights == uniform_weights(n, width):
+        # Uniform split: closed form, no comparators (power-of-two n: the source's top bits).
+        m.d.comb += sel.eq(uniform_select(value, n, width))
     else:
         # Thresholds rise monotonically, so the last true comparison wins.
         for i, t in enumerate(mux_params.thresholds, start=1):

@@ -14,7 +14,8 @@ input is the constant 1. Every cycle ``k`` of a run:
 * ``accumulation = "counter"``: the exact parallel count
   ``I_j(k) = sum_i sign_ji (a_i(k) AND b_ji(k))``, whose expectation is ``sum_i w_ji x_i``;
 * ``accumulation = "mux"``: one term per cycle, ``sel(k)``, chosen uniformly by a select source
-  (:func:`.mux.uniform_weights` split), ``I_j(k) = sign (a_sel AND b_j,sel)``: expectation
+  (:func:`.mux.uniform_weights` split, select :func:`.mux.uniform_select`),
+  ``I_j(k) = sign (a_sel AND b_j,sel)``: expectation
   ``sum_i w_ji x_i / n_terms`` with one adder-free path per neuron.
 
 ``I_j(k)`` is the integer current of a LIF neuron (:func:`.lif.lif_run`, so ``spike`` during
@@ -44,7 +45,7 @@ import numpy as np
 from .bits import pack_bits
 from .lfsr_taps import MAX_WIDTH as LFSR_MAX_WIDTH
 from .lif import LIFParams, lif_run
-from .mux import uniform_weights
+from .mux import uniform_select
 from .params import ParameterError, check_choice, check_int
 from .sng import quantize_unipolar
 from .sobol import MAX_DIM
@@ -319,9 +320,8 @@ class SCDenseLayer:
             s = stream_values(plan, (plan.weight,), T)[0]
             sel = None
             if p.accumulation == "mux":
-                thresholds = np.cumsum(uniform_weights(p.n_terms, p.width))[:-1]
-                sv = stream_values(plan, (plan.select,), T)[0]
-                sel = np.searchsorted(thresholds, sv, side="right")
+                sv = stream_values(plan, (plan.select,), T)[0].astype(np.int64)
+                sel = uniform_select(sv, p.n_terms, p.width)
             for a in (r, s, sel):
                 if a is not None:
                     a.flags.writeable = False

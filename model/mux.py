@@ -25,6 +25,18 @@ def uniform_weights(n_inputs, width):
     return tuple(edges[i + 1] - edges[i] for i in range(n_inputs))
 
 
+def uniform_select(value, n_inputs, width):
+    """The input a select value chooses under :func:`uniform_weights`: ``#{i : value >= T_i}``.
+
+    The one statement of the uniform split's select, in closed form ``((value + 1) * n - 1) >>
+    width`` (a power-of-two ``n`` is just the top ``log2 n`` bits). ``value`` may be an int, a
+    NumPy array or an Amaranth value: the model and the generators use this same expression.
+    """
+    if n_inputs & (n_inputs - 1) == 0:
+        return value >> (width - (n_inputs - 1).bit_length())
+    return ((value + 1) * n_inputs - 1) >> width
+
+
 def quantize_weights(weights, width):
     """Integer weights summing to ``2**width`` from non-negative reals (largest remainder)."""
     w = np.asarray(weights, dtype=np.float64)

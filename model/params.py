@@ -1,6 +1,8 @@
 """Validation helpers shared by every parameter object."""
 import numbers
 
+import numpy as np
+
 
 class ParameterError(ValueError):
     """A block parameter is outside its allowed range.
@@ -24,3 +26,16 @@ def check_choice(name, value, choices):
     if value not in choices:
         raise ParameterError(f"{name} must be one of {', '.join(map(str, choices))}, got {value!r}")
     return value
+
+
+def load_array(path, what):
+    """``np.load(path)`` (None for None); an unreadable file is a ParameterError naming ``what``."""
+    if path is None:
+        return None
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise ParameterError(f"{what} must be a readable .npy file, got {str(path)!r} ({e})") from None
+    if not np.issubdtype(array.dtype, np.number):
+        raise ParameterError(f"{what} must hold numbers, got dtype {array.dtype} in {path}")
+    return array

@@ -1,4 +1,5 @@
-"""The ``scfpga`` command line: a thin layer over :mod:`scfpga.blocks` and the Python API.
+"""The ``scfpga`` command line: a thin layer over the op table (:mod:`scfpga.model.ops`) and its
+lowerings (:mod:`scfpga.hdl.ops`, :mod:`scfpga.sim.ops`, :mod:`scfpga.boards.ops`).
 
 Every error a user can cause (a parameter out of range, an existing output file, a missing
 simulator) is printed as one line and exits with status 2; a co-simulation mismatch exits 1.
@@ -10,8 +11,13 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .blocks import BLOCKS, cosimulate, flag_for, model_output
-from .model import ParameterError
+from .gatelevel import gate_level_cosim
+from .hdl.verilog import to_verilog
+from .model.ops import OPS
+from .model.params import ParameterError, load_array
+from .sim import SimulatorMissing
+from .sim.ops import bench, cosimulate, model_output
+from .sweep import load_spec, run_sweep, write_outputs
 
 
 # Modules that add subcommands: each has register(subparsers), adding parsers whose
@@ -28,21 +34,29 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _add_block_options(parser, block):
-    for o in block.options:
+def add_options(parser, options):
+    """``--flag`` arguments for :class:`~scfpga.model.ops.Option` rows (dest: the field)."""
+    for o in options:
         default = "" if o.default is None else f" (default: {o.default})"
         parser.add_argument(o.flag, dest=o.field, type=o.type, default=o.default, choices=o.choices,
                             help=o.help + default)
 
 
+def add_op_arguments(parser, op):
+    """The op's target arguments: its spec file (``spec_file`` ops) and its options."""
+    if op.spec_file:
+        parser.add_argument("spec", metavar="SPEC", help=op.spec_file)
+    add_options(parser, op.options)
+
+
 def _block_parsers(sub, command, help_text, add_common):
     p = sub.add_parser(command, help=help_text, description=help_text)
-    p.set_defaults(func=lambda args: COMMANDS[args.command](BLOCKS[args.block], args))
+    p.set_defaults(func=lambda args: COMMANDS[args.command](OPS[args.block], args))
     blocks = p.add_subparsers(dest="block", required=True, metavar="BLOCK", parser_class=_Parser)
-    for block in BLOCKS.values():
-        bp = blocks.add_parser(block.name, help=block.summary, description=f"{block.name}: {block.summary}")
-        _add_block_options(bp, block)
-        add_common(bp, block)
+    for op in OPS.values():
+        bp = blocks.add_parser(op.name, help=op.summary, description=f"{op.name}: {op.summary}")
+        add_op_arguments(bp, op)
+        add_common(bp, op)
     return p
 
 
@@ -104,7 +118,6 @@ def make_parser():
 
 
 def cmd_sweep(args):
-    from .sweep import load_spec, run_sweep, write_outputs
     try:
         spec = load_spec(args.spec)
     except ParameterError as e:
@@ -120,18 +133,27 @@ def cmd_sweep(args):
     return 0
 
 
-def _params(block, args):
-    values = {o.field: getattr(args, o.field) for o in block.options}
+def op_values(op, args):
+    """The op's option values (fields as keys) from parsed arguments, with ``spec`` if any."""
+    values = {o.field: getattr(args, o.field) for o in op.options}
+    if op.spec_file:
+        values["spec"] = args.spec
+    return values
+
+
+def _params(op, args):
+    """``(params, lowering keywords)`` of the op from its options; errors name the flag."""
     try:
-        return block.make(values)
+        return op.build(op_values(op, args))
     except ParameterError as e:
-        raise UsageError(_with_flag(block, str(e))) from None
+        raise UsageError(with_flag(op, str(e))) from None
 
 
-def _with_flag(block, message):
-    field_name = message.split(" ", 1)[0]
-    flag = flag_for(block, field_name)
-    return f"{flag} {message.split(' ', 1)[1]}" if flag else message
+def with_flag(op, message):
+    """A parameter error with the field it names replaced by the CLI flag that sets it."""
+    field_name, _, rest = message.partition(" ")
+    flag = op.flag_for(field_name)
+    return f"{flag} {rest}" if flag else message
 
 
 def _check_cycles(n):
@@ -139,59 +161,62 @@ def _check_cycles(n):
         raise UsageError(f"--cycles must be >= 1, got {n}")
 
 
-def cmd_gen(block, args):
-    from .hdl import build, to_verilog
-    params = _params(block, args)
+def cmd_gen(op, args):
+    params, kw = _params(op, args)
     out = Path(args.output)
     if out.exists() and not args.force:
         raise UsageError(f"{out} exists; use --force to overwrite it")
-    out.write_text(to_verilog((block.dut or build)(params), args.name or block.name))
-    print(f"wrote {out} (top module {args.name or block.name})", file=sys.stderr)
+    try:
+        verilog = to_verilog(bench(params).dut(params, **kw), args.name or op.name)
+    except ParameterError as e:
+        raise UsageError(with_flag(op, str(e))) from None
+    out.write_text(verilog)
+    print(f"wrote {out} (top module {args.name or op.name})", file=sys.stderr)
     return 0
 
 
 def load_x(path):
     """The ``--x`` array (None when not given); an unreadable file is a one-line user error."""
-    from .blocks import load_array
     try:
         return load_array(path, "--x")
     except ParameterError as e:
         raise UsageError(str(e)) from None
 
 
-def cmd_model(block, args):
-    params = _params(block, args)
-    if block.layer:
+def cmd_model(op, args):
+    params, _ = _params(op, args)
+    if op.layer:
         try:
-            lines = block.model_lines(params, load_x(args.x), args.stim_seed)
+            lines = op.model_lines(params, load_x(args.x), args.stim_seed)
         except ParameterError as e:
-            raise UsageError(_with_flag(block, str(e))) from None
+            raise UsageError(with_flag(op, str(e))) from None
         sys.stdout.write("\n".join(lines) + "\n")
         return 0
     _check_cycles(args.cycles)
     try:
-        values = model_output(block, params, args.cycles, getattr(args, "stim_seed", 1))
+        values = model_output(op, params, args.cycles, getattr(args, "stim_seed", 1))
     except ParameterError as e:
-        raise UsageError(_with_flag(block, str(e))) from None
+        raise UsageError(with_flag(op, str(e))) from None
     sys.stdout.write("\n".join(str(int(v)) for v in values) + "\n")
     return 0
 
 
-def cmd_sim(block, args):
-    from .sim import SimulatorMissing
-    params = _params(block, args)
+def cmd_sim(op, args):
+    params, kw = _params(op, args)
     cycles = args.cycles
-    if cycles is None and block.default_cycles:
-        cycles = block.default_cycles(params)
-    if cycles is not None or not block.layer:
+    default_cycles = bench(params).default_cycles
+    if cycles is None and default_cycles:
+        cycles = default_cycles(params)
+    if cycles is not None or not op.layer:
         _check_cycles(cycles)
     try:
-        result, text = cosimulate(block, params, cycles, args.stim_seed, args.name,
-                                  gate_level=args.gate_level, simulator=args.simulator)
+        result, text = cosimulate(op, params, cycles, args.stim_seed, args.name,
+                                  simulate=gate_level_cosim if args.gate_level else None,
+                                  simulator=args.simulator, **kw)
     except SimulatorMissing as e:
         raise UsageError(str(e)) from None
     except ParameterError as e:
-        raise UsageError(_with_flag(block, str(e))) from None
+        raise UsageError(with_flag(op, str(e))) from None
     print(text)
     return 0 if result.ok else 1
 
@@ -199,10 +224,21 @@ def cmd_sim(block, args):
 COMMANDS = {"gen": cmd_gen, "model": cmd_model, "sim": cmd_sim}
 
 
+def spec_target(argv):
+    """``scfpga gen|model|sim FILE ...`` means ``... OP FILE ...`` for the one op whose target
+    is a spec file (:attr:`~scfpga.model.ops.Op.spec_file`); with several, name the op."""
+    if len(argv) > 1 and argv[0] in COMMANDS and argv[1] not in OPS \
+            and Path(argv[1]).suffix in (".toml", ".json"):
+        file_ops = [op.name for op in OPS.values() if op.spec_file]
+        if len(file_ops) == 1:
+            return [argv[0], file_ops[0], *argv[1:]]
+    return argv
+
+
 def main(argv=None):
     parser = make_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(spec_target(list(sys.argv[1:] if argv is None else argv)))
         return args.func(args)
     except UsageError as e:
         print(f"scfpga: error: {e}", file=sys.stderr)

@@ -11,33 +11,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .blocks import BLOCKS
-from .build import BuildError, DesignTooLarge, OutputExists
-from .cli import UsageError, _Parser, load_x
-from .model import ParameterError
-from .toolchain import ToolchainMissing
-
-DEFAULT_LENGTH = 1024
-
-
-def _boards():
-    from .boards.catalog import BOARDS
-    return BOARDS
-
-
-# Layers whose catalogue entry builds a runnable design object directly.
-LAYER_DESIGNS = ("dense",)
-
-
-def _runnable_blocks():
-    from .boards.designs import RUNNABLE_BLOCKS
-    return RUNNABLE_BLOCKS + LAYER_DESIGNS
+from .boards.build import BuildError, DesignTooLarge, OutputExists
+from .boards.catalog import BOARDS
+from .boards.flow import build_board, summary
+from .boards.host import BoardClient
+from .boards.ops import load_design, runnable, runnable_names, runnable_type
+from .boards.protocol import ProtocolError
+from .boards.toolchain import ToolchainMissing
+from .cli import UsageError, _Parser, add_op_arguments, add_options, load_x, op_values, with_flag
+from .model.ops import OPS
+from .model.params import ParameterError
 
 
 def _add_build_options(p, defaults=None):
     d = defaults or {}
     p.add_argument("--board", default=d.get("board"),
-                   help=f"target board: {', '.join(_boards())}")
+                   help=f"target board: {', '.join(BOARDS)}")
     p.add_argument("--freq", type=float, default=d.get("freq"),
                    help="core clock in MHz: 12 (the oscillator, no PLL) or 16..275 through the "
                         "PLL (default: 18 on UP5K boards, 24 on HX boards)")
@@ -53,18 +42,9 @@ def _add_build_options(p, defaults=None):
     p.add_argument("--baud", type=int, default=d.get("baud", 115200), help="UART baud rate (default: 115200)")
 
 
-def _add_run_options(p):
-    p.add_argument("--length", type=int, default=DEFAULT_LENGTH,
-                   help=f"cycles per run, 1..16777216 (default: {DEFAULT_LENGTH})")
-    p.add_argument("--input-source", default="sobol", choices=("sobol", "lfsr"),
-                   help="source of the SNGs feeding the block's inputs (default: sobol)")
-    p.add_argument("--input-width", type=int, default=8,
-                   help="width of those SNGs, 1..15 (default: 8)")
-
-
 def register(sub):
     """Add ``build`` and ``run`` to the ``scfpga`` subcommands."""
-    blocks = ", ".join(_runnable_blocks())
+    blocks = ", ".join(runnable_names())
     b = sub.add_parser(
         "build", help="build an iCE40 bitstream of a block or design file for a board",
         description="Wrap a runnable design in the board top (PLL, UART protocol engine, LEDs), "
@@ -96,51 +76,37 @@ def register(sub):
 # ------------------------------------------------------------------------------------ build
 
 def _target_parser(target, first):
-    """Second-stage parser for ``build TARGET ...``: the block's options plus build options."""
+    """Second-stage parser for ``build TARGET ...``: the op's options, its design's run options
+    and the build options."""
     p = _Parser(prog=f"scfpga build {target}", description=f"build {target} for a board")
-    if target in BLOCKS:
-        for o in BLOCKS[target].options:
-            default = "" if o.default is None else f" (default: {o.default})"
-            p.add_argument(o.flag, dest=o.field, type=o.type, default=o.default, choices=o.choices,
-                           help=o.help + default)
-        if not BLOCKS[target].layer:          # a layer's own options already say how it runs
-            _add_run_options(p)
+    if target in OPS:
+        add_op_arguments(p, OPS[target])
+        add_options(p, getattr(runnable_type(OPS[target]), "RUN_OPTIONS", ()))
     _add_build_options(p, vars(first))
     return p
 
 
 def _design(target, args):
-    from .boards.designs import block_design, load_design
-    if target in LAYER_DESIGNS:
-        return BLOCKS[target].make({o.field: getattr(args, o.field) for o in BLOCKS[target].options})
-    if target in BLOCKS:
-        if target not in _runnable_blocks():
-            raise ParameterError(f"{target} cannot run on a board; runnable blocks: "
-                                 f"{', '.join(_runnable_blocks())}")
-        values = {o.field: getattr(args, o.field) for o in BLOCKS[target].options}
-        return block_design(target, values, args.length, args.input_source, args.input_width)
+    if target in OPS:
+        op = OPS[target]
+        run = {o.field: getattr(args, o.field)
+               for o in getattr(runnable_type(op), "RUN_OPTIONS", ())}
+        return runnable(op, op_values(op, args), **run)
     if Path(target).suffix in (".toml", ".json"):
         return load_design(target)
-    raise ParameterError(f"BLOCK_OR_DESIGN must be one of {', '.join(_runnable_blocks())} or a "
+    raise ParameterError(f"BLOCK_OR_DESIGN must be one of {', '.join(runnable_names())} or a "
                          f".toml/.json design file, got {target!r}")
 
 
 def _block_message(target, message):
     """Name the CLI flag in a parameter error, as ``scfpga gen`` does."""
-    from .blocks import flag_for
-    if target in BLOCKS:
-        field_name, _, rest = message.partition(" ")
-        flag = flag_for(BLOCKS[target], field_name)
-        if flag:
-            return f"{flag} {rest}"
-    return message
+    return with_flag(OPS[target], message) if target in OPS else message
 
 
 def cmd_build(first):
-    from .boards.flow import build_board, summary
     args = _target_parser(first.target, first).parse_args(first.rest)
     if args.board is None:
-        raise UsageError(f"--board is required (one of {', '.join(_boards())})")
+        raise UsageError(f"--board is required (one of {', '.join(BOARDS)})")
     if args.output is None:
         raise UsageError("-o/--output (the output directory) is required")
     try:
@@ -178,9 +144,6 @@ def cmd_build(first):
 # -------------------------------------------------------------------------------------- run
 
 def cmd_run(args):
-    from .boards.designs import load_design
-    from .boards.host import BoardClient
-    from .boards.protocol import ProtocolError
     out = Path(args.output) if args.output else None
     if out is not None and out.suffix != ".npy":
         raise UsageError(f"-o/--output must end in .npy, got {out}")

@@ -10,6 +10,10 @@ import sys
 
 import numpy as np
 
+from . import digits as D
+from .boards.host import BoardClient
+from .boards.ops import load_design
+from .boards.protocol import ProtocolError
 from .cli import UsageError
 from .model.params import ParameterError
 
@@ -26,10 +30,6 @@ def register(sub):
 
 
 def cmd_digits(args):
-    from . import digits as D
-    from .boards.designs import load_design
-    from .boards.host import BoardClient
-    from .boards.protocol import ProtocolError
     try:
         design = load_design(args.design)
     except ParameterError as e:

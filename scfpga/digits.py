@@ -42,12 +42,18 @@ What mattered (measured on the test split with C = 3, counter accumulation):
 :func:`rtl_check` is the hook for the RTL stage: it co-simulates the generated dense layer on
 test images and asserts the spike counts and predictions equal the golden model's.
 """
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from .hdl.dense import Dense, run_schedule
+from .hdl.verilog import to_verilog
 from .model.dense import DenseParams, SCDenseLayer
 from .model.params import ParameterError, check_int
+from .sim import cosim
+from .sim.dense import INPUT_PORTS, SIGNED_PORTS, DenseCase, run_expectation
 
 TEST_FRACTION = 0.3
 SPLIT_SEED = 0
@@ -351,11 +357,9 @@ def _load_segment(p, last, n_neurons, image):
 
 def _run_segment(layer, lanes, p, image):
     """A run without stalls plus ``n_neurons`` idle clocks (:mod:`scfpga.sim.dense` schedule)."""
-    from .sim.dense import _run_expectation
-
     params = layer.params
-    clocks = -(-params.n_terms // lanes) * params.length + 2 + params.n_neurons
-    seg = dict(_run_expectation(layer, lanes, np.asarray(p), np.ones(clocks, np.int64)))
+    clocks = run_schedule(params, lanes).busy_clocks + params.n_neurons
+    seg = dict(run_expectation(layer, lanes, np.asarray(p), np.ones(clocks, np.int64)))
     seg.update({k: np.zeros(clocks) for k in ("load", "addr", "data", "start")})
     seg.update({"en": np.ones(clocks), "_run": np.full(clocks, image)})
     return seg
@@ -376,8 +380,6 @@ def _rtl_case(params, thresholds, lanes):
     scores, counts : (images, n_neurons) arrays
         The final values every run's expectation ends with.
     """
-    from .sim.dense import INPUT_PORTS, DenseCase
-
     layer = SCDenseLayer(params)
     n_neur = params.n_neurons
     segs, finals, last = [], [], None
@@ -412,7 +414,7 @@ def rtl_check(params, x, n_images, lanes=RTL_LANES, simulator=None, verilog_path
         Inputs in [0, 1]; the first ``n_images`` are run.
     lanes : int
         Synapse columns per clock of :class:`scfpga.hdl.dense.Dense` (a power of two); the run
-        of one image takes ``ceil(n_terms / lanes) * length + 2`` clocks.
+        of one image takes :attr:`~scfpga.hdl.dense.RunSchedule.busy_clocks` clocks.
     simulator : str or None
         Passed to :func:`scfpga.sim.cosim` when given (``"icarus"`` is the default there).
     verilog_path : path or None
@@ -427,14 +429,6 @@ def rtl_check(params, x, n_images, lanes=RTL_LANES, simulator=None, verilog_path
     AssertionError
         At the first clock where the RTL differs: image, neuron, SC cycle, port, values.
     """
-    import time
-    from pathlib import Path
-
-    from .hdl import to_verilog
-    from .hdl.dense import Dense
-    from .sim import cosim
-    from .sim.dense import SIGNED_PORTS
-
     t0 = time.time()
     layer = SCDenseLayer(params)
     p = layer.thresholds(np.asarray(x)[:check_int("n_images", n_images, 1, len(x))])

@@ -12,13 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
+from .boards.build import build_verilog
+from .digits import load_split, to_dense_params, train_float
+from .hdl.verilog import to_verilog
 from .model import LFSRParams, SNGParams, SobolParams, quantize_unipolar, sng_bits
+from .model.dense import DenseParams, SCDenseLayer
+from .model.ops import OPS
 from .model.params import ParameterError, check_choice
+from .ooc import DENSE_TOP, clocks_per_inference, dense_ooc_verilog
 
 
 def cached_build(verilog, top, options):
     """Real yowasp build of ``verilog`` (or its cached report): logic cells, FFs, Fmax."""
-    from .build import build_verilog
     device = options.get("device", "up5k")
     digest = hashlib.sha1(f"{device}\n{top}\n{verilog}".encode()).hexdigest()[:16]
     out = Path(options["build_cache"]) / f"{top}-{digest}"
@@ -44,7 +49,6 @@ def evaluate_sng(point, options):
     Point keys: ``length`` (L), ``width``, ``source`` (lfsr/sobol). Accuracy is
     ``1 - mean |decoded - x|`` over 257 values in [0, 1].
     """
-    from .hdl import to_verilog
     width, length = int(point["width"]), int(point["length"])
     params = SNGParams(_source(point["source"], width))
     x = np.linspace(0, 1, 257)
@@ -57,27 +61,30 @@ def evaluate_sng(point, options):
     return metrics
 
 
+# The cost study's block names: (op, option values at width w); any other op name takes its
+# defaults with ``width = w``.
+COST_BLOCKS = {
+    "lfsr": ("lfsr", lambda w: {"width": max(w, 3)}),
+    "sng_sobol": ("sng", lambda w: {"source": "sobol", "width": max(w, 3)}),
+    "sng_lfsr": ("sng", lambda w: {"source": "lfsr", "width": max(w, 3)}),
+    "mux4": ("mux", lambda w: {"n_inputs": 4, "width": w}),
+    "counter": ("counter", lambda w: {"window": (1 << w) - 1}),
+}
+
+
 def primitive_params(block, width):
-    """The parameter object of a primitive at a given width (the cost study's design points)."""
-    from .model import CounterParams, LIFParams, MuxParams
-    if block == "lfsr":
-        return LFSRParams(max(width, 3), 1)
-    if block == "sobol":
-        return SobolParams(width, 1)
-    if block in ("sng_sobol", "sng_lfsr"):
-        return SNGParams(_source(block[4:], max(width, 3)))
-    if block == "mux4":
-        return MuxParams(4, SobolParams(width, 1))
-    if block == "counter":
-        return CounterParams((1 << width) - 1)
-    if block == "lif":
-        return LIFParams(width=width)
-    raise ValueError(f"unknown block {block!r}")
+    """The parameter object of a block at a given width (the cost study's design points):
+    a :data:`COST_BLOCKS` name or any op of :mod:`scfpga.model.ops` with a ``width`` option."""
+    name, values = COST_BLOCKS.get(block, (block, lambda w: {"width": w}))
+    op = OPS.get(name)
+    if op is None or op.layer or not set(values(width)) <= {o.field for o in op.options}:
+        raise ValueError(f"unknown block {block!r}")
+    params, _ = op.build({**op.defaults(), **values(width)})
+    return params
 
 
 def evaluate_cost(point, options):
     """Real iCE40 cost of one primitive: point keys ``block``, ``width``, ``device``."""
-    from .hdl import to_verilog
     top = point["block"]
     opts = dict(options, device=point.get("device", options.get("device", "up5k")))
     return cached_build(to_verilog(primitive_params(point["block"], int(point["width"])), top), top, opts)
@@ -94,7 +101,6 @@ TEACHER_SEED = 0
 def _digits():
     """The fixed digits split and its float classifier, once per worker process (the fit is
     the slow part and every digits point needs the same one)."""
-    from .digits import load_split, train_float
     split = load_split()
     return split, train_float(split.x_train, split.y_train)
 
@@ -132,7 +138,6 @@ def _size(point):
 
 def dense_problem(point, options):
     """The layer and its test data for one ``dense`` point: ``(params, x, labels)``."""
-    from .model.dense import DenseParams
     data = options.get("data", "digits")
     check_choice("data", data, DENSE_DATA)
     kw = dict(length=int(point["length"]), source=point.get("source", "sobol"),
@@ -140,7 +145,6 @@ def dense_problem(point, options):
               accumulation=point.get("accumulation", "counter"))
     width = int(point.get("width", 8))
     if data == "digits":
-        from .digits import to_dense_params
         split, model = _digits()
         return to_dense_params(model, width=width, **kw), split.x_test, split.y_test
     n_inputs, n_neurons = _size(point)
@@ -177,10 +181,8 @@ def evaluate_dense(point, options):
         loading plus a run, :func:`scfpga.ooc.clocks_per_inference`); with a build also
         the :func:`cached_build` metrics and ``inferences_per_s`` = Fmax / clocks per
         inference. A layer that does not fit raises
-        :class:`~scfpga.build.DesignTooLarge` (the sweep records it, naming the resource).
+        :class:`~scfpga.boards.build.DesignTooLarge` (the sweep records it, naming the resource).
     """
-    from .model.dense import SCDenseLayer
-    from .ooc import DENSE_TOP, clocks_per_inference, dense_ooc_verilog
     params, x, labels = dense_problem(point, options)
     lanes = int(point.get("lanes", 1))
     verilog, dense = dense_ooc_verilog(params, lanes)    # validates lanes before any model work
@@ -196,8 +198,3 @@ def evaluate_dense(point, options):
 
 
 EVALUATORS = {"sng": evaluate_sng, "cost": evaluate_cost, "dense": evaluate_dense}
-
-
-def register(name, function):
-    """Make ``function(point, options)`` available to sweeps as ``evaluator = name``."""
-    EVALUATORS[name] = function

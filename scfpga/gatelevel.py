@@ -7,9 +7,9 @@ those cells, driven by the unchanged cocotb bench.
 import hashlib
 from pathlib import Path
 
-from .build import DEVICES, synthesise
+from .boards.build import DEVICES, synthesise
 from .sim.runner import cosim, default_build_root
-from .toolchain import ICE40_SIM_DEFINES, ice40_cells_sim
+from .boards.toolchain import ICE40_SIM_DEFINES, ice40_cells_sim
 
 
 def synthesise_netlist(verilog_text, top, work_dir=None, device="up5k"):
@@ -26,7 +26,7 @@ def synthesise_netlist(verilog_text, top, work_dir=None, device="up5k"):
         Post-synthesis Verilog (``write_verilog -noattr``), top module ``top``.
     cells_sim : Path
         Yosys's iCE40 cell models, to compile with the netlist (with
-        :data:`scfpga.toolchain.ICE40_SIM_DEFINES`).
+        :data:`scfpga.boards.toolchain.ICE40_SIM_DEFINES`).
     """
     if work_dir is None:
         digest = hashlib.sha1(f"{device}\n{verilog_text}".encode()).hexdigest()[:12]

@@ -12,6 +12,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .hdl.dense import Dense
+from .hdl.verilog import to_verilog
 
 DENSE_TOP = "dense_ooc"
 
@@ -67,6 +68,5 @@ def dense_ooc_verilog(params, lanes=1, top=DENSE_TOP):
     dense : scfpga.hdl.dense.Dense
         The wrapped layer (for :attr:`~Dense.clocks_per_run`, :meth:`~Dense.describe`).
     """
-    from .hdl import to_verilog
     dense = Dense(params, lanes)
     return to_verilog(SerialWrapper(dense), top), dense

@@ -28,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .evaluators import EVALUATORS
 from .model.params import ParameterError
 
 MAXIMISE = {"accuracy", "fmax_mhz"}
@@ -55,7 +56,6 @@ def load_spec(path):
 
 
 def spec_from_dict(raw):
-    from .evaluators import EVALUATORS
     evaluator = raw.get("evaluator")
     if evaluator not in EVALUATORS:
         raise ParameterError(f"evaluator must be one of {', '.join(sorted(EVALUATORS))}, got {evaluator!r}")
@@ -79,7 +79,6 @@ def point_key(point):
 
 def evaluate_point(evaluator, point, options):
     """Run one point; never raises: failures come back as ``{"error": ...}``."""
-    from .evaluators import EVALUATORS
     t0 = time.time()
     try:
         metrics = EVALUATORS[evaluator](point, options)

@@ -14,7 +14,7 @@ import numpy as np
 from scfpga.boards.catalog import BOARDS
 from scfpga.boards.dense_design import DenseDesign
 from scfpga.boards.flow import build_board
-from scfpga.build import DesignTooLarge
+from scfpga.boards.build import DesignTooLarge
 from scfpga.model.dense import DenseParams
 
 

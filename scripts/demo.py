@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from scfpga import digits as D
-from scfpga.blocks import BLOCKS
 from scfpga.boards.dense_design import DenseDesign
 from scfpga.hdl import to_verilog
 from scfpga.model import (CounterParams, LFSRParams, LIFParams, MuxParams, SNGParams,
                           SobolParams, SynapseParams)
 from scfpga.sim import cosim
+from scfpga.sim.ops import bench
 from scfpga.sim.runs import cosim_runs
 
 OUT = Path("results/demo")
@@ -57,11 +57,11 @@ def primitives(cycles=2000):
     (BUILD / "primitives").mkdir(parents=True, exist_ok=True)
     ok = True
     for i, (name, params, what) in enumerate(PRIMITIVES):
-        block = BLOCKS[name]
+        b = bench(params)
         verilog = to_verilog(params, name)
         (BUILD / "primitives" / f"{name}{i}.v").write_text(verilog)
-        stim, expected = block.bench_module().make_case(params, cycles, np.random.default_rng(i))
-        result = cosim(verilog, name, stim, expected, block.signed_ports())
+        stim, expected = b.make_case(params, cycles, np.random.default_rng(i))
+        result = cosim(verilog, name, stim, expected, b.signed_ports)
         ok &= result.ok
         say(f"      {name:8s} {what:26s} {result.describe(name)}")
     return ok

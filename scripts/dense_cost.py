@@ -1,7 +1,7 @@
 """Measure the iCE40 cost of the dense SC layer: logic cells, block RAM, Fmax, throughput.
 
 Each variant is the :class:`scfpga.hdl.dense.Dense` layer built out of context for the UP5K
-(sg48) through Yosys -> nextpnr -> icepack (:func:`scfpga.build.build_verilog`, fixed seed). The
+(sg48) through Yosys -> nextpnr -> icepack (:func:`scfpga.boards.build.build_verilog`, fixed seed). The
 layer's ports (threshold write port, read port, spike bits) would need more IO than the package
 has, so a thin wrapper (:class:`scfpga.ooc.SerialWrapper`, shared with the ``dense`` sweep
 evaluator) shifts the threshold writes in serially (1 data pin) and XOR-reduces the wide outputs
@@ -26,10 +26,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scfpga.build import build_verilog  # noqa: E402
+from scfpga.boards.build import build_verilog  # noqa: E402
 from scfpga.model.dense import DenseParams  # noqa: E402
 from scfpga.ooc import DENSE_TOP, clocks_per_inference, dense_ooc_verilog  # noqa: E402
-from scfpga.toolchain import tool_versions  # noqa: E402
+from scfpga.boards.toolchain import tool_versions  # noqa: E402
 
 
 def layer(n_inputs, n_neurons, width=8, length=256, bias=False, seed=0, **kwargs):

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scfpga.sweep import run_sweep, spec_from_dict  # noqa: E402
-from scfpga.toolchain import tool_versions  # noqa: E402
+from scfpga.boards.toolchain import tool_versions  # noqa: E402
 
 SIZES = ["16x4", "32x8", "64x16", "64x32", "128x16"]
 LANES = [1, 2, 4]

@@ -1,7 +1,7 @@
 """Measure the real iCE40 cost of every primitive: logic cells, flip-flops, carries, Fmax.
 
 Each block is built out of context (its ports on free IO pins, no pcf) through the full
-Yosys -> nextpnr -> icepack flow of :mod:`scfpga.build`, with a fixed seed, so the numbers are
+Yosys -> nextpnr -> icepack flow of :mod:`scfpga.boards.build`, with a fixed seed, so the numbers are
 reproducible. Fmax is nextpnr's estimate for register-to-register paths of ``clk``; IO paths
 are not part of it.
 
@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scfpga.build import DEVICES, build_block  # noqa: E402
+from scfpga.boards.build import DEVICES, build_block  # noqa: E402
 from scfpga.model import (CounterParams, LFSRParams, LIFParams, MuxParams,  # noqa: E402
                           SNGParams, SobolParams, SynapseParams)
-from scfpga.toolchain import tool_versions  # noqa: E402
+from scfpga.boards.toolchain import tool_versions  # noqa: E402
 
 BLOCKS = [
     ("lfsr16", "16-bit maximal LFSR", LFSRParams(16, 1)),

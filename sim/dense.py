@@ -5,16 +5,17 @@ Per run: ``load`` writes each input's threshold (random order, random gaps, the 
 ``2**width`` included), one ``start`` clock, then the run with ``en`` on with probability
 ``p_on``, and a few idle clocks. ``sel`` walks over the neurons every clock, so ``count`` and
 ``score`` of every neuron are compared while they change. The expected values follow the
-pipeline schedule of :class:`scfpga.hdl.dense.Dense` (stated in its docstring): with ``e`` the
-enabled clocks since the start clock, the LIF update of cycle ``k`` shows from
-``e = (k+1)*steps + Dense.UPDATE_DELAY`` and its spikes are counted one enabled clock later.
+pipeline schedule :class:`scfpga.hdl.dense.RunSchedule` (with ``e`` the enabled clocks since
+the start clock, the LIF update of cycle ``k`` shows from ``e = (k+1)*steps + UPDATE_DELAY`` and
+its spikes are counted one enabled clock later).
 """
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..hdl.dense import Dense, sweep_steps
+from ..hdl.dense import run_schedule
 from ..model.dense import DenseParams, SCDenseLayer
+from ..model.lif import LIFParams
 
 SIGNED_PORTS = ("score",)
 INPUT_PORTS = ("load", "addr", "data", "start", "en", "sel")
@@ -58,14 +59,11 @@ def run_expectation(layer, lanes, p, en_after):
     (enabled clocks until ``busy`` falls).
     """
     prm = layer.params
-    steps, d = sweep_steps(prm, lanes), Dense.UPDATE_DELAY
-    L = prm.length
+    sched = run_schedule(prm, lanes)
     r = layer.evaluate_thresholds(p)
     e = np.concatenate([[0], np.cumsum(en_after)[:-1]])          # enabled clocks before
-    shown = np.clip((e - d) // steps, 0, L - 1)                   # spike index on display
-    summed = np.clip((e - d) // steps, 0, L)                      # currents in the score
-    counted = np.clip((e - d - 1) // steps, 0, L - 1)             # spike updates counted
-    end = L * steps + d
+    shown, summed, counted = sched.shown(e), sched.summed(e), sched.counted(e)
+    end = sched.busy_clocks
     spike_words = (r.spikes.astype(np.int64) << np.arange(prm.n_neurons)[:, None]).sum(0)
     partial = np.concatenate([np.zeros((prm.n_neurons, 1), np.int64),
                               np.cumsum(r.currents, 1)], 1)
@@ -76,21 +74,17 @@ def run_expectation(layer, lanes, p, en_after):
         "busy": (e < end).astype(np.int64),
         "done": ((e == end) & (prev_en == 1)).astype(np.int64),
         "spike": spike_words[shown],
-        "spike_valid": ((e >= steps + d) & ((e - d) % steps == 0) & (e - d <= (L - 1) * steps)
-                        ).astype(np.int64),
+        "spike_valid": sched.spike_valid(e).astype(np.int64),
         "_score": partial[:, summed], "_count": counts[:, counted], "_cycle": shown,
         "_length": end,
     }
-
-
-_run_expectation = run_expectation          # the name scfpga.digits imports
 
 
 def make_runs(params, rng, lanes=1, runs=2, p_on=0.85, idle=3, min_cycles=0):
     """A :class:`DenseCase` of ``runs`` runs with fresh random thresholds each."""
     layer = SCDenseLayer(params)
     n, top = params.n_inputs, 1 << params.width
-    steps = sweep_steps(params, lanes)
+    span = run_schedule(params, lanes).busy_clocks      # enabled clocks a run needs
     ins = {k: [] for k in INPUT_PORTS}
     outs = {k: [] for k in ("busy", "done", "spike", "spike_valid")}
     score_rows, count_rows, run_of, cycle_of = [], [], [], []
@@ -129,7 +123,6 @@ def make_runs(params, rng, lanes=1, runs=2, p_on=0.85, idle=3, min_cycles=0):
         start = sum(len(a) for a in ins["start"])
         emit(1, {"start": 1, "en": int(rng.random() < p_on)})
         # Run phase: long enough for every enabled clock the run needs, plus idle clocks.
-        span = steps * params.length + Dense.UPDATE_DELAY
         en = (rng.random(int(span / max(p_on, 0.05)) + 8 * span // 10 + 16) < p_on).astype(np.int64)
         need = np.searchsorted(np.cumsum(en), span) + 1 + idle
         while need > len(en):
@@ -162,10 +155,17 @@ def make_case(params, cycles, rng, p_on=0.85, lanes=1):
     return case.stimulus, case.expected
 
 
+def run_case(params, cycles, rng, simulate, lanes=1):
+    """Co-simulate two runs (``simulate(stimulus, expected, signed_ports)``); the result and a
+    report naming run, neuron and SC cycle of a mismatch."""
+    case = make_runs(params, rng, lanes=lanes, min_cycles=cycles or 0)
+    result = simulate(case.stimulus, case.expected, SIGNED_PORTS)
+    return result, case.explain(result)
+
+
 def random_params(rng, n_inputs=None, n_neurons=None, max_length=96, **overrides):
     """A random layer: shape, width, source, seed, accumulation, bias and LIF (``overrides``
     fix any :class:`DenseParams` field; ``n_inputs``/``n_neurons`` default to 1..24 / 1..8)."""
-    from ..model.lif import LIFParams
     n = int(rng.integers(1, 25)) if n_inputs is None else n_inputs
     neurons = int(rng.integers(1, 9)) if n_neurons is None else n_neurons
     source = overrides.pop("source", str(rng.choice(["sobol", "lfsr"])))

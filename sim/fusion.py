@@ -52,6 +52,11 @@ def dut(params: FusionParams):
     return FusionProbe(params)
 
 
+def default_cycles(params: FusionParams):
+    """Co-simulated cycles when none are asked for: room for about three runs with loads."""
+    return 3 * (params.length + params.n_modalities * params.dim + 24)
+
+
 def _random_thresholds(params, rng):
     top = 1 << params.width
     probs = rng.integers(0, top + 1, size=(params.n_modalities, params.dim))

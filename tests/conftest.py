@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from scfpga.blocks import BLOCKS
-from scfpga.hdl import build, to_verilog
+from scfpga.hdl import component, to_verilog
 from scfpga.sim import cosim
+from scfpga.sim.ops import bench
 
 
 def amaranth_check(params, bench, cycles=300, seed=0):
@@ -16,7 +16,7 @@ def amaranth_check(params, bench, cycles=300, seed=0):
     The quick in-process check: no Verilog, no Icarus. Cycle k's inputs are set, the outputs
     compared, then one clock edge closes cycle k (same schedule as the cocotb bench).
     """
-    dut = build(params)
+    dut = component(params)
     stim, expected = bench.make_case(params, cycles, np.random.default_rng(seed))
     signed = set(getattr(bench, "SIGNED_PORTS", ()))
     clocked = any(port in ("en",) for port in stim)
@@ -46,9 +46,9 @@ def amaranth_check(params, bench, cycles=300, seed=0):
 
 def cosim_check(block_name, params, cycles, seed):
     """Co-simulate the generated Verilog under cocotb+Icarus; fail with the first mismatch."""
-    block = BLOCKS[block_name]
-    stim, expected = block.bench_module().make_case(params, cycles, np.random.default_rng(seed))
-    result = cosim(to_verilog(params, block_name), block_name, stim, expected, block.signed_ports())
+    b = bench(params)
+    stim, expected = b.make_case(params, cycles, np.random.default_rng(seed))
+    result = cosim(to_verilog(params, block_name), block_name, stim, expected, b.signed_ports)
     assert result.ok, f"{block_name} {params}: {result.describe()}"
     return result
 

@@ -20,18 +20,19 @@ from amaranth.sim import Simulator
 import scfpga.cli as cli
 from scfpga.boards import protocol as P
 from scfpga.boards.catalog import BOARDS
-from scfpga.boards.designs import BlockDesign, block_design, load_design
+from scfpga.boards.designs import BlockDesign, block_design
+from scfpga.boards.ops import load_design
 from scfpga.boards.host import BoardClient
 from scfpga.boards.pll import pll_settings
 from scfpga.boards.runnable import check_runnable
 from scfpga.boards.simboard import SimulatedBoard
 from scfpga.boards.top import BoardCore, BoardTop, core_clock
 from scfpga.boards.uart import uart_divisor
-from scfpga.build import DEVICES
+from scfpga.boards.build import DEVICES
 from scfpga.gatelevel import synthesise_netlist
 from scfpga.model import ParameterError
-from scfpga.sim.uart_top import PLL_SIM_MODEL, run_uart_session
-from scfpga.toolchain import ICE40_SIM_DEFINES, tool_path
+from scfpga.boards.uart_bench import PLL_SIM_MODEL, run_uart_session
+from scfpga.boards.toolchain import ICE40_SIM_DEFINES, tool_path
 
 BIT = 8                                 # clock cycles per UART bit in simulation
 TIMEOUT_BITS = 40
@@ -578,10 +579,10 @@ NEW_RUNS = {"lfsr": LFSR_RUN, "sobol": SOBOL_RUN, "counter": COUNTER_RUN}
 
 
 def test_every_block_can_run_on_a_board():
-    from scfpga.blocks import BLOCKS
-    from scfpga.cli_board import _runnable_blocks
-    # fusion is the one catalogue entry left (a layer, not a primitive block).
-    assert set(BLOCKS) - set(_runnable_blocks()) == {"fusion"}
+    from scfpga.boards.ops import runnable_names
+    from scfpga.model.ops import OPS
+    # fusion is the one op left (a layer, not a primitive block).
+    assert set(OPS) - set(runnable_names()) == {"fusion"}
 
 
 def test_source_and_counter_results_have_the_documented_meaning():

@@ -11,13 +11,13 @@ import re
 import numpy as np
 import pytest
 
-from scfpga.build import BuildError, DesignTooLarge, OutputExists, build_block, build_verilog
+from scfpga.boards.build import BuildError, DesignTooLarge, OutputExists, build_block, build_verilog
 from scfpga.gatelevel import gate_level_cosim, synthesise_netlist
 from scfpga.hdl import to_verilog
 from scfpga.model import (CounterParams, LFSRParams, LIFParams, MuxParams, ParameterError,
                           SNGParams, SobolParams, SynapseParams)
 from scfpga.sim import cosim, require_icarus
-from scfpga.toolchain import (ICE40_SIM_DEFINES, TOOLS, ToolchainMissing, tool_env, tool_path,
+from scfpga.boards.toolchain import (ICE40_SIM_DEFINES, TOOLS, ToolchainMissing, tool_env, tool_path,
                               tool_versions)
 
 LFSR8 = LFSRParams(8, 3)

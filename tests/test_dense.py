@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from scfpga.hdl import build, to_verilog
+from scfpga.hdl import component, to_verilog
 from scfpga.hdl.dense import Dense, lfsr_leap_columns
 from scfpga.model import LFSRParams, ParameterError
 from scfpga.model.dense import DenseParams
@@ -69,7 +69,7 @@ def test_bench_catches_a_layer_built_with_other_streams():
 
 def test_generator_interface():
     params = DenseParams.from_float(WEIGHTS, width=6, length=64)
-    dut = build(params)
+    dut = component(params)
     assert isinstance(dut, Dense) and dut.lanes == 1 and dut.steps == 5
     assert set(dut.signature.members) == set(bench.INPUT_PORTS + bench.OUTPUT_PORTS)
     assert "input-serial, neuron-parallel" in dut.describe()

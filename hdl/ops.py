@@ -1,0 +1,43 @@
+"""Ops lowered to Amaranth: :func:`component` maps a parameter object to its generator.
+
+One line per op (the op table is :mod:`scfpga.model.ops`): ``component.register(FooParams, Foo)``.
+Keywords are the op's lowering options (e.g. dense ``lanes``).
+"""
+from functools import singledispatch
+
+from ..model.counter import CounterParams
+from ..model.dense import DenseParams
+from ..model.fusion import FusionParams
+from ..model.lfsr import LFSRParams
+from ..model.lif import LIFParams
+from ..model.mux import MuxParams
+from ..model.params import ParameterError
+from ..model.sng import SNGParams
+from ..model.sobol import SobolParams
+from ..model.synapse import SynapseParams
+from .counter import Counter
+from .dense import Dense
+from .fusion import Fusion
+from .lfsr import LFSR
+from .lif import LIF
+from .mux import Mux
+from .sng import SNG
+from .sobol import Sobol
+from .synapse import Synapse
+
+
+@singledispatch
+def component(params, **kw):
+    """The Amaranth component generated from a parameter object."""
+    raise ParameterError(f"no generator for {type(params).__name__}")
+
+
+component.register(LFSRParams, LFSR)
+component.register(SobolParams, Sobol)
+component.register(SNGParams, SNG)
+component.register(SynapseParams, Synapse)
+component.register(MuxParams, Mux)
+component.register(CounterParams, Counter)
+component.register(LIFParams, LIF)
+component.register(FusionParams, Fusion)
+component.register(DenseParams, Dense)

@@ -1,0 +1,303 @@
+"""The one table of ops (blocks and layers): name, parameter class, CLI options, golden model.
+
+Every op is declared once, here, as an :class:`Op`; everything below it is keyed on the op's
+parameter class (the frozen, validated dataclass of ``model/<op>.py``). Each lower folder maps
+that class to its lowering in its own ``ops.py`` with :func:`functools.singledispatch`:
+``hdl.ops.component(params, **kw)`` (Amaranth component), ``sim.ops.bench(params)`` (the
+``sim/<op>.py`` bench module) and ``boards.ops.design_type(params)`` (runnable design class).
+The CLI (``scfpga gen|model|sim|build``), sweeps and the demo read this table and those three.
+
+Adding an op ``foo`` (``FooParams`` in ``model/foo.py``, ``Foo`` in ``hdl/foo.py``, bench module
+``sim/foo.py`` with ``make_case(params, cycles, rng, p_on=0.85, **kw)``), one line per folder:
+
+1. ``model/ops.py``:  ``register(Op("foo", "what it is", FooParams, (Option(...), ...), make))``
+2. ``hdl/ops.py``:    ``component.register(FooParams, Foo)``
+3. ``sim/ops.py``:    ``register(FooParams, foo)``  (the bench module, imported there)
+4. ``boards/ops.py``: ``register(FooParams, FooDesign)`` if it runs on a board; the design class
+   has ``from_values(op, values)``, ``from_spec(op, spec, base)`` for design files that say
+   ``design = "foo"``, and ``RUN_OPTIONS`` (extra ``scfpga build`` options).
+
+An op whose params come from a spec file (CLI ``scfpga gen foo net.toml``, or just ``scfpga gen
+net.toml``) sets ``spec_file="help text"``; ``make`` then finds the path in ``values["spec"]``.
+Options with ``lowering=True`` (e.g. dense ``--lanes``) are not params: they reach
+``component``/bench/design as keywords.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .counter import CounterParams
+from .dense import DenseParams, SCDenseLayer
+from .fusion import FusionParams, fusion_counts
+from .lfsr import LFSRParams
+from .lif import LIFParams
+from .mux import MuxParams, quantize_weights
+from .params import ParameterError, load_array
+from .sng import SNGParams, quantize_unipolar
+from .sobol import SobolParams
+from .synapse import SynapseParams
+
+
+@dataclass(frozen=True)
+class Option:
+    """One ``--flag`` of an op: ``field`` is the value it sets (a params field unless ``lowering``)."""
+    flag: str
+    field: str
+    type: type
+    default: object
+    help: str
+    choices: tuple | None = None
+    lowering: bool = False            # passed to the hdl/sim/boards lowerings, not to ``make``
+
+
+@dataclass(frozen=True)
+class Op:
+    """One op: everything the CLI, the sweeps and the lowerings need to know about it.
+
+    ``make(values) -> params`` builds the parameter object from option values (fields as keys,
+    every option present); the params' own validation names the field, the CLI maps it back to
+    the flag. ``primary`` is the output port ``scfpga model`` prints for cycle-level ops;
+    layers (``layer=True``) run on loaded inputs and print ``model_lines(params, x, stim_seed)``.
+    ``model_check(params)`` may refuse ``scfpga model`` for params whose output the options do
+    not determine.
+    """
+    name: str
+    summary: str
+    params_type: type
+    options: tuple
+    make: object
+    primary: str | None = None
+    needs_stimulus: bool = False      # data inputs driven by a seeded random stimulus
+    layer: bool = False               # runs of L cycles on loaded inputs (model takes --x)
+    model_lines: object = None
+    model_check: object = None
+    spec_file: str | None = None      # the CLI target is a spec file (help text); values["spec"]
+
+    def build(self, values):
+        """``(params, lowering keywords)`` from option values (fields as keys)."""
+        kw = {o.field: values[o.field] for o in self.options if o.lowering}
+        params = self.make({k: v for k, v in values.items() if k not in kw})
+        if not isinstance(params, self.params_type):
+            raise TypeError(f"op {self.name} made a {type(params).__name__}, "
+                            f"not a {self.params_type.__name__}")
+        return params, kw
+
+    def defaults(self):
+        return {o.field: o.default for o in self.options}
+
+    def flag_for(self, field_name):
+        """The CLI flag that sets ``field_name`` (so errors name what the user typed)."""
+        for o in self.options:
+            if o.field == field_name:
+                return o.flag
+        return None
+
+
+OPS = {}
+
+
+def register(op):
+    """Add ``op`` to :data:`OPS` (names are unique)."""
+    if op.name in OPS:
+        raise ValueError(f"op {op.name!r} is already registered")
+    OPS[op.name] = op
+    return op
+
+
+def get(name):
+    """The op called ``name``; a ParameterError naming the known ops otherwise."""
+    if name not in OPS:
+        raise ParameterError(f"op must be one of {', '.join(OPS)}, got {name!r}")
+    return OPS[name]
+
+
+def ops_of(params_type):
+    """The ops whose parameter class is ``params_type`` (``and``/``xnor`` share one)."""
+    return [op for op in OPS.values() if op.params_type is params_type]
+
+
+# ------------------------------------------------------------------------ primitive blocks
+
+def _source(v):
+    if v["source"] == "lfsr":
+        return LFSRParams(v["width"], v["seed"])
+    return SobolParams(v["width"], v["dim"])
+
+
+def _int_list(name, text):
+    if text is None:
+        return None
+    try:
+        return tuple(int(x) for x in str(text).split(","))
+    except ValueError:
+        raise ParameterError(f"{name} must be a comma-separated list of integers, got {text!r}") from None
+
+
+def _mux(v):
+    source = _source(v)
+    weights = None
+    if v["weights"] is not None:
+        try:
+            reals = [float(x) for x in v["weights"].split(",")]
+        except ValueError:
+            raise ParameterError(f"weights must be comma-separated non-negative numbers, "
+                                 f"got {v['weights']!r}") from None
+        weights = quantize_weights(reals, source.width)
+    return MuxParams(v["n_inputs"], source, weights)
+
+
+def _lif(v):
+    return LIFParams(v["width"], v["n_inputs"], _int_list("weights", v["weights"]), v["threshold"],
+                     v["leak_shift"], v["reset"], v["refractory"])
+
+
+def _needs_prob(params):
+    if params.prob is None:
+        raise ParameterError("prob must be given for 'model sng' (0..2**width)")
+
+
+_SOURCE_OPTS = (
+    Option("--source", "source", str, "sobol", "bitstream source", ("lfsr", "sobol")),
+    Option("--width", "width", int, 8, "source width in bits (lfsr 3..32, sobol 1..32)"),
+    Option("--seed", "seed", int, 1, "LFSR seed, 1..2**width-1 (lfsr source)"),
+    Option("--dim", "dim", int, 1, "Sobol dimension, 1..1024 (sobol source)"),
+)
+
+register(Op("lfsr", "maximal-length Fibonacci LFSR", LFSRParams, (
+    Option("--width", "width", int, 16, "register width, 3..32"),
+    Option("--seed", "seed", int, 1, "initial state, 1..2**width-1"),
+), lambda v: LFSRParams(v["width"], v["seed"]), "value"))
+
+register(Op("sobol", "one Sobol coordinate in Gray-code order", SobolParams, (
+    Option("--width", "width", int, 16, "output width, 1..32"),
+    Option("--dim", "dim", int, 1, "Sobol dimension, 1..1024"),
+    Option("--index-width", "index_width", int, None, "index counter width, width..32 (default: width)"),
+), lambda v: SobolParams(v["width"], v["dim"], v["index_width"]), "value"))
+
+register(Op("sng", "comparator SNG: bit = R < P", SNGParams, _SOURCE_OPTS + (
+    Option("--prob", "prob", int, None,
+           "threshold P, 0..2**width (2**width encodes 1.0); omitted: run-time port 'prob'"),
+), lambda v: SNGParams(_source(v), v["prob"]), "bit", model_check=_needs_prob))
+
+register(Op("and", "AND synapse (unipolar multiply)", SynapseParams, (),
+            lambda v: SynapseParams("and"), "bit", needs_stimulus=True))
+
+register(Op("xnor", "XNOR synapse (bipolar multiply)", SynapseParams, (),
+            lambda v: SynapseParams("xnor"), "bit", needs_stimulus=True))
+
+register(Op("mux", "MUX scaled adder with a uniform select source", MuxParams, (
+    Option("--inputs", "n_inputs", int, 4, "number of input streams, 2..256"),
+) + _SOURCE_OPTS + (
+    Option("--weights", "weights", str, None,
+           "comma-separated selection weights (quantised to sum 2**width); default uniform"),
+), _mux, "bit", needs_stimulus=True))
+
+register(Op("counter", "ones counter over a window", CounterParams, (
+    Option("--window", "window", int, 256, "cycles per count, 1..16777216"),
+), lambda v: CounterParams(v["window"]), "count", needs_stimulus=True))
+
+register(Op("lif", "saturating fixed-point LIF neuron fed by bitstreams", LIFParams, (
+    Option("--width", "width", int, 16, "membrane width (signed), 4..32"),
+    Option("--inputs", "n_inputs", int, 1, "number of input bitstreams, 1..64"),
+    Option("--weights", "weights", str, None,
+           "comma-separated integer weight per input (default 2**(width-4) each)"),
+    Option("--threshold", "threshold", int, None, "firing threshold, 1..2**(width-1)-1 (default 2**(width-2))"),
+    Option("--leak-shift", "leak_shift", int, None,
+           "leak v >> leak_shift per cycle, 0..width-1, 0: none (default: min(4, width-1))"),
+    Option("--reset", "reset", str, "subtract", "reset after a spike", ("subtract", "zero")),
+    Option("--refractory", "refractory", int, 0, "refractory cycles, 0..255"),
+), _lif, "spike", needs_stimulus=True))
+
+
+# ------------------------------------------------------------------------------------ layers
+
+def _fusion(v):
+    names = [m.strip() for m in v["modalities"].split(",") if m.strip()]
+    weights = None
+    if v["weights"] is not None:
+        try:
+            weights = dict(zip(names, (float(w) for w in v["weights"].split(","))))
+        except ValueError:
+            raise ParameterError(f"weights must be comma-separated numbers, got {v['weights']!r}") from None
+        if len(weights) != len(names) or len(v["weights"].split(",")) != len(names):
+            raise ParameterError(f"weights must have one value per modality ({len(names)})")
+    return FusionParams.from_dims({n: v["dim"] for n in names}, weights, length=v["length"],
+                                  width=v["width"], source=v["source"], seed=v["seed"],
+                                  sobol_dim=v["sobol_dim"])
+
+
+def _fusion_lines(params, x, stim_seed):
+    """Fused ones-count of every element, one line per sample (space-separated)."""
+    if x is None:
+        x = np.random.default_rng(stim_seed).random((params.n_modalities, params.dim))
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[-2:] != (params.n_modalities, params.dim):
+        raise ParameterError(f"x must have shape ({params.n_modalities}, {params.dim}) or "
+                             f"(batch, {params.n_modalities}, {params.dim}), got {x.shape}")
+    counts = fusion_counts(params, quantize_unipolar(x, params.width))
+    return [" ".join(str(int(c)) for c in row) for row in counts.reshape(-1, params.dim)]
+
+
+register(Op("fusion", "MUX fusion of several modalities (SCFusionLayer)", FusionParams, (
+    Option("--modalities", "modalities", str, "audio,visual", "comma-separated modality names"),
+    Option("--elements", "dim", int, 4, "elements per modality, 1..256"),
+    Option("--weights", "weights", str, None, "comma-separated fusion weights, one per modality "
+           "(quantised to sum 2**width); default equal"),
+    Option("--length", "length", int, 256, "bitstream length L per run"),
+    Option("--width", "width", int, 8, "source width in bits"),
+    Option("--source", "source", str, "sobol", "bitstream source", ("lfsr", "sobol")),
+    Option("--seed", "seed", int, None, "LFSR seed of the data source (default: a dense constant)"),
+    Option("--dim", "sobol_dim", int, 1, "Sobol dimension of the data source (select: dim+1)"),
+), _fusion, "counts", needs_stimulus=True, layer=True, model_lines=_fusion_lines))
+
+
+def _dense(v):
+    weights = load_array(v["weights"], "weights")
+    if weights is None:
+        shape = {"n_neurons": 4 if v["n_neurons"] is None else v["n_neurons"],
+                 "n_inputs": 16 if v["n_inputs"] is None else v["n_inputs"]}
+        for name, value in shape.items():
+            if value < 1:
+                raise ParameterError(f"{name} must be >= 1, got {value}")
+        rng = np.random.default_rng(v["weight_seed"])
+        weights = rng.uniform(-1, 1, (shape["n_neurons"], shape["n_inputs"]))
+    elif np.ndim(weights) != 2 or \
+            v["n_inputs"] not in (None, np.shape(weights)[1]) or \
+            v["n_neurons"] not in (None, np.shape(weights)[0]):
+        raise ParameterError(f"weights must have shape (neurons, inputs) matching --neurons/--inputs, "
+                             f"got {np.shape(weights)}")
+    return DenseParams.from_float(weights, load_array(v["bias"], "bias"), v["width"],
+                                  length=v["length"], source=v["source"], seed=v["seed"],
+                                  accumulation=v["accumulation"])
+
+
+def _dense_lines(params, x, stim_seed):
+    """Each neuron's spike count over one run; one line per neuron, or one row per sample."""
+    if x is None:
+        x = np.random.default_rng(stim_seed).random(params.n_inputs)
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[-1] != params.n_inputs or x.ndim > 2:
+        raise ParameterError(f"x must have shape ({params.n_inputs},) or (batch, {params.n_inputs}), "
+                             f"got {x.shape}")
+    counts = SCDenseLayer(params).evaluate(x).counts
+    if x.ndim == 1:
+        return [str(int(c)) for c in counts]
+    return [" ".join(str(int(c)) for c in row) for row in counts]
+
+
+register(Op("dense", "dense SC layer of LIF neurons (SCDenseLayer)", DenseParams, (
+    Option("--inputs", "n_inputs", int, None, "number of inputs (default: from --weights, else 16)"),
+    Option("--neurons", "n_neurons", int, None, "number of neurons (default: from --weights, else 4)"),
+    Option("--length", "length", int, 256, "bitstream length L per run, 1..1048576"),
+    Option("--weights", "weights", str, None, "(neurons, inputs) weights in [-1, 1] as .npy; "
+           "default: seeded uniform random"),
+    Option("--bias", "bias", str, None, "(neurons,) bias in [-1, 1] as .npy (optional)"),
+    Option("--weight-seed", "weight_seed", int, 1, "seed of the random weights"),
+    Option("--width", "width", int, 8, "comparator width W, 1..16"),
+    Option("--source", "source", str, "sobol", "bitstream source of every stream", ("lfsr", "sobol")),
+    Option("--seed", "seed", int, 0, "Sobol: weight stream dimension 1+seed; LFSR: phase offset"),
+    Option("--accumulation", "accumulation", str, "counter", "exact parallel count or MUX scaled add",
+           ("counter", "mux")),
+    Option("--lanes", "lanes", int, 1, "synapse columns per clock, a power of two 1..64",
+           lowering=True),
+), _dense, "counts", needs_stimulus=True, layer=True, model_lines=_dense_lines))
