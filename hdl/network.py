@@ -133,8 +133,10 @@ class Network(wiring.Component):
         c = Signal(range(C_))
         last_cycle, commit = Signal(), Signal()
         m.d.comb += [clear.eq(self.start & ~self.busy), last_cycle.eq(self.k == p.length - 1),
-                     commit.eq(self.busy & (c == C_ - 1) & ~last_cycle),
-                     self.cycle_start.eq(self.busy & (c == 0))]
+                     commit.eq(self.busy & (c == C_ - 1) & ~last_cycle)]
+        # A register, not busy & (c == 0): benches trigger on its edges, and a gate-level
+        # netlist's combinational outputs may glitch at the clock edge.
+        m.d.sync += self.cycle_start.eq(clear | commit)
         m.d.sync += self.done.eq(0)
         with m.If(clear):
             m.d.sync += [self.busy.eq(1), c.eq(0), self.k.eq(0)]
