@@ -82,3 +82,9 @@ def lif_neuron(width=16, threshold=None, leak_shift=0, reset="subtract", refract
     """A :class:`.lif.LIFParams` as a layer's neuron (its own input weights unused)."""
     return LIFParams(width=width, n_inputs=1, weights=(1,), threshold=threshold,
                      leak_shift=leak_shift, reset=reset, refractory=refractory)
+
+
+def create_neuron(neuron_type, **float_params):
+    """A neuron of the zoo from its float parameters: :func:`.neuron_types.create_neuron`."""
+    from .neuron_types import create_neuron as make
+    return make(neuron_type, **float_params)
