@@ -13,6 +13,7 @@ cycle 0; the update with the current of cycle ``k`` decides ``spike`` during cyc
 last cycle's update reaches no spike of a run and is not made (its current still counts in the
 layer's score).
 """
+from dataclasses import fields
 from functools import singledispatch
 
 import numpy as np
@@ -53,9 +54,46 @@ def run(params, currents):
     return spikes, state
 
 
-def threshold_of(params):
-    """The firing threshold in current units (for reports and quantisation)."""
-    return params.threshold
+# ---------------------------------------------------------------------------- names
+# Spec name -> (parameter class, constructor from keyword values). Network specs say
+# ``neuron = {type = NAME, ...}``; register a type with :func:`register_neuron`.
+NEURON_TYPES = {}
+
+
+def register_neuron(name, params_type, make=None):
+    """Let specs name ``params_type`` as ``name``; ``make(**values)`` builds it (default: the
+    class itself)."""
+    NEURON_TYPES[name] = (params_type, make or params_type)
+
+
+def make_neuron(spec):
+    """Neuron parameters from a spec table ``{type = NAME, field = value, ...}``."""
+    spec = dict(spec)
+    name = spec.pop("type", "lif")
+    if name not in NEURON_TYPES:
+        raise ParameterError(f"neuron type must be one of {', '.join(NEURON_TYPES)}, got {name!r}")
+    params_type, make = NEURON_TYPES[name]
+    allowed = [f.name for f in fields(params_type) if f.name not in _HIDDEN.get(params_type, ())]
+    unknown = sorted(set(spec) - set(allowed))
+    if unknown:
+        raise ParameterError(f"neuron: unknown key {unknown[0]!r} for type {name!r} "
+                             f"(allowed: type, {', '.join(allowed)})")
+    try:
+        return make(**spec)
+    except ParameterError as e:
+        raise ParameterError(f"neuron: {e}") from None
+    except TypeError as e:
+        raise ParameterError(f"neuron: {e}") from None
+
+
+def neuron_spec(params):
+    """The spec table of a neuron (:func:`make_neuron` reads it back)."""
+    for name, (params_type, _) in NEURON_TYPES.items():
+        if type(params) is params_type:
+            hidden = _HIDDEN.get(params_type, ())
+            return {"type": name, **{f.name: getattr(params, f.name) for f in fields(params)
+                                     if f.name not in hidden}}
+    raise ParameterError(f"{type(params).__name__} is not a registered neuron type")
 
 
 # ---------------------------------------------------------------------------- LIF
@@ -78,10 +116,15 @@ def _(params: LIFParams, state, current):
     return new, fire
 
 
-def lif_neuron(width=16, threshold=None, leak_shift=0, reset="subtract", refractory=0):
-    """A :class:`.lif.LIFParams` as a layer's neuron (its own input weights unused)."""
+def lif_neuron(width=16, threshold=1, leak_shift=0, reset="subtract", refractory=0):
+    """A :class:`.lif.LIFParams` as a layer's neuron (its own input weights unused); the
+    defaults are a non-leaky integrate-and-fire neuron with threshold 1."""
     return LIFParams(width=width, n_inputs=1, weights=(1,), threshold=threshold,
                      leak_shift=leak_shift, reset=reset, refractory=refractory)
+
+
+_HIDDEN = {LIFParams: ("n_inputs", "weights")}    # fields a layer's neuron does not use
+register_neuron("lif", LIFParams, lif_neuron)
 
 
 def create_neuron(neuron_type, **float_params):
