@@ -43,7 +43,7 @@ from ..model.lfsr import LFSRParams, lfsr_sequence
 from ..model.lif import LIFParams, lif_currents, lif_run
 from ..model.mux import MuxParams, mux_bits
 from ..model.ops import Option, get, ops_of
-from ..model.params import ParameterError, check_int
+from ..model.params import ParameterError, check_choice, check_int
 from ..model.sng import SNGParams, compare, quantize_unipolar
 from ..model.sobol import SobolParams
 from ..model.sources import SOURCE_KINDS, source_sequence

@@ -13,6 +13,7 @@ import numpy as np
 from .protocol import (DEFAULT_BAUD, MAX_READ_WORDS, MAX_WRITE_WORDS, REPLY_HEADER, SYNC_REPLY,
                        Command, Info, ProtocolError, decode_reply, decode_results, encode_request,
                        read_payload, reply_size, write_payload)
+from .simboard import SimulatedBoard
 
 SIM_PORT = "sim"
 
@@ -65,7 +66,6 @@ class BoardClient:
         if port == SIM_PORT:
             if design is None:
                 raise ProtocolError("the simulated board needs a design")
-            from .simboard import SimulatedBoard
             return cls(SimulatedBoard(design), timeout)
         return cls(SerialTransport(port, baud), timeout)
 

@@ -7,20 +7,16 @@ that class to its lowering in its own ``ops.py`` with :func:`functools.singledis
 ``sim/<op>.py`` bench module) and ``boards.ops.design_type(params)`` (runnable design class).
 The CLI (``scfpga gen|model|sim|build``), sweeps and the demo read this table and those three.
 
-Adding an op ``foo`` (``FooParams`` in ``model/foo.py``, ``Foo`` in ``hdl/foo.py``, bench module
-``sim/foo.py`` with ``make_case(params, cycles, rng, p_on=0.85, **kw)``), one line per folder:
-
-1. ``model/ops.py``:  ``register(Op("foo", "what it is", FooParams, (Option(...), ...), make))``
-2. ``hdl/ops.py``:    ``component.register(FooParams, Foo)``
-3. ``sim/ops.py``:    ``register(FooParams, foo)``  (the bench module, imported there)
-4. ``boards/ops.py``: ``register(FooParams, FooDesign)`` if it runs on a board; the design class
-   has ``from_values(op, values)``, ``from_spec(op, spec, base)`` for design files that say
-   ``design = "foo"``, and ``RUN_OPTIONS`` (extra ``scfpga build`` options).
-
-An op whose params come from a spec file (CLI ``scfpga gen foo net.toml``, or just ``scfpga gen
-net.toml``) sets ``spec_file="help text"``; ``make`` then finds the path in ``values["spec"]``.
-Options with ``lowering=True`` (e.g. dense ``--lanes``) are not params: they reach
-``component``/bench/design as keywords.
+Adding an op ``foo`` (``FooParams`` in model/foo.py, component ``Foo`` in hdl/foo.py, bench
+module sim/foo.py with ``make_case(params, cycles, rng, p_on=0.85, **kw)``): one line per folder,
+1. model/ops.py:  ``register(Op("foo", "summary", FooParams, (Option(...), ...), make, "port"))``
+2. hdl/ops.py:    ``component.register(FooParams, Foo)``
+3. sim/ops.py:    ``register(FooParams, foo)``  (the bench module)
+4. boards/ops.py: ``register(FooParams, FooDesign)``, only if it runs on a board: a runnable with
+   ``from_values(op, values, **run)``, ``from_spec(op, spec, base)`` (design files saying
+   ``design = "foo"``) and ``RUN_OPTIONS`` (extra ``scfpga build`` options, may be empty).
+Params from a spec file (``scfpga gen foo net.toml``): ``spec_file="help"``, ``make`` reads
+``values["spec"]``. ``Option(..., lowering=True)`` values reach lowerings as keywords, not ``make``.
 """
 from dataclasses import dataclass
 
