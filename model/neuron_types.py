@@ -96,6 +96,8 @@ class _Fixed:
     def _setup(self, *float_fields):
         for f in float_fields:
             object.__setattr__(self, f, _check_float(f, getattr(self, f)))
+        if "threshold" in float_fields:
+            _check_float("threshold", self.threshold, 0, None, True)
         check_int("width", self.width, 4, MAX_WIDTH)
         if self.coef_bits is None:
             object.__setattr__(self, "coef_bits", min(self.width, MAX_COEF_BITS))
