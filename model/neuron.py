@@ -126,8 +126,3 @@ def lif_neuron(width=16, threshold=1, leak_shift=0, reset="subtract", refractory
 _HIDDEN = {LIFParams: ("n_inputs", "weights")}    # fields a layer's neuron does not use
 register_neuron("lif", LIFParams, lif_neuron)
 
-
-def create_neuron(neuron_type, **float_params):
-    """A neuron of the zoo from its float parameters: :func:`.neuron_types.create_neuron`."""
-    from .neuron_types import create_neuron as make
-    return make(neuron_type, **float_params)

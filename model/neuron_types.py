@@ -56,11 +56,11 @@ Time convention: that of :mod:`.neuron` (the update with current ``k`` decides t
 cycle ``k + 1``); the reset state is all fields 0.
 """
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .neuron import init_state, state_fields, step
+from .neuron import init_state, register_neuron, state_fields, step
 from .params import ParameterError, check_choice, check_int
 
 RESET_MECHANISMS = ("subtract", "zero", "none")
@@ -111,7 +111,7 @@ class _Fixed:
         if frac < 0:
             raise ParameterError(f"width must be at least {int_bits + 1} to hold v_range "
                                  f"{self.v_range:g}, got {self.width}")
-        object.__setattr__(self, "frac", frac)
+        object.__setattr__(self, "frac", frac)      # derived, not a field (not in eq/repr)
 
     # fixed-point helpers
     @property
@@ -189,7 +189,6 @@ class LeakyParams(_Fixed):
     width: int = 16
     coef_bits: int | None = None
     v_range: float | None = None
-    frac: int = field(init=False, default=None)
 
     name = "leaky"
 
@@ -251,7 +250,6 @@ class IFParams(_Fixed):
     width: int = 16
     coef_bits: int | None = None
     v_range: float | None = None
-    frac: int = field(init=False, default=None)
 
     name = "if"
 
@@ -306,7 +304,6 @@ class SynapticParams(_Fixed):
     width: int = 16
     coef_bits: int | None = None
     v_range: float | None = None
-    frac: int = field(init=False, default=None)
 
     name = "synaptic"
 
@@ -367,7 +364,6 @@ class AlphaParams(_Fixed):
     width: int = 16
     coef_bits: int | None = None
     v_range: float | None = None
-    frac: int = field(init=False, default=None)
 
     name = "alpha"
 
@@ -451,7 +447,6 @@ class ALIFParams(_Fixed):
     width: int = 16
     coef_bits: int | None = None
     v_range: float | None = None
-    frac: int = field(init=False, default=None)
 
     name = "alif"
 
@@ -517,7 +512,6 @@ class IzhikevichParams(_Fixed):
     width: int = 16
     coef_bits: int | None = None
     v_range: float | None = None
-    frac: int = field(init=False, default=None)
 
     name = "izhikevich"
     default_range = 256.0
@@ -585,7 +579,6 @@ class LIParams(_Fixed):
     width: int = 16
     coef_bits: int | None = None
     v_range: float | None = None
-    frac: int = field(init=False, default=None)
 
     name = "li"
     default_range = 128.0
@@ -722,7 +715,7 @@ _TAU_NAMES = {"leaky": ("tau_mem", "dt"), "if": ("dt",), "synaptic": ("tau_mem",
 
 
 def _param_names(cls):
-    return tuple(f.name for f in fields(cls) if f.name != "frac")
+    return tuple(f.name for f in fields(cls))
 
 
 def accepted_parameters(name):
@@ -874,3 +867,13 @@ def neuron_from_options(type_name, values):
         if v is not None:
             kw[k] = v
     return create_neuron(type_name, **kw).params
+
+
+def _spec_maker(name):
+    def make(**values):
+        return create_neuron(name, **values).params
+    return make
+
+
+for _name, _cls in NEURON_TYPES.items():          # network specs: neuron = {type = "leaky", ...}
+    register_neuron(_name, _cls, _spec_maker(_name))

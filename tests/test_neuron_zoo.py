@@ -241,7 +241,7 @@ def test_create_neuron_steps_a_batch():
     spk, state = n(np.full((2, 3), 3), state)
     assert spk.shape == (2, 3) and spk.dtype == np.uint8 and spk.all()
     assert np.allclose(n.membrane(state), 1.0)            # 3 - threshold 2 (subtract)
-    assert neuron_api.create_neuron("li").params == LIParams()
+    assert create_neuron("li").params == LIParams()
     assert create_neuron(n) is n
 
 
@@ -347,3 +347,10 @@ def test_cosim_random_parameters(name):
     p = random_params(name, rng, saturate=True)
     ok, message = bench.cosimulate_neuron(p, cycles=600, seed=TYPES.index(name))
     assert ok, message
+
+
+@pytest.mark.parametrize("name", TYPES)
+def test_network_spec_round_trip(name):
+    p = random_params(name, np.random.default_rng(11))
+    spec = neuron_api.neuron_spec(p)
+    assert spec["type"] == name and neuron_api.make_neuron(spec) == p
