@@ -12,7 +12,8 @@ The library and every choice: :mod:`scfpga.digits_mlp`. Measures, on the 540-ima
   0..4 (retrained), and the hidden sizes 16 / 24 / 32 at L = 256.
 
 Writes ``summary.json``, ``accuracy.md`` and ``raster.png`` (hidden-layer spikes of the first
-test image, Sobol, L = 256) to ``--out``. About 40 s on an idle 2-core machine (the retraining and seed sweeps dominate).
+test image, Sobol, L = 256) to ``--out``. About 40 s on an idle 2-core machine (the
+retraining and seed sweeps dominate).
 """
 import argparse
 import json
