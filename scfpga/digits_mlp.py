@@ -59,7 +59,7 @@ import numpy as np
 
 from .digits import N_CLASSES, WIDTH
 from .model.neuron import lif_neuron
-from .model.network import Network, NetworkParams, NetworkRun, quantize_network
+from .model.network import Network, NetworkRun, quantize_network
 from .model.params import ParameterError, check_int
 
 HIDDEN = 32
