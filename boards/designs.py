@@ -112,7 +112,7 @@ class BlockDesign:
     RUN_OPTIONS = (
         Option("--length", "length", int, DEFAULT_LENGTH, f"cycles per run, 1..{MAX_LENGTH}"),
         Option("--input-source", "input_source", str, "sobol",
-               "source of the SNGs feeding the block's inputs", SOURCE_KINDS),
+               "source of the SNGs feeding the block's inputs", ("sobol", "lfsr")),
         Option("--input-width", "input_width", int, 8,
                f"width of those SNGs, 1..{LOAD_WIDTH - 1}"),
     )
