@@ -6,8 +6,10 @@ simulator) is printed as one line and exits with status 2; a co-simulation misma
 """
 import argparse
 import importlib
+import json
 import os
 import sys
+import tomllib
 from pathlib import Path
 
 from . import __version__
@@ -225,14 +227,22 @@ COMMANDS = {"gen": cmd_gen, "model": cmd_model, "sim": cmd_sim}
 
 
 def spec_target(argv):
-    """``scfpga gen|model|sim FILE ...`` means ``... OP FILE ...`` for the one op whose target
-    is a spec file (:attr:`~scfpga.model.ops.Op.spec_file`); with several, name the op."""
-    if len(argv) > 1 and argv[0] in COMMANDS and argv[1] not in OPS \
-            and Path(argv[1]).suffix in (".toml", ".json"):
-        file_ops = [op.name for op in OPS.values() if op.spec_file]
-        if len(file_ops) == 1:
-            return [argv[0], file_ops[0], *argv[1:]]
-    return argv
+    """``scfpga gen|model|sim|build FILE ...`` means ``... OP FILE ...`` for the one op whose
+    target is a spec file (:attr:`~scfpga.model.ops.Op.spec_file`); with several, name the op.
+    A ``build`` FILE that sets ``design = ...`` is a design file and stays as it is."""
+    if len(argv) < 2 or argv[0] not in (*COMMANDS, "build") or argv[1] in OPS \
+            or Path(argv[1]).suffix not in (".toml", ".json"):
+        return argv
+    if argv[0] == "build":
+        try:
+            text = Path(argv[1]).read_text()
+            spec = tomllib.loads(text) if argv[1].endswith(".toml") else json.loads(text)
+        except (OSError, ValueError):
+            return argv                       # load_design names the problem
+        if isinstance(spec, dict) and "design" in spec:
+            return argv
+    file_ops = [op.name for op in OPS.values() if op.spec_file]
+    return [argv[0], file_ops[0], *argv[1:]] if len(file_ops) == 1 else argv
 
 
 def main(argv=None):

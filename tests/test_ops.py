@@ -11,7 +11,7 @@ import numpy as np
 
 from scfpga.boards import ops as board_ops
 from scfpga.boards.ops import design_type, load_design, runnable_names
-from scfpga.cli import main
+from scfpga.cli import main, spec_target
 from scfpga.hdl.lfsr import LFSR
 from scfpga.hdl.ops import component
 from scfpga.model import LFSRParams, lfsr_sequence
@@ -135,3 +135,7 @@ def test_a_spec_file_op_needs_one_line_per_folder(tmp_path, capsys, monkeypatch)
     design_file = tmp_path / "design.json"
     design_file.write_text(json.dumps({"design": "toy", "width": 9, "seed": 3}))
     assert load_design(design_file).params == ToyParams(9, 3)
+    # scfpga build FILE: a spec file names the op, a design file stays a design file.
+    assert spec_target(["build", str(spec), "--board", "icebreaker"]) == \
+        ["build", "toy", str(spec), "--board", "icebreaker"]
+    assert spec_target(["build", str(design_file)]) == ["build", str(design_file)]
