@@ -18,8 +18,10 @@ one-cycle latency per layer.
 Schedule (:class:`Schedule`, the one statement of the timing; the bench and the board design
 use it): within a cycle of ``cycle_clocks`` clocks, clock ``c``, a layer's step ``t`` of pass
 ``g`` addresses its RAMs at ``c = g * pass_clocks + t`` (A) and accumulates at ``c + 1`` (B); the
-last step's B clock latches the currents; update ``p`` of the pass reads the state word one clock
-later and writes it back (and shifts the spike in) the clock after. The commit is clock
+last step's B clock latches the currents; update ``p`` of the pass addresses the state word
+``p + 1`` clocks later (U0), registers it and the current (U1), steps the neuron into a register
+(U2) and writes the word back and shifts the spike in (U3): one neuron per clock, with only the
+update core between registers. The commit is clock
 ``cycle_clocks - 1``; no commit after the run's last cycle (its spikes are not part of the run).
 
 Run interface (``sync`` domain):
@@ -82,7 +84,7 @@ def schedule(params: NetworkParams):
         passes = -(-layer.n_neurons // parallel)
         pass_clocks = max(steps, parallel + 1)
         last_count = layer.n_neurons - (passes - 1) * parallel
-        last = (passes - 1) * pass_clocks + steps + 1 + last_count
+        last = (passes - 1) * pass_clocks + steps + 3 + last_count
         layers.append(LayerSchedule(steps, parallel, passes, pass_clocks, last, last_count))
     return Schedule(tuple(layers), max(s.last_update for s in layers) + 2, params.length)
 
@@ -320,21 +322,32 @@ class Network(wiring.Component):
             m.d.comb += [self.count.eq(s_rd.data.count), self.score.eq(s_rd.data.score)]
         else:
             m.d.comb += s_rd.addr.eq(u_n)
-        # U1: step the neuron, write its word back, shift its spike in.
-        m.submodules[pre + "core"] = core = step_core(layer.neuron, cur_bits)
+        # U1: the word arrives; register it (zero in cycle 0: the RAM is never cleared) and
+        # the neuron's current, so that the update core starts from registers.
+        # U2: step the neuron; register the new word and the spike.
+        # U3: write the word back and shift the spike in.
+        u2_valid, u3_valid = Signal(name=pre + "u2_valid"), Signal(name=pre + "u3_valid")
+        u2_n = Signal(range(layer.n_neurons + 1), name=pre + "u2_n")
+        u3_n = Signal(range(layer.n_neurons + 1), name=pre + "u3_n")
         old = Signal(word, name=pre + "old")
-        m.d.comb += old.eq(Mux(self.k == 0, 0, s_rd.data.as_value()))
+        cur = Signal(signed(cur_bits), name=pre + "cur")
         new = Signal(word, name=pre + "new")
-        m.d.comb += [core.state.eq(old.neuron), core.current.eq(cur_sr[0]),
-                     new.neuron.eq(core.next), new.score.eq(old.score + cur_sr[0]),
+        fire = Signal(name=pre + "fire")
+        m.d.comb += shift.eq(u1_valid)
+        m.d.sync += [u2_valid.eq(u1_valid & ~(clear | commit)), u2_n.eq(u1_n),
+                     u3_valid.eq(u2_valid & ~(clear | commit)), u3_n.eq(u2_n),
+                     old.eq(Mux(self.k == 0, 0, s_rd.data.as_value())), cur.eq(cur_sr[0])]
+        m.submodules[pre + "core"] = core = step_core(layer.neuron, cur_bits)
+        m.d.comb += [core.state.eq(old.neuron), core.current.eq(cur)]
+        m.d.sync += [new.neuron.eq(core.next), new.score.eq(old.score + cur),
                      new.count.eq(old.count + (core.fire & (self.k != p.length - 1))),
-                     shift.eq(u1_valid),
-                     s_wr.addr.eq(u1_n), s_wr.data.eq(new), s_wr.en.eq(u1_valid)]
+                     fire.eq(core.fire)]
+        m.d.comb += [s_wr.addr.eq(u3_n), s_wr.data.eq(new), s_wr.en.eq(u3_valid)]
         n = layer.n_neurons
         nxt = Signal(n, name=pre + "next_spikes")
         spikes = Signal(n, name=pre + "spikes")
-        with m.If(u1_valid):
-            m.d.sync += nxt.eq(Cat(nxt[1:], core.fire) if n > 1 else core.fire)
+        with m.If(u3_valid):
+            m.d.sync += nxt.eq(Cat(nxt[1:], fire) if n > 1 else fire)
         with m.If(clear):
             m.d.sync += spikes.eq(0)
         with m.Elif(commit):
