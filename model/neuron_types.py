@@ -83,12 +83,13 @@ def _check_float(name, value, lo=None, hi=None, lo_open=False):
     if lo is not None and (x < lo or (lo_open and x == lo)) or hi is not None and x > hi:
         lo_s = "-inf" if lo is None else f"{lo:g}"
         hi_s = "inf" if hi is None else f"{hi:g}"
-        raise ParameterError(f"{name} must be in {'(' if lo_open else '['}{lo_s}, {hi_s}], got {x:g}")
+        left = "(" if lo_open else "["
+        raise ParameterError(f"{name} must be in {left}{lo_s}, {hi_s}], got {x:g}")
     return x
 
 
 class _Fixed:
-    """Fields and helpers shared by every type: ``width``, ``coef_bits``, ``v_range`` -> ``frac``."""
+    """Fields and helpers of every type: ``width``, ``coef_bits``, ``v_range`` -> ``frac``."""
 
     name = "?"
     default_range = None          # -> v_range default; None: 4 * threshold
@@ -158,7 +159,7 @@ def _check_reset(p):
 
 
 def _spike_and_reset(p, ops, u, thr):
-    """``(v, fire)``: spike if ``u >= thr``; then subtract ``thr``, set ``v_reset`` or keep ``u``."""
+    """``(v, fire)``: spike if ``u >= thr``; then subtract ``thr``, set ``v_reset``, keep ``u``."""
     fire = u >= thr
     if p.reset_mechanism == "subtract":
         after = ops.sat(u - thr, p.width)
@@ -373,7 +374,8 @@ class AlphaParams(_Fixed):
         _check_float("beta", self.beta, 0, 1, True)
         if not 1 > self.alpha > self.beta:
             raise ParameterError(f"alpha must be in (beta, 1) (snnTorch Alpha needs "
-                                 f"1 > alpha > beta > 0), got alpha={self.alpha:g}, beta={self.beta:g}")
+                                 f"1 > alpha > beta > 0), got alpha={self.alpha:g}, "
+                                 f"beta={self.beta:g}")
         _check_float("threshold", self.threshold, 0, None, True)
         _check_reset(self)
         self.q_threshold, self.q_v_reset
@@ -814,7 +816,8 @@ def create_neuron(neuron_type, **float_params):
 
 _COMMON_OPTIONS = (
     ("width", int, 16, "state width in bits (signed), 4..24"),
-    ("coef_bits", int, None, "fraction bits of the multipliers (Q.B), 2..18 (default min(width, 18))"),
+    ("coef_bits", int, None,
+     "fraction bits of the multipliers (Q.B), 2..18 (default min(width, 18))"),
     ("v_range", float, None, "largest state magnitude the format holds, in current units "
                              "(default 4 x threshold; izhikevich 256, li 128)"),
 )
@@ -842,8 +845,10 @@ NEURON_OPTIONS = {
              ("rho", float, 0.95, "adaptation decay per cycle, 0..1"),
              ("adapt", float, 0.2, "threshold increase per spike, current units (>= 0)"),
              *_RESET_OPTIONS, _VLEAK, _R, *_COMMON_OPTIONS),
-    "izhikevich": (("a", float, 0.02, "recovery time scale"), ("b", float, 0.2, "recovery sensitivity"),
-                   ("c", float, -65.0, "reset potential, mV"), ("d", float, 8.0, "recovery jump per spike"),
+    "izhikevich": (("a", float, 0.02, "recovery time scale"),
+                   ("b", float, 0.2, "recovery sensitivity"),
+                   ("c", float, -65.0, "reset potential, mV"),
+                   ("d", float, 8.0, "recovery jump per spike"),
                    ("dt", float, 0.5, "Euler step, ms (0 < dt <= 2)"),
                    ("v_peak", float, 30.0, "spike cut-off, mV"),
                    ("r", float, 1.0, "input gain: current per unit of integer current"),

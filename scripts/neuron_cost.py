@@ -2,7 +2,8 @@
 
 Each type is built as the smallest folded bank (:class:`scfpga.sim.neuron.FoldedNeurons` with
 one neuron: the combinational ``step_core`` between its state register and itself, plus the
-registered ``fire``; pins: ``current``, ``fire`` and the first state field), out of context (free IO, no pcf), through the build flow of
+registered ``fire``; pins: ``current``, ``fire`` and the first state field), out of context
+(free IO, no pcf), through the build flow of
 :mod:`scfpga.boards.build` (Yosys -> nextpnr -> icepack, fixed seed), as
 ``scripts/ice40_cost.py`` does. Two syntheses per type:
 
@@ -140,13 +141,15 @@ def markdown(meta, rows):
         "nextpnr does not time paths through it: the `dsp` Fmax (paths avoiding the DSPs, '-' "
         "when none) is not a clock figure.",
         "",
-        "| type | state bits | LC (lut) | Fmax lut (MHz) | LC (dsp) | DSP | Fmax dsp, non-DSP paths (MHz) |",
+        "| type | state bits | LC (lut) | Fmax lut (MHz) | LC (dsp) | DSP "
+        "| Fmax dsp, non-DSP paths (MHz) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name in TYPES:
         a, b = rows[f"{name}/lut"], rows[f"{name}/dsp"]
         f = lambda x: f"{x:.1f}" if x is not None else "-"  # noqa: E731
-        lines.append(f"| {name} | {a['state_bits']} | {a['logic_cells']} | {f(a['fmax_min_mhz'])} | "
+        lines.append(f"| {name} | {a['state_bits']} | {a['logic_cells']} | "
+                     f"{f(a['fmax_min_mhz'])} | "
                      f"{b['logic_cells']} | {b['dsp']} | {f(b['fmax_min_mhz'])} |")
     lines += ["", "Regenerate: `python scripts/neuron_cost.py`.", ""]
     return "\n".join(lines)

@@ -108,8 +108,8 @@ def measure(name, currents, log=print):
     first = next((w for w in ok if all(w2 in ok for w2 in WIDTHS if w2 >= w)), None)
     log(f"{name:10s} v_range {v_range:g}  ref spikes {int(s_ref.sum())}  "
         f"99 % at width {first}  " +
-        " ".join(f"{r['width']}:{(r.get('agreement') or 0):.3f}/{r.get('rms_error_rel', float('nan')):.3g}"
-                 for r in rows))
+        " ".join(f"{r['width']}:{(r.get('agreement') or 0):.3f}/"
+                 f"{r.get('rms_error_rel', float('nan')):.3g}" for r in rows))
     return {"params": kw, "v_range": v_range, "scale": scale, "spikes_ref": int(s_ref.sum()),
             "width_99": first, "rows": rows}
 
@@ -128,7 +128,8 @@ def markdown(meta, results):
         f"neuron), seed {meta['seed']}. State width W bits with `coef_bits = min(W, 18)` "
         f"multiplier fraction bits; the format's range is fixed per type from the float run. "
         f"Spike agreement = 2|S_fix & S_ref| / (|S_fix| + |S_ref|), spikes at the exact cycle; "
-        f"spikes within one cycle are in the JSON (`agreement_1`). RMS = membrane RMS error / threshold (Izhikevich: / (v_peak - c); LI: / RMS of its "
+        f"spikes within one cycle are in the JSON (`agreement_1`). RMS = membrane RMS error / "
+        f"threshold (Izhikevich: / (v_peak - c); LI: / RMS of its "
         f"membrane, and its 99 % criterion is RMS <= 1 %).",
         "",
         "| type | float parameters | range | ref. spikes | "
@@ -153,8 +154,29 @@ def markdown(meta, results):
         f"{name} {100 * r['rows'][-1]['agreement']:.1f} % exact, "
         f"{100 * r['rows'][-1]['agreement_1']:.1f} % within one cycle"
         for name, r in results.items() if name != "li") + "."]
-    lines += ["", "Regenerate: `python scripts/neuron_fidelity.py` (writes "
-              "`results/neuron_fidelity.{json,md,png}`).", ""]
+    lines += [
+        "",
+        "![spike agreement and membrane error against state width](results/neuron_fidelity.png)",
+        "",
+        "Types and API: `create_neuron(name, **float_params)` with `leaky`, `if`, `synaptic`, "
+        "`alpha`, `alif`, `izhikevich` and `li` (non-spiking readout) returns a neuron that "
+        "steps a batch, `spk, state = neuron(current, neuron.init_state(shape))`; NIR time "
+        "constants (`tau_mem`, `tau_syn`, `tau_adapt`, `dt`) are folded into the decays by "
+        "forward Euler (`beta = 1 - dt/tau`). Unknown types or parameters are a ParameterError "
+        "that lists the accepted names. Quantisation (`model/neuron_types.py`): state fields "
+        "are signed W-bit fixed point with `frac = W - 1 - ceil(log2(v_range))` fraction bits; "
+        "decays and gains are Q.B multipliers (`B = min(W, 18)`, round half up) applied by real "
+        "multiplies (the UP5K's SB_MAC16 DSPs with `synth_ice40 -dsp`); one integer current "
+        "unit is 1.0 in the float equations and enters the accumulator as "
+        "`round(r * 2**(frac + B))`; each update is one exact sum, one round-half-up shift by "
+        "B and a saturating clamp (never wrap-around). The update rule is written once and "
+        "evaluated by the NumPy model and, on Amaranth values, by the RTL core "
+        "(`hdl/neuron_types.py`), and every type is co-simulated cycle by cycle under cocotb "
+        "(`sim/neuron.py`). iCE40 cost per core: `results/neuron_cost.md` "
+        "(`scripts/neuron_cost.py`).",
+        "",
+        "Regenerate: `python scripts/neuron_fidelity.py` (writes "
+        "`results/neuron_fidelity.{json,md,png}`).", ""]
     return "\n".join(lines)
 
 
@@ -196,7 +218,8 @@ def main(argv=None):
             "widths": list(WIDTHS), "target": TARGET, "seconds": round(time.monotonic() - t, 1)}
     out = ROOT / "results"
     out.mkdir(exist_ok=True)
-    (out / "neuron_fidelity.json").write_text(json.dumps({**meta, "types": results}, indent=2) + "\n")
+    text = json.dumps({**meta, "types": results}, indent=2) + "\n"
+    (out / "neuron_fidelity.json").write_text(text)
     (out / "neuron_fidelity.md").write_text(markdown(meta, results))
     plot(results, out / "neuron_fidelity.png")
     print(f"wrote {out}/neuron_fidelity.{{json,md,png}} ({meta['seconds']} s)")

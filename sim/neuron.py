@@ -13,12 +13,14 @@ from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..hdl import neuron_types  # noqa: F401  (registers the zoo's cores)
+from ..hdl.neuron_types import NeuronStep      # importing it registers the zoo's cores
 from ..hdl.neuron import state_layout, step_core
 from ..model.neuron import init_state, state_fields, step
 from .runner import cosim
 
 TOP = "neuron_bank"
+__all__ = ["FoldedNeurons", "NeuronStep", "make_case", "expected_outputs", "bank_verilog",
+           "cosimulate_neuron", "signed_ports", "TOP"]
 
 
 class FoldedNeurons(wiring.Component):

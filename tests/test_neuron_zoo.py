@@ -95,7 +95,8 @@ def random_params(name, rng, width=None, saturate=False):
     common = dict(width=width)
     if name == "leaky":
         kw = dict(beta=rng.uniform(0.5, 1), threshold=thr, reset_mechanism=reset,
-                  v_reset=rng.uniform(-thr, thr / 2), v_leak=rng.uniform(-5, 5), r=rng.uniform(0.2, 2))
+                  v_reset=rng.uniform(-thr, thr / 2), v_leak=rng.uniform(-5, 5),
+                  r=rng.uniform(0.2, 2))
     elif name == "if":
         kw = dict(threshold=thr, reset_mechanism=reset, v_reset=rng.uniform(-thr, thr / 2),
                   r=rng.uniform(0.2, 2))
@@ -209,7 +210,8 @@ def test_fixed_point_follows_float_equations(name):
     kw = dict(threshold=30.0) if name not in ("izhikevich", "li") else {}
     if name == "alif":
         kw["adapt"] = 5.0
-    p = create_neuron(name, width=20, v_range=1024.0 if name != "izhikevich" else 256.0, **kw).params
+    v_range = 1024.0 if name != "izhikevich" else 256.0
+    p = create_neuron(name, width=20, v_range=v_range, **kw).params
     currents = 2 * rng.binomial(64, rng.uniform(0.5, 0.62, (40, 1)), (40, 300)) - 64
     s_fix, m_fix = nt.fixed_run(p, currents)
     s_ref, m_ref = nt.reference_run(p, currents)
@@ -345,7 +347,9 @@ def test_cosim_random_parameters(name):
     """cocotb + Icarus: a folded bank on seeded random parameters and currents, every cycle."""
     rng = np.random.default_rng(900 + TYPES.index(name))
     p = random_params(name, rng, saturate=True)
-    ok, message = bench.cosimulate_neuron(p, cycles=600, seed=TYPES.index(name))
+    # Izhikevich needs a wider current to reach its lower limit (its spikes cap the upper one).
+    ok, message = bench.cosimulate_neuron(p, cycles=600, seed=TYPES.index(name),
+                                          current_bits=12 if name == "izhikevich" else 8)
     assert ok, message
 
 
