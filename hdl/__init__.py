@@ -15,8 +15,10 @@ from .counter import Counter
 from .lif import LIF, LIFCore
 from .fusion import Fusion
 from .dense import Dense
+from .network import Network
+from . import neuron_types  # noqa: F401  (registers every neuron type's update core)
 from .ops import component
 from .verilog import to_verilog
 
 __all__ = ["LFSR", "Sobol", "make_source", "SNG", "Synapse", "Mux", "Counter", "LIF", "LIFCore",
-           "Fusion", "Dense", "component", "to_verilog"]
+           "Fusion", "Dense", "Network", "component", "to_verilog"]

@@ -44,6 +44,7 @@ from amaranth.lib.wiring import In, Out
 from ..model.lfsr import lfsr_leap_columns
 from ..model.network import NetworkParams
 from ..model.params import ParameterError
+from . import neuron_types  # noqa: F401  (registers the update core of every neuron type)
 from .dense import _leap, _Source
 from .neuron import state_layout, step_core
 

@@ -34,6 +34,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import neuron as neurons
+from . import neuron_types  # noqa: F401  (registers every neuron type by name)
 from .dense import MAX_LFSR_WIDTH, MAX_LENGTH, MAX_WIDTH, quantize_weights
 from .lif import LIFParams
 from .params import ParameterError, check_choice, check_int

@@ -61,6 +61,7 @@ from .digits import N_CLASSES, WIDTH
 from .model.neuron import lif_neuron
 from .model.network import Network, NetworkRun, quantize_network
 from .model.params import ParameterError, check_int
+from .sim.network import cosim_network
 
 HIDDEN = 32
 THETA = 2
@@ -69,6 +70,12 @@ SOURCE = "sobol"
 LENGTHS = (64, 128, 256, 512)
 SOURCES = ("sobol", "lfsr")
 EPOCHS = 200
+# The hardware layout that goes on the iCEBreaker (UP5K): the hidden layer in 4 passes of 8
+# accumulators, two synapse columns per clock; the output layer in 2 passes of 5. Unfolded, the
+# weight ROMs alone would need more than the 30 block RAMs; this layout takes 24 EBR, about
+# 2350 logic cells, 145 clocks per SC cycle and meets 24 MHz (scripts/demo.py measures it).
+FOLD = (4, 2)
+LANES = (2, 1)
 
 
 # ---------------------------------------------------------------------------- float network
@@ -328,3 +335,36 @@ def plot_raster(run, layer_index, sample, path, title=None):
     bx.set_xlabel("rate")
     fig.savefig(path, dpi=110)
     return path
+
+
+# ---------------------------------------------------------------------------- RTL proof
+
+def _prove_chunk(args):
+    params, thresholds, build_root = args
+    return cosim_network(params, thresholds, build_root=build_root)
+
+
+def rtl_proof(params, x, workers=2, build_root=None):
+    """Co-simulate the network's RTL on images ``x`` in ``workers`` processes: every spike of
+    every layer in every SC cycle and the output counts and scores against the golden model.
+
+    Returns ``(ok, messages)``: one :meth:`~scfpga.sim.network.NetworkResult.describe` line per
+    chunk (a mismatch names the image, layer, neuron and cycle and writes a waveform).
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    thresholds = Network(params).thresholds(x)
+    chunks = [c for c in np.array_split(thresholds, max(1, workers)) if len(c)]
+    jobs = [(params, c, build_root) for c in chunks]
+    if len(jobs) == 1:
+        results = [_prove_chunk(jobs[0])]
+    else:
+        with ProcessPoolExecutor(len(jobs)) as pool:
+            results = list(pool.map(_prove_chunk, jobs))
+    offsets = np.cumsum([0] + [len(c) for c in chunks])
+    messages = []
+    for off, r in zip(offsets, results):
+        if not r.ok and r.sample is not None:
+            r.sample += int(off)                     # name the image in the whole batch
+        messages.append(r.describe())
+    return all(r.ok for r in results), messages

@@ -8,7 +8,10 @@
    golden model's;
 4. board: build it for the iCEBreaker with the UART top (PLL, protocol engine, LEDs) with
    yowasp, and report utilisation, Fmax and inferences per second;
-5. summary table; figures and JSON in results/demo/ (see README).
+5. spiking MLP: a 64 -> 32 -> 10 network with a hidden layer of IF neurons (scfpga.digits_mlp),
+   its golden-model accuracy and the hidden layer's spike raster; its RTL co-simulated on the
+   same test images, every spike of every layer in every SC cycle; its iCEBreaker build;
+6. summary table, both classifiers side by side; figures and JSON in results/demo/ (README).
 
     .venv/bin/python scripts/demo.py [--rtl-images 100] [--board icebreaker] [--skip-build]
 """
@@ -21,6 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from scfpga import digits as D
+from scfpga import digits_mlp as M
+from scfpga.boards.network_design import NetworkDesign
+from scfpga.model.network import Network
 from scfpga.boards.dense_design import DenseDesign
 from scfpga.hdl import to_verilog
 from scfpga.model import (CounterParams, LFSRParams, LIFParams, MuxParams, SNGParams,
@@ -53,7 +59,7 @@ def say(text):
 
 
 def primitives(cycles=2000):
-    say(f"[1/5] primitives: generate and co-simulate {len(PRIMITIVES)} blocks ({cycles} cycles each)")
+    say(f"[1/6] primitives: generate and co-simulate {len(PRIMITIVES)} blocks ({cycles} cycles each)")
     (BUILD / "primitives").mkdir(parents=True, exist_ok=True)
     ok = True
     for i, (name, params, what) in enumerate(PRIMITIVES):
@@ -68,7 +74,7 @@ def primitives(cycles=2000):
 
 
 def digits_model():
-    say("[2/5] digits: float network, SC mapping, accuracy against bitstream length")
+    say("[2/6] digits: float network, SC mapping, accuracy against bitstream length")
     split = D.load_split()
     model = D.train_float(split.x_train, split.y_train)
     float_acc = float(np.mean(model.predict(split.x_test) == split.y_test))
@@ -92,7 +98,7 @@ def digits_model():
 
 def rtl(split, params, n_images):
     design = DenseDesign(params, LANES)
-    say(f"[3/5] RTL: cocotb + Icarus, the board's layer ({LANES} lanes, L={LENGTH}) on "
+    say(f"[3/6] RTL: cocotb + Icarus, the board's layer ({LANES} lanes, L={LENGTH}) on "
         f"{n_images} test images")
     t0 = time.time()
     component = design.component()
@@ -110,12 +116,12 @@ def rtl(split, params, n_images):
     return design, result.ok, rtl_acc
 
 
-def board(design, board_name):
+def board(design, board_name, what="[4/6] board", folder=None):
     from scfpga.boards.flow import build_board
-    say(f"[4/5] board: yowasp build for {board_name} with the UART top (first run compiles "
+    say(f"{what}: yowasp build for {board_name} with the UART top (the first run compiles "
         f"WebAssembly, ~1 min)")
-    report = build_board(design, board_name, BUILD / board_name, freq_mhz=24.0, force=True,
-                         progress=lambda m: say(f"      {m}"))
+    report = build_board(design, board_name, BUILD / (folder or board_name), freq_mhz=24.0,
+                         force=True, progress=lambda m: say(f"      {m}"))
     fmax = report["fmax_min_mhz"]
     clock = report.get("freq_mhz") or fmax
     clocks = design.run_cycles + design.n_loads + 2 * design.n_results + 8
@@ -125,6 +131,44 @@ def board(design, board_name):
                     "compute_per_s_at_clock": clock * 1e6 / clocks,
                     "compute_per_s_at_fmax": fmax * 1e6 / clocks,
                     "uart_per_s": BAUD / 10 / uart_bytes}
+
+
+def mlp(split, n_images, board_name, skip_build):
+    """Stage 5: the spiking MLP from float training to RTL proof and bitstream."""
+    say("[5/6] spiking MLP 64 -> 32 -> 10 (hidden IF layer): train, convert, golden model")
+    model = M.train_mlp(split.x_train, split.y_train)
+    params, report = M.to_network(model, x_calib=split.x_train, fold=M.FOLD, lanes=M.LANES)
+    float_acc = float(np.mean(model.predict(split.x_test) == split.y_test))
+    run = Network(params).evaluate(split.x_test)
+    predictions = np.argmax(run.scores[-1], axis=-1)
+    model_acc = float(np.mean(predictions == split.y_test))
+    M.plot_raster(run, 0, 0, OUT / "mlp_hidden_raster.png",
+                  title=f"hidden layer, test image 0 (a {split.y_test[0]}): "
+                        f"{int(run.spikes[0][0].sum())} spikes in {params.length} cycles")
+    rates = [float(s.mean()) for s in run.spikes]
+    say(f"      trained in {model.seconds:.1f} s; float {100 * float_acc:.1f} %, SC golden model "
+        f"{params.source} L={params.length} {100 * model_acc:.1f} %; mean spike rate per layer "
+        + ", ".join(f"{r:.3f}" for r in rates))
+    for l, q in enumerate(report):
+        say(f"      layer {l + 1}: weight scale {q.scale:.3f}, RMS quantisation error "
+            f"{q.weight_rms_error:.1e}, threshold {q.threshold_int}")
+    say(f"      RTL: every spike of both layers in all {params.length} SC cycles of "
+        f"{n_images} test images (cocotb + Icarus, 2 processes)")
+    t0 = time.time()
+    ok, messages = M.rtl_proof(params, split.x_test[:n_images], workers=2)
+    rtl_acc = float(np.mean(predictions[:n_images] == split.y_test[:n_images]))
+    for m in messages:
+        say(f"      {m}")
+    say(f"      {'bit-exact' if ok else 'MISMATCH'}: RTL accuracy = model accuracy = "
+        f"{100 * rtl_acc:.1f} % on these images ({time.time() - t0:.0f} s)")
+    design = NetworkDesign(params)
+    result = {"float_accuracy": float_acc, "model_accuracy": model_acc, "rtl_ok": ok,
+              "rtl_accuracy": rtl_acc, "rates": rates, "params": params, "design": design,
+              "report": None, "speed": None}
+    if not skip_build:
+        result["report"], result["speed"] = board(design, board_name, "      board",
+                                                  f"{board_name}-mlp")
+    return result
 
 
 def main():
@@ -139,7 +183,9 @@ def main():
     design, rtl_ok, rtl_acc = rtl(split, params, args.rtl_images)
     ok &= rtl_ok
     report, speed = (None, None) if args.skip_build else board(design, args.board)
-    say("[5/5] summary")
+    net = mlp(split, args.rtl_images, args.board, args.skip_build)
+    ok &= net["rtl_ok"]
+    say("[6/6] summary")
     model_acc = acc[(SOURCE, LENGTH)]
     rows = [("float network (test set, 540 images)", f"{100 * float_acc:.1f} %"),
             (f"quantised weights W={params.width}", f"{100 * quant_acc:.1f} %"),
@@ -157,6 +203,22 @@ def main():
                  ("inferences/s, compute (at clock / at Fmax)",
                   f"{speed['compute_per_s_at_clock']:.0f} / {speed['compute_per_s_at_fmax']:.0f}"),
                  (f"inferences/s over the UART at {BAUD} baud", f"{speed['uart_per_s']:.0f}")]
+    rows.append(("**spiking MLP 64 -> 32 -> 10 (hidden IF layer)**", ""))
+    rows += [("float network", f"{100 * net['float_accuracy']:.1f} %"),
+             (f"SC golden model, {SOURCE} L={LENGTH}", f"{100 * net['model_accuracy']:.1f} %"),
+             (f"RTL (cocotb), first {args.rtl_images} images, every spike of every layer",
+              f"{100 * net['rtl_accuracy']:.1f} % ({'bit-exact' if net['rtl_ok'] else 'MISMATCH'})")]
+    if net["report"]:
+        r, sp = net["report"], net["speed"]
+        rows += [(f"{args.board} logic cells", f"{r['logic_cells']['used']} / {r['logic_cells']['total']}"),
+                 ("EBR / SPRAM", f"{r['ebr']['used']} / {r['ebr']['total']}, "
+                                 f"{r['spram']['used']} / {r['spram']['total']}"),
+                 ("clock (PLL) / Fmax", f"{sp['clock_mhz']:.1f} MHz / {sp['fmax_mhz']:.1f} MHz"
+                                        f" ({'met' if r['timing_met'] else 'NOT met'})"),
+                 ("inferences/s, compute (at clock / at Fmax)",
+                  f"{sp['compute_per_s_at_clock']:.0f} / {sp['compute_per_s_at_fmax']:.0f}"),
+                 (f"inferences/s over the UART at {BAUD} baud", f"{sp['uart_per_s']:.0f}")]
+    rows.insert(0, ("**single dense layer 64 -> 10 (logistic regression)**", ""))
     width = max(len(r[0]) for r in rows)
     (OUT / "summary.md").write_text(
         "# Demo summary\n\nFrom `make demo` (`scripts/demo.py`) on a 2-core machine.\n\n| | |\n|---|---|\n"
@@ -171,9 +233,12 @@ def main():
                "rtl": {"images": args.rtl_images, "bit_exact": rtl_ok, "accuracy": rtl_acc,
                        "lanes": LANES, "length": LENGTH, "source": SOURCE},
                "board": None if report is None else {"name": args.board, "report": report, **speed},
+               "mlp": {k: v for k, v in net.items() if k not in ("params", "design")}
+               | {"network": net["params"].describe(), "fold": M.FOLD, "lanes": M.LANES},
                "seconds": round(time.time() - t_start, 1)}
     (OUT / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
-    say(f"\nwrote {OUT}/accuracy_vs_length.png, {OUT}/confusion.png, {OUT}/summary.json and .md; "
+    say(f"\nwrote {OUT}/accuracy_vs_length.png, {OUT}/confusion.png, {OUT}/mlp_hidden_raster.png, "
+        f"{OUT}/summary.json and .md; "
         f"Verilog and bitstream in {BUILD}/ ({time.time() - t_start:.0f} s)")
     if report:
         say(f"classify on the board:  .venv/bin/scfpga digits --port /dev/ttyUSB1 "

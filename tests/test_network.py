@@ -273,3 +273,25 @@ def test_folded_layers_keep_state_per_neuron():
     assert (unfolded.layers[0].parallel, unfolded.layers[0].passes) == (12, 1)
     assert (folded.layers[0].parallel, folded.layers[0].passes) == (3, 4)
     assert folded.cycle_clocks > unfolded.cycle_clocks
+
+
+def test_a_network_of_three_neuron_types_is_spike_exact(tmp_path):
+    """Any registered neuron type goes into a layer: leaky (beta by multiply), synaptic and
+    ALIF neurons in one network, named in a spec, proven spike by spike."""
+    spec = {"inputs": 6, "length": 40, "width": 6, "source": "sobol", "seed": 1, "layers": [
+        {"neurons": 5, "fold": 2, "neuron": {"type": "leaky", "beta": 0.9, "threshold": 2.0,
+                                             "width": 12}},
+        {"neurons": 4, "neuron": {"type": "synaptic", "alpha": 0.8, "beta": 0.9,
+                                  "threshold": 1.5, "width": 12}},
+        {"neurons": 3, "fold": 3, "neuron": {"type": "alif", "beta": 0.95, "threshold": 1.0,
+                                             "width": 12}}]}
+    params = network_from_spec(spec)
+    assert [type(l.neuron).__name__ for l in params.layers] == \
+        ["LeakyParams", "SynapticParams", "ALIFParams"]
+    assert network_from_spec(network_to_spec(params)) == params
+    rng = np.random.default_rng(9)
+    x = rng.random((2, 6))
+    run = Network(params).evaluate(x)
+    assert all(s.any() for s in run.spikes)                # spikes flow through every layer
+    result = cosim_network(params, Network(params).thresholds(x), build_root=tmp_path)
+    assert result.ok, result.describe()
