@@ -14,7 +14,9 @@ from pathlib import Path
 from ..model.dense import DenseParams
 from ..model.ops import OPS, get
 from ..model.params import ParameterError
+from ..model.network import NetworkParams
 from .dense_design import DenseDesign
+from .network_design import NetworkDesign
 from .designs import PARAM_TYPES, BlockDesign
 
 
@@ -32,6 +34,7 @@ def register(params_type, design_cls):
 for _t in PARAM_TYPES:                   # every primitive block: BlockDesign gives its semantics
     register(_t, BlockDesign)
 register(DenseParams, DenseDesign)
+register(NetworkParams, NetworkDesign)
 
 
 def runnable_type(op):

@@ -11,6 +11,8 @@ from ..model.fusion import FusionParams
 from ..model.lfsr import LFSRParams
 from ..model.lif import LIFParams
 from ..model.mux import MuxParams
+from ..model.network import NetworkParams
+from ..model.neuron_types import PARAM_TYPES as NEURON_TYPES
 from ..model.params import ParameterError
 from ..model.sng import SNGParams
 from ..model.sobol import SobolParams
@@ -21,6 +23,8 @@ from .fusion import Fusion
 from .lfsr import LFSR
 from .lif import LIF
 from .mux import Mux
+from .network import Network
+from .neuron_types import FoldedNeurons
 from .sng import SNG
 from .sobol import Sobol
 from .synapse import Synapse
@@ -41,3 +45,6 @@ component.register(CounterParams, Counter)
 component.register(LIFParams, LIF)
 component.register(FusionParams, Fusion)
 component.register(DenseParams, Dense)
+component.register(NetworkParams, Network)
+for _t in NEURON_TYPES:
+    component.register(_t, FoldedNeurons)

@@ -882,3 +882,10 @@ def _spec_maker(name):
 
 for _name, _cls in NEURON_TYPES.items():          # network specs: neuron = {type = "leaky", ...}
     register_neuron(_name, _cls, _spec_maker(_name))
+
+
+# The base class of every type above and the types themselves (the op table and the lowerings
+# register them).
+NeuronParams = _Fixed
+PARAM_TYPES = (LeakyParams, IFParams, SynapticParams, AlphaParams, ALIFParams, IzhikevichParams,
+               LIParams)

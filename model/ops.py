@@ -28,6 +28,9 @@ from .fusion import FusionParams, fusion_counts
 from .lfsr import LFSRParams
 from .lif import LIFParams
 from .mux import MuxParams, quantize_weights
+from .netspec import load_network
+from .network import Network, NetworkParams
+from .neuron_types import NEURON_OPTIONS, NeuronParams, neuron_from_options
 from .params import ParameterError, load_array
 from .sng import SNGParams, quantize_unipolar
 from .sobol import SobolParams
@@ -297,3 +300,56 @@ register(Op("dense", "dense SC layer of LIF neurons (SCDenseLayer)", DenseParams
     Option("--lanes", "lanes", int, 1, "synapse columns per clock, a power of two 1..64",
            lowering=True),
 ), _dense, "counts", needs_stimulus=True, layer=True, model_lines=_dense_lines))
+
+
+# ------------------------------------------------------------------------------- networks
+
+def _network_lines(params, x, stim_seed):
+    """Output-layer spike counts, one line per sample (space-separated)."""
+    if x is None:
+        x = np.random.default_rng(stim_seed).random((2, params.n_inputs))
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[None]
+    if x.ndim != 2 or x.shape[1] != params.n_inputs:
+        raise ParameterError(f"--x must have shape (samples, {params.n_inputs}), got {x.shape}")
+    if not ((x >= 0) & (x <= 1)).all():
+        raise ParameterError("--x must hold values in [0, 1]")
+    counts = Network(params).evaluate(x).counts[-1]
+    return [" ".join(str(int(c)) for c in row) for row in counts]
+
+
+register(Op("network", "a spiking network from a spec file (layers of SC synapses and neurons)",
+            NetworkParams, (), lambda v: load_network(v["spec"]), layer=True,
+            model_lines=_network_lines,
+            spec_file="network spec (.toml or .json): inputs, length, source and [[layers]]"))
+
+
+# ------------------------------------------------------------------------------- neurons
+
+def _neuron_options():
+    """``--type`` and the union of every type's float parameters (each says which types)."""
+    rows = {}
+    for type_name, options in NEURON_OPTIONS.items():
+        for name, kind, _default, text in options:
+            rows.setdefault(name, (kind, text, []))[2].append(type_name)
+    return (Option("--type", "type", str, "leaky", "neuron type", tuple(NEURON_OPTIONS)),) + tuple(
+        Option("--" + name.replace("_", "-"), name, kind, None,
+               f"{text} [{', '.join(types) if len(types) < len(NEURON_OPTIONS) else 'all'}]")
+        for name, (kind, text, types) in rows.items())
+
+
+def _neuron(v):
+    kind = v["type"]
+    accepted = [o[0] for o in NEURON_OPTIONS[kind]]
+    given = {k: x for k, x in v.items() if k != "type" and x is not None}
+    for name in given:
+        if name not in accepted:
+            flags = ", ".join("--" + a.replace("_", "-") for a in accepted)
+            raise ParameterError(f"{name} is not a parameter of a {kind!r} neuron (its "
+                                 f"parameters: {flags})")
+    return neuron_from_options(kind, given)
+
+
+register(Op("neuron", "fixed-point neuron of the zoo (create_neuron types), one update core",
+            NeuronParams, _neuron_options(), _neuron, "fire", needs_stimulus=True))

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 
 from . import __version__
-from .gatelevel import gate_level_cosim
+from .gatelevel import gate_level_netlist
 from .hdl.verilog import to_verilog
 from .model.ops import OPS
 from .model.params import ParameterError, load_array
@@ -70,7 +70,7 @@ def _gen_common(p, block):
 
 def _cycles_common(p, block):
     if block.layer:
-        if p.prog.split()[1] == "model":
+        if p.prog.split()[1] == "model" or block.spec_file:
             p.add_argument("--x", help="inputs in [0, 1] as a .npy file (default: seeded random)")
         else:
             p.add_argument("--cycles", type=int, default=None,
@@ -205,15 +205,17 @@ def cmd_model(op, args):
 
 def cmd_sim(op, args):
     params, kw = _params(op, args)
-    cycles = args.cycles
+    cycles = getattr(args, "cycles", None)         # a spec-file op runs whole runs on --x
     default_cycles = bench(params).default_cycles
     if cycles is None and default_cycles:
         cycles = default_cycles(params)
     if cycles is not None or not op.layer:
         _check_cycles(cycles)
     try:
+        if op.spec_file:
+            kw["x"] = load_x(args.x)
         result, text = cosimulate(op, params, cycles, args.stim_seed, args.name,
-                                  simulate=gate_level_cosim if args.gate_level else None,
+                                  netlist=gate_level_netlist if args.gate_level else None,
                                   simulator=args.simulator, **kw)
     except SimulatorMissing as e:
         raise UsageError(str(e)) from None

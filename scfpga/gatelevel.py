@@ -35,6 +35,13 @@ def synthesise_netlist(verilog_text, top, work_dir=None, device="up5k"):
     return (Path(work_dir) / f"{top}_syn.v").read_text(), ice40_cells_sim()
 
 
+def gate_level_netlist(verilog_text, top, device="up5k"):
+    """``(netlist, extra_sources, defines)``: the hook :func:`scfpga.sim.ops.cosimulate` takes
+    to prove the synthesised netlist instead of the RTL."""
+    netlist, cells_sim = synthesise_netlist(verilog_text, top, device=device)
+    return netlist, (cells_sim,), ICE40_SIM_DEFINES
+
+
 def gate_level_cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=None,
                      device="up5k"):
     """:func:`scfpga.sim.cosim` of the iCE40 netlist synthesised from ``verilog_text``.

@@ -61,7 +61,7 @@ def bench_arrays(params, thresholds):
 
 
 def cosim_network(params, thresholds, build_root=None, simulator=None, vcd=True,
-                  verilog_text=None, extra_sources=(), defines=None):
+                  verilog_text=None, extra_sources=(), defines=None, top=TOP):
     """Prove ``params`` on the given input thresholds (samples, inputs): a :class:`NetworkResult`.
 
     ``verilog_text`` replaces the generated Verilog, e.g. by the post-synthesis netlist of the
@@ -69,19 +69,19 @@ def cosim_network(params, thresholds, build_root=None, simulator=None, vcd=True,
     """
     text = verilog_text if verilog_text is not None else network_verilog(params)
     arrays = bench_arrays(params, thresholds)
-    result_file, log = run_cocotb(text, TOP, "scfpga.sim.network_bench", arrays, build_root,
+    result_file, log = run_cocotb(text, top, "scfpga.sim.network_bench", arrays, build_root,
                                   simulator, extra_sources, defines)
     if not result_file.exists():
         return NetworkResult(False, len(arrays["loads"]), log=str(log))
     r = json.loads(result_file.read_text())
     result = NetworkResult(log=str(log), **{k: r.get(k) for k in (
         "ok", "samples", "sample", "layer", "neuron", "cycle", "what", "expected", "actual")})
-    if not result.ok and result.sample is not None and vcd and verilog_text is None:
-        result.vcd = _failing_window(params, text, arrays, result, build_root)
+    if not result.ok and result.sample is not None and vcd:
+        result.vcd = _failing_window(params, text, top, arrays, result, build_root)
     return result
 
 
-def _failing_window(params, text, arrays, result, build_root):
+def _failing_window(params, text, top, arrays, result, build_root):
     """Simulate the failing sample alone in a plain Verilog testbench (no cocotb) and dump the
     SC cycles around the mismatch to ``window.vcd``; returns its path, or None."""
     cc = schedule(params).cycle_clocks
@@ -91,12 +91,12 @@ def _failing_window(params, text, arrays, result, build_root):
     loads = "".join(f"    load = 1; addr = {i}; data = {int(v)}; @(negedge clk);\n"
                     for i, v in enumerate(arrays["loads"][result.sample]))
     before = 10 * cc * max(0, result.cycle - 2)
-    (work / f"{TOP}.v").write_text(text)
+    (work / f"{top}.v").write_text(text)
     (work / "tb.v").write_text(f"""`timescale 1ns/1ps
 module tb;
   reg clk = 0, rst = 1, load = 0, start = 0;
   reg [31:0] addr = 0, data = 0, sel = 0;
-  {TOP} dut(.clk(clk), .rst(rst), .load(load), .addr(addr), .data(data), .start(start),
+  {top} dut(.clk(clk), .rst(rst), .load(load), .addr(addr), .data(data), .start(start),
             .sel(sel));
   always #5 clk = ~clk;
   initial begin
@@ -113,7 +113,7 @@ module tb;
 endmodule
 """)
     try:
-        subprocess.run(["iverilog", "-g2012", "-o", "tb.vvp", "-s", "tb", "tb.v", f"{TOP}.v"],
+        subprocess.run(["iverilog", "-g2012", "-o", "tb.vvp", "-s", "tb", "tb.v", f"{top}.v"],
                        cwd=work, check=True, capture_output=True, timeout=300)
         subprocess.run(["vvp", "-n", "tb.vvp"], cwd=work, check=True, capture_output=True,
                        timeout=600)
@@ -121,3 +121,30 @@ endmodule
         return None
     vcd = work / "window.vcd"
     return str(vcd) if vcd.exists() else None
+
+
+# ---------------------------------------------------------------------------- the op's bench
+
+DEFAULT_SAMPLES = 2
+
+
+def run_case(params, cycles, rng, simulate, x=None):
+    """``scfpga sim NET.toml``: prove the network on ``x`` (samples, inputs) in [0, 1], or on
+    seeded random inputs; ``simulate`` (a :class:`scfpga.sim.ops.Simulation`) says which
+    Verilog (RTL or netlist) and where. ``cycles`` is unused: a run is ``length`` SC cycles.
+
+    Returns ``(result, text)``.
+    """
+    if x is None:
+        x = rng.random((DEFAULT_SAMPLES, params.n_inputs))
+    thresholds = Network(params).thresholds(np.atleast_2d(x))
+    result = cosim_network(params, thresholds, build_root=simulate.build_root,
+                           simulator=simulate.simulator, verilog_text=simulate.verilog,
+                           extra_sources=simulate.extra_sources, defines=simulate.defines,
+                           top=simulate.top, vcd=not simulate.extra_sources)
+    return result, result.describe()
+
+
+def make_case(params, cycles, rng, p_on=1.0, **kw):
+    """Networks are proven run by run (:func:`run_case`), not from per-cycle arrays."""
+    raise NotImplementedError("a network bench has no per-cycle case; use run_case")

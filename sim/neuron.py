@@ -1,6 +1,6 @@
 """Neuron-zoo bench: a folded bank of a few neurons around one ``step_core``, every cycle checked.
 
-:class:`FoldedNeurons` holds the state registers of ``n`` neurons and passes them through one
+:class:`~scfpga.hdl.neuron_types.FoldedNeurons` holds the state registers of ``n`` neurons and passes them through one
 combinational core of :func:`scfpga.hdl.neuron.step_core`, one neuron per clock, round robin
 (the way a folded layer uses the core). Ports: ``current`` (in, the current of the neuron whose
 turn it is), ``fire`` and one output per state field (registered: the result of the previous
@@ -9,48 +9,14 @@ update in cycle ``j``, and its spike and new state show during cycle ``j + 1``.
 """
 import numpy as np
 from amaranth.back import verilog
-from amaranth.hdl import Module, Mux, Signal, signed
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
 
-from ..hdl.neuron_types import NeuronStep      # importing it registers the zoo's cores
-from ..hdl.neuron import state_layout, step_core
+from ..hdl.neuron_types import FoldedNeurons, NeuronStep
 from ..model.neuron import init_state, state_fields, step
 from .runner import cosim
 
 TOP = "neuron_bank"
 __all__ = ["FoldedNeurons", "NeuronStep", "make_case", "expected_outputs", "bank_verilog",
            "cosimulate_neuron", "signed_ports", "TOP"]
-
-
-class FoldedNeurons(wiring.Component):
-    """``n`` neurons of one type sharing one update core (see module docstring)."""
-
-    def __init__(self, params, current_bits, n=3):
-        self.params, self.current_bits, self.n = params, current_bits, n
-        ports = {"current": In(signed(current_bits)), "fire": Out(1)}
-        for name, bits, sign in state_fields(params):
-            ports[name] = Out(signed(bits) if sign else bits)
-        super().__init__(ports)
-
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.core = core = step_core(self.params, self.current_bits)
-        regs = [Signal(state_layout(self.params), name=f"state{i}") for i in range(self.n)]
-        sel = Signal(range(self.n))
-        m.d.comb += core.current.eq(self.current)
-        # Plain Mux expressions, not a case statement: Icarus leaves an ``always @*`` block
-        # whose inputs do not change after time 0 at X (CONTRIBUTING, pitfalls).
-        chosen = regs[-1].as_value()
-        for i in reversed(range(self.n - 1)):
-            chosen = Mux(sel == i, regs[i].as_value(), chosen)
-        m.d.comb += core.state.eq(chosen)
-        for i, reg in enumerate(regs):
-            m.d.sync += reg.eq(Mux(sel == i, core.next.as_value(), reg.as_value()))
-        m.d.sync += [sel.eq(Mux(sel == self.n - 1, 0, sel + 1)), self.fire.eq(core.fire)]
-        for name, _, _ in state_fields(self.params):
-            m.d.sync += getattr(self, name).eq(getattr(core.next, name))
-        return m
 
 
 def signed_ports(params):
@@ -87,8 +53,9 @@ def random_currents(rng, cycles, current_bits):
     return np.clip(cur, -lim - 1, lim)
 
 
-def make_case(params, cycles, rng, current_bits=8, n=3):
-    """Stimulus (``current``) and expected outputs for the folded bank."""
+def make_case(params, cycles, rng, p_on=1.0, current_bits=8, n=3):
+    """Stimulus (``current``) and expected outputs for the folded bank (every cycle enabled:
+    ``p_on`` is accepted for the bench interface and must be 1)."""
     currents = random_currents(rng, cycles, current_bits)
     return {"current": currents}, expected_outputs(params, currents, n)
 
@@ -99,8 +66,16 @@ def bank_verilog(params, current_bits=8, n=3):
 
 def cosimulate_neuron(params, cycles=600, seed=1, current_bits=8, n=3, build_root=None):
     """Co-simulate a folded bank of ``n`` neurons under cocotb + Icarus: ``(ok, message)``."""
-    stim, expected = make_case(params, cycles, np.random.default_rng(seed), current_bits, n)
+    stim, expected = make_case(params, cycles, np.random.default_rng(seed), 1.0, current_bits, n)
     result = cosim(bank_verilog(params, current_bits, n), TOP, stim, expected,
                    signed_ports(params), build_root=build_root)
     what = f"{type(params).__name__} bank of {n}"
     return result.ok, f"{what}: {result.describe(what)}"
+
+
+def run_case(params, cycles, rng, simulate, **kw):
+    """``scfpga sim neuron``: seeded random currents, every cycle's spike and state compared."""
+    stim, expected = make_case(params, cycles, rng)
+    result = simulate(stim, expected, signed_ports(params))
+    what = f"{type(params).__name__} bank of 3"
+    return result, result.describe(what)

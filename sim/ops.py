@@ -4,7 +4,8 @@ A bench is the module ``sim/<op>.py``: ``make_case(params, cycles, rng, p_on=0.8
 returns per-cycle stimulus and expected outputs; optional ``SIGNED_PORTS``, ``dut(params,
 **kw)`` (the component to co-simulate; default :func:`scfpga.hdl.ops.component`),
 ``run_case(params, cycles, rng, simulate, **kw) -> (result, text)`` (a bench that explains
-its own mismatches) and ``default_cycles(params)``. One line per op registers it:
+its own mismatches or drives its own test; ``simulate`` is a :class:`Simulation`) and
+``default_cycles(params)``. One line per op registers it:
 ``register(FooParams, foo)``. ``kw`` are the op's lowering options (e.g. dense ``lanes``).
 """
 from dataclasses import dataclass
@@ -24,7 +25,9 @@ from ..model.params import ParameterError
 from ..model.sng import SNGParams
 from ..model.sobol import SobolParams
 from ..model.synapse import SynapseParams
-from . import counter, dense, fusion, lfsr, lif, mux, sng, sobol, synapse
+from ..model.network import NetworkParams
+from ..model.neuron_types import PARAM_TYPES as NEURON_TYPES
+from . import counter, dense, fusion, lfsr, lif, mux, network, neuron, sng, sobol, synapse
 from .runner import cosim
 
 
@@ -75,6 +78,9 @@ register(CounterParams, counter)
 register(LIFParams, lif)
 register(FusionParams, fusion)
 register(DenseParams, dense)
+register(NetworkParams, network)
+for _t in NEURON_TYPES:
+    register(_t, neuron)
 
 
 def model_output(op, params, cycles, stim_seed=1):
@@ -85,26 +91,46 @@ def model_output(op, params, cycles, stim_seed=1):
     return expected[op.primary]
 
 
-def cosimulate(op, params, cycles, stim_seed=1, name=None, build_root=None, simulate=None,
+@dataclass(frozen=True)
+class Simulation:
+    """What to simulate: the Verilog (generated RTL, or a netlist with its cell models in
+    ``extra_sources`` and their ``defines``), its top module, where and with which simulator.
+
+    Calling it co-simulates per-cycle arrays (:func:`scfpga.sim.cosim`); a bench with its own
+    cocotb test (``run_case``) reads the fields instead.
+    """
+    verilog: str
+    top: str
+    extra_sources: tuple = ()
+    defines: dict | None = None
+    build_root: object = None
+    simulator: str | None = None
+
+    def __call__(self, stimulus, expected, signed_ports):
+        return cosim(self.verilog, self.top, stimulus, expected, signed_ports, self.build_root,
+                     simulator=self.simulator, extra_sources=self.extra_sources,
+                     defines=self.defines)
+
+
+def cosimulate(op, params, cycles, stim_seed=1, name=None, build_root=None, netlist=None,
                simulator=None, **kw):
     """Co-simulate the generated Verilog of ``params`` against the model (random ``en``).
 
-    Returns ``(result, text)``: the :class:`~scfpga.sim.CosimResult` and its one-line report.
-    ``simulate(verilog, top, stimulus, expected, signed_ports, build_root)`` replaces the RTL
-    co-simulation (e.g. :func:`scfpga.gatelevel.gate_level_cosim`); ``kw`` are lowering options.
+    Returns ``(result, text)``: the :class:`~scfpga.sim.CosimResult` (or the bench's own result)
+    and its one-line report. ``netlist(verilog, top) -> (netlist, extra_sources, defines)``
+    replaces the RTL by what synthesis made of it (e.g.
+    :func:`scfpga.gatelevel.gate_level_netlist`); ``kw`` are lowering options and, for benches
+    with a ``run_case``, their own keywords (a network's ``x``).
     """
     b = bench(params)
     top = name or op.name
-    verilog = to_verilog(b.dut(params, **kw), top)
-
-    def run(stim, expected, signed_ports):
-        if simulate is not None:
-            return simulate(verilog, top, stim, expected, signed_ports, build_root)
-        return cosim(verilog, top, stim, expected, signed_ports, build_root, simulator=simulator)
-
+    lowering = {k: v for k, v in kw.items() if k in {o.field for o in op.options}}
+    verilog = to_verilog(b.dut(params, **lowering), top)
+    text, extra_sources, defines = netlist(verilog, top) if netlist else (verilog, (), None)
+    run = Simulation(text, top, tuple(extra_sources), defines, build_root, simulator)
     rng = np.random.default_rng(stim_seed)
     if b.run_case:
         return b.run_case(params, cycles, rng, run, **kw)
-    stim, expected = b.make_case(params, cycles, rng, **kw)
+    stim, expected = b.make_case(params, cycles, rng, **lowering)
     result = run(stim, expected, b.signed_ports)
     return result, result.describe(op.name)

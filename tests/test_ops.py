@@ -24,15 +24,13 @@ from scfpga.sim.ops import bench
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("model", "hdl", "sim", "boards", "scfpga")
-# Being written by another engineer right now (network/neuron work); to be checked once merged.
-IN_PROGRESS = ("network", "neuron", "streams", "layers", "digits_mlp")
 
 
 def test_every_op_has_a_generator_and_a_bench():
     for op in OPS.values():
         assert component.dispatch(op.params_type) is not component.registry[object], op.name
         assert bench.dispatch(op.params_type) is not bench.registry[object], op.name
-    assert set(runnable_names()) == set(OPS) - {"fusion"}
+    assert set(runnable_names()) == set(OPS) - {"fusion", "neuron"}
 
 
 def _imports(path):
@@ -49,8 +47,6 @@ def test_imports_point_one_way_at_module_level():
     (a function-local import would hide a cycle)."""
     for rank, folder in enumerate(LAYERS):
         for path in sorted((ROOT / folder).glob("*.py")):
-            if path.stem.startswith(IN_PROGRESS):
-                continue
             for level, module, line, at_top in _imports(path):
                 if level == 0:
                     assert not module.startswith("scfpga"), f"{path.name}:{line}: absolute import"
