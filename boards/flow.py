@@ -60,13 +60,14 @@ def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, s
     say(f"generating the {board.name} top for {design.name} "
         f"({design.n_loads} loads, {design.n_results} results, {design.length} cycles per run)")
     text = verilog.convert(top, name=TOP, emit_src=False)
+    suffix, constraints = board.constraints()        # a PCF (iCE40) or an LPF (ECP5)
     with tempfile.TemporaryDirectory() as tmp:
-        pcf = Path(tmp) / f"{TOP}.pcf"
-        pcf.write_text(board.pcf())
+        pcf = Path(tmp) / f"{TOP}{suffix}"
+        pcf.write_text(constraints)
         report = build_verilog(text, TOP, out_dir, device=board.device, package=board.package,
                                freq_mhz=round(top.clk_mhz, 6), seed=seed, pcf=pcf, force=force,
-                               progress=progress)
-    report["pcf"] = str(Path(out_dir) / f"{TOP}.pcf")
+                               progress=progress, speed=board.speed)
+    report["pcf"] = str(Path(out_dir) / f"{TOP}{suffix}")
     report["board"] = {
         "name": board.name, "title": board.title, "platform": board.platform.__name__,
         "oscillator_mhz": board.osc_mhz,
@@ -93,14 +94,23 @@ def summary(report):
     clocks = ", ".join(f"{name} {f['achieved']:.1f} MHz (target {f['target']:.1f}, "
                        f"{'met' if f['met'] else 'NOT met'})" for name, f in report["fmax_mhz"].items())
     pll = b["pll"]
-    clock = (f"{b['clock_mhz']:g} MHz via {pll['primitive']} (DIVR={pll['divr']} DIVF={pll['divf']} "
-             f"DIVQ={pll['divq']})" if pll else f"{b['clock_mhz']:g} MHz (oscillator, no PLL)")
+    if pll and pll["primitive"] == "EHXPLLL":
+        clock = (f"{b['clock_mhz']:g} MHz via EHXPLLL (CLKI_DIV={pll['clki_div']} "
+                 f"CLKFB_DIV={pll['clkfb_div']} CLKOP_DIV={pll['clkop_div']})")
+    elif pll:
+        clock = (f"{b['clock_mhz']:g} MHz via {pll['primitive']} (DIVR={pll['divr']} "
+                 f"DIVF={pll['divf']} DIVQ={pll['divq']})")
+    else:
+        clock = f"{b['clock_mhz']:g} MHz (oscillator, no PLL)"
+    cells = "LUT4s" if report.get("family") == "ecp5" else "LCs"
     return "\n".join([
         f"{report['design']['design']} on {b['name']} ({report['device']}-{report['package']}), "
         f"design id 0x{report['design']['design_id']:08x}",
         f"  clock    {clock}; UART {b['uart']['baud']} baud",
-        f"  logic    {lc['used']}/{lc['total']} LCs, {report['flip_flops']} FFs, "
+        f"  logic    {lc['used']}/{lc['total']} {cells}, {report['flip_flops']} FFs, "
         f"EBR {report['ebr']['used']}/{report['ebr']['total']}, "
-        f"SPRAM {report['spram']['used']}/{report['spram']['total']}",
+        f"DSP {report['dsp']['used']}/{report['dsp']['total']}"
+        + (f", SPRAM {report['spram']['used']}/{report['spram']['total']}"
+           if report.get("family") != "ecp5" else ""),
         f"  timing   {clocks}",
     ])

