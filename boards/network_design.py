@@ -13,8 +13,10 @@ import numpy as np
 from amaranth.hdl import Module, Mux, Signal
 
 from ..hdl.network import Network, schedule
+from ..hdl.network_fit import CAPACITY, fit_layout
 from ..model.netspec import load_network, network_from_spec, network_to_spec
 from ..model.network import Network as NetworkModel, NetworkParams
+from ..model.ops import Option
 from ..model.params import ParameterError
 from ..model.sng import quantize_unipolar
 from .designs import MAX_LOAD_WIDTH, decode_words
@@ -28,13 +30,18 @@ class NetworkDesign:
     params: NetworkParams
     spec: dict | None = dataclasses.field(default=None, compare=False, repr=False)
 
-    RUN_OPTIONS = ()
+    RUN_OPTIONS = (Option("--fit", "fit", str, None,
+                          "choose fold and lanes of every layer to fit this device's block RAM "
+                          "and logic with the fewest clocks (the layers' own fold/lanes are "
+                          "replaced; design.json keeps the result)", tuple(CAPACITY)),)
     name = "network"
 
     @classmethod
-    def from_values(cls, op, values):
-        """``scfpga build NET.toml``: the design from the op's option values (``spec`` path)."""
+    def from_values(cls, op, values, fit=None):
+        """``scfpga build NET.toml [--fit DEVICE]``: the design from the spec file."""
         params, _ = op.build(values)
+        if fit is not None:
+            params, _ = fit_layout(params, fit)
         return cls(params)
 
     @classmethod

@@ -295,3 +295,53 @@ def test_a_network_of_three_neuron_types_is_spike_exact(tmp_path):
     assert all(s.any() for s in run.spikes)                # spikes flow through every layer
     result = cosim_network(params, Network(params).thresholds(x), build_root=tmp_path)
     assert result.ok, result.describe()
+
+
+# ---------------------------------------------------------------------------- fitting a device
+
+def test_resource_estimates_match_the_measured_builds():
+    """The fit's estimates against the real UP5K builds of scripts/network_cost.py."""
+    import json
+    from pathlib import Path
+    from scfpga.hdl.network_fit import estimate
+    runs = json.loads((Path(__file__).parent.parent / "results" / "network_cost.json")
+                      .read_text())["variants"]
+    checked = 0
+    for v in runs.values():
+        if not v["fits"]:
+            continue
+        sizes, bias = v["sizes"], len(v["sizes"]) > 2
+        layers = tuple(DenseLayer(np.ones((sizes[i + 1], sizes[i]), int),
+                                  np.ones(sizes[i + 1], int) if bias else None,
+                                  lif_neuron(16, 2), v["lanes"][i], v["fold"][i])
+                       for i in range(len(sizes) - 1))
+        est = estimate(NetworkParams(sizes[0], layers, 8, 256))
+        assert abs(est["lc"] - v["logic_cells"]["used"]) <= 0.05 * v["logic_cells"]["used"]
+        assert v["ebr"]["used"] <= est["ebr"] <= v["ebr"]["used"] + 1     # never optimistic
+        checked += 1
+    assert checked >= 10
+
+
+def test_fit_layout_finds_the_fastest_layout_that_fits():
+    from scfpga.hdl.network import schedule
+    from scfpga.hdl.network_fit import estimate, fit_layout
+    rng = np.random.default_rng(0)
+    params, _ = quantize_network([rng.uniform(-1, 1, (32, 64)), rng.uniform(-1, 1, (10, 32))],
+                                 biases=[rng.uniform(-1, 1, 32), rng.uniform(-1, 1, 10)])
+    assert estimate(params)["ebr"] > 29                    # unfolded, it does not fit a UP5K
+    fitted, est = fit_layout(params, "up5k")
+    assert est["ebr"] <= 29 and est["lc"] <= 0.85 * (5280 - 760)
+    assert [l.weights for l in fitted.layers] == [l.weights for l in params.layers]
+    # Fastest: no layout with fewer clocks per cycle fits (spot-check every one-step change).
+    from scfpga.hdl.network_fit import with_layout
+    folds, lanes = [l.fold for l in fitted.layers], [l.lanes for l in fitted.layers]
+    for i in range(2):
+        for df, dl in ((-1, 0), (0, 2)):
+            f, n = list(folds), list(lanes)
+            f[i], n[i] = max(1, f[i] + df), n[i] * (dl or 1)
+            other = with_layout(params, f, n)
+            if schedule(other).cycle_clocks < schedule(fitted).cycle_clocks:
+                e = estimate(other)
+                assert e["ebr"] > 29 or e["lc"] > 0.85 * (5280 - 760)
+    with pytest.raises(ParameterError, match="does not fit even fully folded: block RAM"):
+        fit_layout(params, "hx1k")

@@ -96,11 +96,16 @@ def test_neuron_zoo_on_the_command_line(capsys, tmp_path, monkeypatch):
 
 
 def test_build_and_run_a_network_spec(net, capsys):
+    """Built with --fit: the layout is chosen for the device and design.json keeps it."""
     out = net / "board"
     assert cli.main(["build", str(net / "net.toml"), "--board", "icebreaker", "--freq", "24",
-                     "-o", str(out)]) == 0
+                     "--fit", "up5k", "-o", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["timing_met"] and report["logic_cells"]["used"] < 5280
+    built = load_network(out / "design.json")
+    spec = load_network(net / "net.toml")
+    assert [l.weights for l in built.layers] == [l.weights for l in spec.layers]
+    assert [(l.fold, l.lanes) for l in built.layers] != [(l.fold, l.lanes) for l in spec.layers]
     capsys.readouterr()
     assert cli.main(["run", "--port", "sim", str(out / "design.json"),
                      "--x", str(net / "x.npy")]) == 0

@@ -1,0 +1,123 @@
+"""Fitting a network to a device: per-layer ``fold`` and ``lanes`` from resource estimates.
+
+The network pass that chooses, for every layer, how many neurons share an accumulator
+(``fold``) and how many synapse columns a clock handles (``lanes``) so that the design fits a
+device's block RAM and logic cells with the fewest clocks per SC cycle
+(:func:`scfpga.hdl.network.schedule`). The estimates mirror the memories and datapaths
+:class:`scfpga.hdl.network.Network` instantiates:
+
+* block RAM, exactly as iCE40 EBRs (4 kbit: 256 x 16, 512 x 8, 1024 x 4 or 2048 x 2) hold them:
+  per layer and lane a weight ROM of ``parallel * (width + 2)`` bits by ``passes * steps`` rows,
+  a state RAM of one word per neuron; per encoder lane a threshold RAM, a source-state RAM and a
+  seed/direction ROM;
+* logic cells, a linear model per accumulator slot, lane, neuron and layer fitted to the
+  out-of-context builds of ``scripts/network_cost.py`` (W = 8; within 6 LC of all 12); an
+  estimate, so :func:`fit_layout` keeps a margin.
+"""
+import itertools
+from dataclasses import replace
+
+from ..model.network import NetworkParams
+from ..model.params import ParameterError
+from .network import _state_word, schedule
+from .neuron import state_layout
+
+EBR_SHAPES = ((256, 16), (512, 8), (1024, 4), (2048, 2))
+# iCE40 devices: (logic cells, EBRs).
+CAPACITY = {"up5k": (5280, 30), "up3k": (2800, 20), "u4k": (3520, 20), "hx8k": (7680, 32),
+            "hx4k": (3520, 20), "hx1k": (1280, 16), "lp8k": (7680, 32), "lp4k": (3520, 20),
+            "lp1k": (1280, 16)}
+# What a board top adds around the design (UART, protocol engine, PLL, LEDs), measured.
+BOARD_CORE = {"lc": 760, "ebr": 1}
+
+
+def ebr_count(width, depth):
+    """EBRs (4 kbit) a ``width`` x ``depth`` memory takes, in its best aspect ratio."""
+    if width <= 0 or depth <= 0:
+        return 0
+    return min(-(-width // w) * -(-depth // d) for d, w in EBR_SHAPES)
+
+
+def estimate(params: NetworkParams):
+    """``{"ebr": n, "lc": n}``: the block RAM and (estimated) logic cells of the network."""
+    sch = schedule(params)
+    ebr = lc = 0
+    p = params
+    state_w = p.width if p.source == "sobol" else p.lfsr_width
+    for l, (layer, ls) in enumerate(zip(p.layers, sch.layers)):
+        # Only the output layer's score and count are read; synthesis drops them elsewhere.
+        word = _state_word(layer, p.length).size if l == len(p.layers) - 1 else \
+            state_layout(layer.neuron).size
+        rom_rows = ls.passes * ls.steps
+        ebr += layer.lanes * ebr_count(ls.parallel * (p.width + 2), rom_rows)
+        ebr += ebr_count(word, layer.n_neurons)
+        cur_bits = layer.n_terms.bit_length() + 1
+        # Least squares over the 12 builds of scripts/network_cost.py (residuals <= 6 LC):
+        # comparators and sign steering per slot and lane, accumulator and current registers
+        # per slot, spike bits per neuron, and per layer its update core and control.
+        lc += 2.66 * ls.parallel * layer.lanes * (p.width + 3)
+        lc += 0.33 * ls.parallel * 2 * cur_bits
+        lc += 2.93 * layer.n_neurons + 260
+        if l == 0:
+            iw = p.plan.inputs[0].index_width if p.source == "sobol" else 0
+            table = ls.steps << max(1, (iw - 1).bit_length()) if p.source == "sobol" else ls.steps
+            ebr += layer.lanes * (ebr_count(p.width + 1, ls.steps) + ebr_count(state_w, ls.steps)
+                                  + ebr_count(state_w, table))
+    return {"ebr": ebr, "lc": int(round(lc + 260))}
+
+
+def with_layout(params, folds, lanes):
+    """``params`` with per-layer ``fold`` and ``lanes`` replaced (weights and neurons kept)."""
+    layers = tuple(replace(layer, fold=int(f), lanes=int(n))
+                   for layer, f, n in zip(params.layers, folds, lanes))
+    return replace(params, layers=layers)
+
+
+def _folds(n):
+    """Candidate folds: those giving distinct accumulator counts ceil(n / fold)."""
+    seen, out = set(), []
+    for fold in range(1, n + 1):
+        parallel = -(-n // fold)
+        if parallel not in seen:
+            seen.add(parallel)
+            out.append(fold)
+    return out
+
+
+def fit_layout(params: NetworkParams, device=None, ebr=None, lc=None, board=True, margin=0.85,
+               max_lanes=8):
+    """The layout (folds, lanes per layer) with the fewest clocks per SC cycle whose estimate
+    stays within the block RAMs and ``margin`` of the logic cells left for the network.
+
+    ``device`` (a key of :data:`CAPACITY`) sets ``lc`` and ``ebr``; ``board`` leaves room for
+    the board top (:data:`BOARD_CORE`). Returns ``(params with that layout, estimate)``; raises
+    ParameterError naming the resource when even the most folded layout does not fit.
+    """
+    if not isinstance(params, NetworkParams):
+        raise ParameterError("params must be a NetworkParams")
+    if device is not None:
+        if device not in CAPACITY:
+            raise ParameterError(f"device must be one of {', '.join(CAPACITY)}, got {device!r}")
+        lc, ebr = CAPACITY[device]
+    if lc is None or ebr is None:
+        raise ParameterError("give a device or both lc and ebr")
+    if board:
+        lc, ebr = lc - BOARD_CORE["lc"], ebr - BOARD_CORE["ebr"]
+    options = []
+    for layer in params.layers:
+        lanes = [n for n in (1, 2, 4, 8, 16) if n <= max_lanes and n <= layer.n_terms]
+        options.append([(f, n) for f in _folds(layer.n_neurons)[:24] for n in lanes])
+    best, best_key, smallest = None, None, None
+    for choice in itertools.product(*options):
+        candidate = with_layout(params, [c[0] for c in choice], [c[1] for c in choice])
+        est = estimate(candidate)
+        key = (schedule(candidate).cycle_clocks, est["lc"], est["ebr"])
+        if smallest is None or (est["ebr"], est["lc"]) < smallest[1:]:
+            smallest = (candidate, est["ebr"], est["lc"])
+        if est["ebr"] <= ebr and est["lc"] <= margin * lc and (best_key is None or key < best_key):
+            best, best_key = (candidate, est), key
+    if best is None:
+        _, e, c = smallest
+        what = f"block RAM {e} > {ebr}" if e > ebr else f"logic cells about {c} > {int(margin * lc)}"
+        raise ParameterError(f"the network does not fit even fully folded: {what}")
+    return best
