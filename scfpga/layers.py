@@ -22,10 +22,15 @@ import numpy as np
 from .model.dense import MAX_INPUTS, MAX_LENGTH, MAX_NEURONS, DenseParams
 from .model.dense import SCDenseLayer as DenseModel
 from .model.fusion import FusionLayer
+from .model.network import DenseLayer, Network, NetworkParams, quantize_network
+from .model.neuron_types import Neuron, create_neuron
 from .model.sobol import MAX_DIM
 from .model.params import ParameterError, check_int
 
-__all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer"]
+# The reference layers above; the neuron zoo under mlxsnn's factory name; the network classes
+# (layers that feed each other, model = RTL) under scfpga's own names.
+__all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer", "create_neuron", "Neuron",
+           "DenseLayer", "Network", "NetworkParams", "quantize_network"]
 
 
 def _range(name_lo, lo, name_hi, hi):

@@ -345,3 +345,16 @@ def test_fit_layout_finds_the_fastest_layout_that_fits():
                 assert e["ebr"] > 29 or e["lc"] > 0.85 * (5280 - 760)
     with pytest.raises(ParameterError, match="does not fit even fully folded: block RAM"):
         fit_layout(params, "hx1k")
+
+
+def test_scfpga_layers_has_the_network_and_the_neuron_factory():
+    import scfpga.layers as L
+    neuron = L.create_neuron("leaky", beta=0.5, threshold=1.0)
+    spk, state = neuron(np.full((2, 3), 3), neuron.init_state((2, 3)))
+    assert spk.shape == (2, 3) and spk.all()
+    with pytest.raises(ParameterError, match="neuron type must be one of leaky"):
+        L.create_neuron("hodgkin")
+    params, _ = L.quantize_network([np.full((2, 3), 0.5)], neuron=lambda t: L.create_neuron(
+        "leaky", beta=0.9, threshold=float(t)).params)
+    assert isinstance(params, L.NetworkParams)
+    assert L.Network(params).counts(np.ones((1, 3))).shape == (1, 2)
