@@ -44,6 +44,8 @@ import numpy as np
 
 from .bits import pack_bits
 from .lfsr_taps import MAX_WIDTH as LFSR_MAX_WIDTH
+from .kernels import (dense_lif, lif_vector, quantize_gather, source_groups, table_gather,
+                      weight_masks)
 from .lif import LIFParams, lif_run
 from .mux import uniform_select
 from .params import ParameterError, check_choice, check_int
@@ -295,6 +297,7 @@ class SCDenseLayer:
         self._sign = np.sign(q).astype(np.float32)
         self._cache = {}            # streams, count tables, weight matrices, keyed by use and T
         self._trains = None
+        self._table_fast = {}       # T -> (count table, bias, 2**W) for scores()
 
     @classmethod
     def from_weights(cls, weights, bias=None, width=8, **kwargs):
@@ -444,8 +447,46 @@ class SCDenseLayer:
 
     # -- results -----------------------------------------------------------------------
 
+    def _packed(self, T):
+        """(input values (n, T), cycle -> value index, positive and negative packed weight
+        masks per weight-source value) for the compiled run, cached; None when the masks would
+        exceed ``CACHE_BYTES`` (then the GEMM path runs)."""
+        key = ("packed_masks", T)
+        if key not in self._cache:
+            r, s, _ = self.streams(T)
+            values, gidx = source_groups(s)
+            words = -(-self.params.n_terms // 64)
+            if 16 * len(values) * self.n_neurons * words > self.CACHE_BYTES:
+                self._cache[key] = None
+            else:
+                small = np.int16 if self.params.width < 15 else np.int32
+                q = self.params.signed_terms
+                self._cache[key] = (np.ascontiguousarray(r, small), gidx,
+                                    *weight_masks(self._mag, np.sign(q), values),
+                                    lif_vector(self.params.lif))
+        return self._cache[key]
+
     def _simulate(self, p, T, full=True):
-        """Currents and LIF for a batch, cycle axis first; ``full=False``: counts/scores only."""
+        """Currents and LIF for a batch, cycle axis first; ``full=False``: counts/scores only.
+
+        Counter accumulation runs compiled (:func:`.kernels.dense_lif`): per sample, the input
+        bits packed into 64-bit words per cycle, each current a few popcounts against the packed
+        weight bits of the cycle's weight-source value, the LIF in the same pass."""
+        packed = self._packed(T) if self.params.accumulation == "counter" else None
+        if packed is not None:
+            rs, gidx, pos, neg, lif = packed
+            nb, N = len(p), self.n_neurons
+            counts = np.empty((nb, N), np.int64)
+            scores = np.empty((nb, N), np.int64)
+            shape = (nb, N, T) if full else (0, 0, 0)
+            cur = np.empty(shape, np.int64)
+            spikes = np.zeros(shape, np.uint8)
+            v = np.zeros(shape, np.int64)
+            dense_lif(rs, np.ascontiguousarray(p, rs.dtype), self.params.n_terms, gidx, pos, neg,
+                      lif, full, cur, spikes, v, counts, scores)
+            if not full:
+                return None, None, None, counts.T, scores.T
+            return spikes.T, cur.T, v.T, counts.T, scores.T
         cur = self._currents(p, T)                                      # (T, N, batch)
         if integrate_fire_exact(self.params, T):
             c, f = _prefix_fire(self.params.lif.threshold, cur)
@@ -504,8 +545,10 @@ class SCDenseLayer:
         table, bias = self.count_table(T)
         if table is None:                         # too large to tabulate: packed popcounts
             return self._scores_packed(p, T)
-        rows = table[np.arange(self.n_inputs), p]                  # (..., n_inputs, N)
-        return rows.sum(-2, dtype=np.int64) + bias
+        p2 = np.ascontiguousarray(p, np.int64).reshape(-1, self.n_inputs)
+        out = np.empty((len(p2), self.n_neurons), np.int64)
+        table_gather(table, p2, bias, out)                         # sum of table rows, compiled
+        return out[0] if p.ndim == 1 else out
 
     def count_table(self, T):
         """``(D, bias)``: ``D[i, P, j]`` = signed count of ``a_i AND b_ji`` over T cycles when
@@ -563,7 +606,19 @@ class SCDenseLayer:
     def scores(self, x, T=None):
         """Integer class scores (the SC estimate of the dot product times ``1/decode_scale``)."""
         T = self.params.length if T is None else check_int("T", T, 1, MAX_LENGTH)
-        return self._scores(self.thresholds(x), T)       # thresholds() validated x
+        fast = self._table_fast.get(T)
+        if fast is not None:          # one compiled call: quantise, check and sum table rows
+            x = np.asarray(x, np.float64)
+            if x.ndim in (1, 2) and x.shape[-1] == self.n_inputs:
+                x2 = x.reshape(-1, self.n_inputs)
+                out = np.empty((len(x2), self.n_neurons), np.int64)
+                if quantize_gather(fast[0], x2, fast[2], fast[1], out):
+                    return out[0] if x.ndim == 1 else out
+        scores = self._scores(self.thresholds(x), T)     # thresholds() validated x
+        table = self.count_table(T)[0] if self.params.accumulation == "counter" else None
+        if table is not None:
+            self._table_fast[T] = (table, self.count_table(T)[1], float(1 << self.params.width))
+        return scores
 
     def estimate(self, x, T=None):
         """Decoded dot products ``sum_i w_ji x_i + b_j`` (floats)."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kernels import lif_kernel, lif_vector
 from .params import ParameterError, check_choice, check_int
 
 RESET_MODES = ("subtract", "zero")
@@ -98,20 +99,17 @@ def lif_run(params: LIFParams, currents):
     v : int64 array (..., T)
         Membrane potential during cycles ``0..T-1``.
 
-    The time loop is the one sequential part of the model; each step is vectorised over every
-    neuron and sample at once.
+    The time loop is the one sequential part of the model: it runs compiled
+    (:func:`.kernels.lif_kernel`), one pass per neuron, each step exactly :func:`lif_step`.
     """
-    currents = np.asarray(currents, dtype=np.int64)
-    shape, T = currents.shape[:-1], currents.shape[-1]
-    spikes = np.zeros(currents.shape, np.uint8)
-    vs = np.zeros(currents.shape, np.int64)
-    v = np.zeros(shape, np.int64)
-    r = np.zeros(shape, np.int64)
-    for k in range(T - 1):
-        v, r, fire = lif_step(params, v, r, currents[..., k])
-        spikes[..., k + 1] = fire
-        vs[..., k + 1] = v
-    return spikes, vs
+    currents = np.ascontiguousarray(currents, dtype=np.int64)
+    flat = currents.reshape(-1, currents.shape[-1])
+    spikes = np.zeros(flat.shape, np.uint8)
+    vs = np.zeros(flat.shape, np.int64)
+    if flat.size:
+        last = np.empty((2, len(flat)), np.int64)
+        lif_kernel(flat, lif_vector(params), spikes, vs, True, last[0], last[1])
+    return spikes.reshape(currents.shape), vs.reshape(currents.shape)
 
 
 def lif_step(params: LIFParams, v, r, current):

@@ -34,8 +34,10 @@ from typing import NamedTuple
 import numpy as np
 
 from . import neuron as neurons
+from . import neuron_fast  # noqa: F401  (compiled runs of the leaky and IF types)
 from . import neuron_types  # noqa: F401  (registers every neuron type by name)
 from .dense import MAX_LFSR_WIDTH, MAX_LENGTH, MAX_WIDTH, quantize_weights
+from .kernels import pack_inputs, packed_currents, source_groups, weight_masks
 from .lif import LIFParams
 from .params import ParameterError, check_choice, check_int
 from .sng import quantize_unipolar
@@ -245,7 +247,40 @@ class Network:
         return (r[None] < np.asarray(p, np.int64)[:, :, None]).astype(np.uint8)
 
     def layer_currents(self, index, bits):
-        """(batch, neurons, T) int64 currents of layer ``index`` for its input bits."""
+        """(batch, neurons, T) int64 currents of layer ``index`` for its input bits.
+
+        Compiled: the input bits of each cycle packed into 64-bit words, and per weight-source
+        value the packed positive and negative weight bits (cached), so a current is a few
+        popcounts (:func:`.kernels.packed_currents`)."""
+        layer, T = self.params.layers[index], bits.shape[-1]
+        masks = self._masks(index, T)
+        if masks is None:
+            return self._layer_currents_gemm(index, bits)
+        gidx, pos, neg = masks
+        bits = np.ascontiguousarray(bits, np.uint8)
+        a = np.empty((len(bits), T, pos.shape[2]), np.uint64)
+        pack_inputs(bits, layer.n_terms, a)
+        cur = np.empty((len(bits), layer.n_neurons, T), np.int64)
+        packed_currents(a, gidx, pos, neg, cur)
+        return cur
+
+    def _masks(self, index, T):
+        """(cycle -> value index, positive, negative packed weight masks) of layer ``index``,
+        cached; None when they would exceed ``CHUNK_BYTES`` (then the GEMM path runs)."""
+        key = ("masks", index, T)
+        if key not in self._streams:
+            layer = self.params.layers[index]
+            values, gidx = source_groups(self.streams(T)[1][index])
+            words = -(-layer.n_terms // 64)
+            if 16 * len(values) * layer.n_neurons * words > self.CHUNK_BYTES:
+                self._streams[key] = None
+            else:
+                q = layer.signed_terms
+                self._streams[key] = (gidx, *weight_masks(np.abs(q), np.sign(q), values))
+        return self._streams[key]
+
+    def _layer_currents_gemm(self, index, bits):
+        """:meth:`layer_currents` as one float32 GEMM per block of cycles (huge layers)."""
         layer, T = self.params.layers[index], bits.shape[-1]
         s = self.streams(T)[1][index]
         q = layer.signed_terms

@@ -18,6 +18,7 @@ from functools import singledispatch
 
 import numpy as np
 
+from .kernels import lif_kernel, lif_vector
 from .lif import LIFParams, lif_step
 from .params import ParameterError
 
@@ -42,16 +43,44 @@ def init_state(params, shape):
 def run(params, currents):
     """Run neurons on currents ``(..., T)``: spikes ``(..., T)`` uint8 and the final state.
 
-    The time loop is the one sequential part; each step is vectorised over every neuron and
-    sample at once.
+    The time loop is the one sequential part. Types with a compiled fast path
+    (:func:`fast_run`: LIF here, leaky and IF in :mod:`.neuron_fast`) run one compiled pass per
+    neuron; any other type steps with :func:`step`, each step vectorised over every neuron and
+    sample at once. Both give the same bits (tested).
     """
     currents = np.asarray(currents, dtype=np.int64)
+    fast = fast_run(params, currents)
+    if fast is not None:
+        return fast
     spikes = np.zeros(currents.shape, np.uint8)
     state = init_state(params, currents.shape[:-1])
     for k in range(currents.shape[-1] - 1):
         state, fire = step(params, state, currents[..., k])
         spikes[..., k + 1] = fire
     return spikes, state
+
+
+_NO_V = np.zeros((0, 0), np.int64)
+
+
+@singledispatch
+def fast_run(params, currents):
+    """``(spikes, state)`` of :func:`run` from a compiled kernel, or None (no fast path)."""
+    return None
+
+
+@fast_run.register
+def _(params: LIFParams, currents):
+    cur = np.ascontiguousarray(currents).reshape(-1, currents.shape[-1])
+    spikes = np.zeros(cur.shape, np.uint8)
+    last = np.zeros((2, len(cur)), np.int64)
+    if cur.size:
+        lif_kernel(cur, lif_vector(params), spikes, _NO_V, False, last[0], last[1])
+    shape = currents.shape[:-1]
+    state = {"v": last[0].reshape(shape)}
+    if params.refractory:
+        state["r"] = last[1].reshape(shape)
+    return spikes.reshape(currents.shape), state
 
 
 # ---------------------------------------------------------------------------- names

@@ -1,0 +1,279 @@
+"""Compiled kernels of the golden model's sequential parts (numba).
+
+The neuron time loop is inherently sequential, and the per-cycle currents of a layer are
+popcounts of packed input words against packed weight words; in NumPy both pay one allocating
+call per cycle. These kernels run them as plain loops compiled by numba (LLVM): one pass, no
+temporaries, state in registers. Why numba: it installs from PyPI as wheels on every platform
+NumPy does (no compiler on the user's machine), compiles on first use and caches the machine
+code next to this file (``cache=True``), and its loops read like the update rules they implement.
+
+Every kernel states its reference: the NumPy rule it reproduces bit for bit (tests compare them).
+
+* :func:`lif_kernel`: :func:`.lif.lif_step` over time (``lif_run``'s semantics).
+* :func:`fixed_kernel`: the leaky / IF update rules of :mod:`.neuron_types` over time.
+* :func:`packed_currents`: ``I_j(k) = sum_i sign_ji (a_i(k) AND [S(k) < Q_ji])`` from packed
+  input words and per-source-value packed weight masks.
+* :func:`dense_lif`: packed comparator inputs, currents and the LIF in one pass per sample.
+* :func:`table_gather`: ``sum_i D[i, P_i]`` rows of a count table.
+"""
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+WORD = 64
+
+# The LIF's static parameters, as an int64 vector (one specialisation for every parameter set).
+LIF_VMIN, LIF_VMAX, LIF_THR, LIF_SHIFT, LIF_SUBTRACT, LIF_REFRACTORY = range(6)
+
+
+@intrinsic
+def _popcount(typingctx, x):
+    """The CPU's population count of a uint64 (LLVM ``ctpop``)."""
+    if not isinstance(x, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+    return types.uint64(types.uint64), codegen
+
+
+def lif_vector(p):
+    """The static parameters of a :class:`.lif.LIFParams` for the kernels."""
+    return np.array([p.v_min, p.v_max, p.threshold, p.leak_shift, p.reset == "subtract",
+                     p.refractory], np.int64)
+
+
+@njit(cache=True, nogil=True)
+def lif_kernel(cur, lif, spikes, vs, full, v_last, r_last):
+    """:func:`.lif.lif_run` on currents ``(M, T)``: writes spikes ``(M, T)``, when ``full`` the
+    membrane ``vs (M, T)``, and the final state ``v_last``, ``r_last (M,)``; returns the spike
+    counts ``(M,)``.
+
+    Per neuron, the update of cycle k (current ``cur[m, k]``) sets spike and membrane of cycle
+    k + 1, exactly as :func:`.lif.lif_step`."""
+    vmin, vmax, thr, shift = lif[0], lif[1], lif[2], lif[3]
+    subtract, refractory = lif[4] != 0, lif[5]
+    M, T = cur.shape
+    counts = np.zeros(M, np.int64)
+    for m in range(M):
+        v = np.int64(0)
+        r = np.int64(0)
+        c = np.int64(0)
+        for k in range(T - 1):
+            if r > 0:
+                r -= 1
+                fire = False
+            else:
+                u = v - ((v >> shift) if shift else 0) + cur[m, k]
+                u = min(max(u, vmin), vmax)
+                fire = u >= thr
+                if fire:
+                    v = u - thr if subtract else 0
+                    r = refractory
+                else:
+                    v = u
+            spikes[m, k + 1] = fire
+            c += fire
+            if full:
+                vs[m, k + 1] = v
+        counts[m] = c
+        v_last[m] = v
+        r_last[m] = r
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def fixed_kernel(cur, coef, spikes, v_out):
+    """The :mod:`.neuron_types` leaky/IF update on currents ``(M, T)``; writes spikes
+    ``(M, T)`` and the final membrane ``v_out (M,)``.
+
+    ``coef`` = ``(kind, q_beta, q_in, q_bias, half, coef_bits, vmin, vmax, threshold, reset,
+    v_reset)``: ``kind`` 0 leaky ``u = sat((q_beta v + q_in I + q_bias + half) >> B)``, 1 IF
+    ``u = sat(((v << B) + q_in I + half) >> B)``; ``reset`` 0 subtract (``sat(u - thr)``),
+    1 zero (``v_reset``), 2 none."""
+    kind, q_beta, q_in, q_bias, half, bits = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5]
+    vmin, vmax, thr, reset, v_reset = coef[6], coef[7], coef[8], coef[9], coef[10]
+    M, T = cur.shape
+    for m in range(M):
+        v = np.int64(0)
+        for k in range(T - 1):
+            if kind == 0:
+                acc = q_beta * v + q_in * cur[m, k] + q_bias + half
+            else:
+                acc = (v << bits) + q_in * cur[m, k] + half
+            u = min(max(acc >> bits, vmin), vmax)
+            fire = u >= thr
+            if fire:
+                if reset == 0:
+                    v = min(max(u - thr, vmin), vmax)
+                elif reset == 1:
+                    v = v_reset
+                else:
+                    v = u
+            else:
+                v = u
+            spikes[m, k + 1] = fire
+        v_out[m] = v
+
+
+@njit(cache=True, nogil=True)
+def pack_inputs(bits, n_terms, out):
+    """Input bits ``(B, n, T)`` (uint8) -> packed words ``out (B, T, words)`` with term i in bit
+    ``i % 64`` of word ``i // 64``; terms ``n..n_terms-1`` (the bias) are always 1."""
+    B, n, T = bits.shape
+    for b in range(B):
+        for k in range(T):
+            for w in range(out.shape[2]):
+                out[b, k, w] = 0
+        for i in range(n):
+            w = i >> 6
+            sh = np.uint64(i & 63)
+            for k in range(T):
+                out[b, k, w] |= np.uint64(bits[b, i, k] != 0) << sh
+        for i in range(n, n_terms):
+            w = i >> 6
+            sh = np.uint64(i & 63)
+            for k in range(T):
+                out[b, k, w] |= np.uint64(1) << sh
+
+
+@njit(cache=True, nogil=True)
+def packed_currents(a, gidx, pos, neg, cur):
+    """Currents ``cur (B, N, T)`` from packed inputs ``a (B, T, words)``: cycle k uses the
+    weight masks ``pos/neg[gidx[k]] (N, words)`` of its weight-source value."""
+    B, T, W = a.shape
+    N = pos.shape[1]
+    for b in range(B):
+        for j in range(N):
+            for k in range(T):
+                g = gidx[k]
+                c = np.int64(0)
+                for w in range(W):
+                    x = a[b, k, w]
+                    c += np.int64(_popcount(x & pos[g, j, w])) - np.int64(_popcount(x & neg[g, j, w]))
+                cur[b, j, k] = c
+
+
+@njit(cache=True, nogil=True)
+def dense_lif(rs, p, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out, v_out, counts,
+              scores):
+    """A dense layer's run for thresholds ``p (B, n)`` in one pass per sample.
+
+    ``rs (n, T)`` are the input source values (input i's bit in cycle k is ``rs[i, k] < p[i]``;
+    terms ``n..n_terms-1`` are the constant-1 bias), ``pos/neg (G, N, words)`` the packed
+    positive and negative weight bits per weight-source value, ``gidx (T,)`` the value index of
+    each cycle, ``lif`` :func:`lif_vector`. Writes ``counts`` and ``scores (B, N)`` and, when
+    ``full``, currents, spikes and membrane ``(B, N, T)``."""
+    n, T = rs.shape
+    B = p.shape[0]
+    G, N, W = pos.shape
+    vmin, vmax, thr, shift = lif[0], lif[1], lif[2], lif[3]
+    subtract, refractory = lif[4] != 0, lif[5]
+    a = np.zeros((T, W), np.uint64)
+    cur = np.zeros(T, np.int64)
+    for b in range(B):
+        a[:] = 0
+        for i in range(n):
+            w = i >> 6
+            sh = np.uint64(i & 63)
+            pi = p[b, i]
+            for k in range(T):
+                a[k, w] |= np.uint64(rs[i, k] < pi) << sh
+        for i in range(n, n_terms):
+            for k in range(T):
+                a[k, i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+        for j in range(N):
+            s = np.int64(0)
+            for k in range(T):
+                g = gidx[k]
+                c = np.int64(0)
+                for w in range(W):
+                    x = a[k, w]
+                    c += np.int64(_popcount(x & pos[g, j, w])) - np.int64(_popcount(x & neg[g, j, w]))
+                cur[k] = c
+                s += c
+            scores[b, j] = s
+            v = np.int64(0)
+            r = np.int64(0)
+            f = np.int64(0)
+            for k in range(T - 1):
+                if r > 0:
+                    r -= 1
+                    fire = False
+                else:
+                    u = v - ((v >> shift) if shift else 0) + cur[k]
+                    u = min(max(u, vmin), vmax)
+                    fire = u >= thr
+                    if fire:
+                        v = u - thr if subtract else 0
+                        r = refractory
+                    else:
+                        v = u
+                f += fire
+                if full:
+                    spk_out[b, j, k + 1] = fire
+                    v_out[b, j, k + 1] = v
+            counts[b, j] = f
+            if full:
+                for k in range(T):
+                    cur_out[b, j, k] = cur[k]
+
+
+@njit(cache=True, nogil=True)
+def table_gather(table, p, bias, out):
+    """``out[b] = sum_i table[i, p[b, i]] + bias`` (int16/int32 table rows, int64 sums)."""
+    B, n = p.shape
+    N = table.shape[2]
+    acc = np.zeros(N, np.int64)
+    for b in range(B):
+        acc[:] = 0
+        for i in range(n):
+            row = table[i, p[b, i]]
+            for j in range(N):
+                acc[j] += row[j]
+        for j in range(N):
+            out[b, j] = acc[j] + bias[j]
+
+
+@njit(cache=True, nogil=True)
+def quantize_gather(table, x, scale, bias, out):
+    """:func:`table_gather` of the thresholds ``floor(x * scale + 1/2)`` of ``x (B, n)`` in
+    [0, 1] (:func:`.sng.quantize_unipolar`); returns False, untouched ``out``, if any ``x`` is
+    outside [0, 1] or NaN (the caller then raises the validated error)."""
+    B, n = x.shape
+    N = table.shape[2]
+    for b in range(B):
+        for i in range(n):
+            if not (x[b, i] >= 0.0 and x[b, i] <= 1.0):
+                return False
+    acc = np.zeros(N, np.int64)
+    for b in range(B):
+        acc[:] = 0
+        for i in range(n):
+            row = table[i, np.int64(np.floor(x[b, i] * scale + 0.5))]
+            for j in range(N):
+                acc[j] += row[j]
+        for j in range(N):
+            out[b, j] = acc[j] + bias[j]
+    return True
+
+
+def weight_masks(mag, sign, values):
+    """Packed weight bits per weight-source value: ``(pos, neg)`` uint64 ``(G, N, words)`` with
+    bit i of neuron j set when ``mag[j, i] > values[g]`` and the weight is positive / negative."""
+    n_neurons, n_terms = mag.shape
+    words = -(-n_terms // WORD)
+    bits = mag[None] > np.asarray(values)[:, None, None]                     # (G, N, n_terms)
+    out = []
+    for keep in (sign > 0, sign < 0):
+        b = np.zeros((len(values), n_neurons, words * WORD), np.uint8)
+        b[:, :, :n_terms] = bits & keep[None]
+        out.append(np.packbits(b, axis=-1, bitorder="little").view(np.uint64).reshape(
+            len(values), n_neurons, words))
+    return out
+
+
+def source_groups(s):
+    """``(values, index)``: the distinct weight-source values and each cycle's index into them."""
+    values, index = np.unique(np.asarray(s), return_inverse=True)
+    return values, index.astype(np.int64)
