@@ -1,7 +1,7 @@
-"""``scfpga digits``: classify handwritten digits on a board that runs the digits layer.
+"""``scfpga digits``: classify handwritten digits on a board that runs a digits design.
 
-The board holds the bitstream ``make demo`` builds (``build/demo/<board>/``); its
-``design.json`` says which layer it runs. Each test image is quantised to 64 thresholds, sent
+The board holds a bitstream ``make demo`` builds: the dense layer (``build/demo/<board>/``) or
+the spiking MLP (``build/demo/<board>-mlp/``); its ``design.json`` says which. Each test image is quantised to 64 thresholds, sent
 over the UART, run for L cycles and read back; the predicted class is the neuron with the
 largest score. Every board result is compared with the golden model, and the accuracy with the
 labels. ``--port sim`` runs the same protocol against the software board.
@@ -34,8 +34,10 @@ def cmd_digits(args):
         design = load_design(args.design)
     except ParameterError as e:
         raise UsageError(str(e)) from None
-    if getattr(design, "name", None) != "dense" or design.n_loads != 64 or design.params.n_neurons != 10:
-        raise UsageError(f"{args.design} is not a 64-input, 10-neuron dense layer (the digits design)")
+    outputs = design.n_results // 2 if getattr(design, "name", None) in ("dense", "network") else 0
+    if design.n_loads != 64 or outputs != 10:
+        raise UsageError(f"{args.design} is not a digits design (a dense layer or a network with "
+                         f"64 inputs and 10 outputs)")
     split = D.load_split()
     if not 1 <= args.images <= len(split.y_test):
         raise UsageError(f"--images must be in 1..{len(split.y_test)}, got {args.images}")

@@ -110,3 +110,17 @@ def test_build_and_run_a_network_spec(net, capsys):
     assert cli.main(["run", "--port", "sim", str(out / "design.json"),
                      "--x", str(net / "x.npy")]) == 0
     assert "3 samples bit-exact with the golden model" in capsys.readouterr().out
+
+
+def test_digits_command_runs_the_spiking_mlp(tmp_path, capsys):
+    import scfpga.digits as D
+    from scfpga.boards.network_design import NetworkDesign
+    from scfpga.digits_mlp import FOLD, LANES, to_network, train_mlp
+    split = D.load_split()
+    params, _ = to_network(train_mlp(split.x_train, split.y_train, epochs=30), fold=FOLD,
+                           lanes=LANES)
+    (tmp_path / "design.json").write_text(json.dumps(NetworkDesign(params).spec))
+    assert cli.main(["digits", "--port", "sim", str(tmp_path / "design.json"),
+                     "--images", "12"]) == 0
+    out = capsys.readouterr().out
+    assert "board results bit-exact with the golden model" in out and out.count("image ") == 12
