@@ -50,7 +50,7 @@ def family(device):
 RESOURCE_NAMES = {
     "ICESTORM_LC": "logic cells", "ICESTORM_RAM": "block RAM (EBR)", "ICESTORM_SPRAM": "SPRAM",
     "ICESTORM_DSP": "DSP", "SB_IO": "IO pins", "SB_GB": "global buffers", "ICESTORM_PLL": "PLL",
-    "TRELLIS_COMB": "LUT4 slots", "TRELLIS_FF": "flip-flops", "DP16KD": "block RAM (DP16KD)",
+    "TRELLIS_COMB": "LUT4 slots", "TRELLIS_FF": "flip-flops", "DP16KD": "18 kbit block RAM",
     "MULT18X18D": "18x18 multipliers", "TRELLIS_IO": "IO pins", "EHXPLLL": "PLL",
     "TRELLIS_RAMW": "distributed RAM write ports",
 }

@@ -22,6 +22,7 @@ two-output ``SB_PLL40_2F_*`` variants are not used.
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numpy as np
 from amaranth.hdl import Const, Instance
 
 from ..model.params import ParameterError
@@ -128,8 +129,8 @@ def pll_instance(settings, primitive, clk_in, clk_out, lock):
 #
 # :func:`ecp5_pll_settings` searches as ``ecppll`` does (CLKI_DIV, then CLKFB_DIV, then
 # CLKOP_DIV ascending; a strictly smaller error wins, an equal error wins when its VCO is closer
-# to 600 MHz), so both pick the same settings (checked against ``yowasp-ecppll`` in the tests).
-# CLKOP_CPHASE = (CLKOP_DIV - 1) // 2 is the 180-degree shift ``ecppll`` writes.
+# to 600 MHz; in float32 arithmetic), so both pick the same settings (checked against ``yowasp-ecppll`` in the tests).
+# CLKOP_CPHASE is the 180-degree shift ``ecppll`` writes (about CLKOP_DIV / 2).
 ECP5_F_IN = (8, 400)
 ECP5_F_PFD = (3.125, 400)
 ECP5_F_VCO = (400, 800)
@@ -163,7 +164,14 @@ class ECP5PLLSettings:
 
     @property
     def clkop_cphase(self):
-        return (self.clkop_div - 1) // 2
+        """The 180-degree shift ``ecppll`` writes: half a CLKOP period in VCO cycles, with the
+        period held in float32 and the product truncated, as the tool computes it (so 6.0 may
+        come out as 5 and 4.0 as 4)."""
+        f32 = np.float32
+        fout = f32(self.f_in) / f32(self.clki_div) * f32(self.clkfb_div)
+        fvco = fout * f32(self.clkop_div)
+        half_period = f32(1 / (float(fout) * 1e6) * 0.5)
+        return int(float(half_period) * (float(fvco) * 1e6))
 
     def as_dict(self):
         return {"f_in_mhz": self.f_in, "f_out_mhz": round(self.f_out, 6),
@@ -185,22 +193,27 @@ def ecp5_pll_settings(f_in, f_out):
     if not ECP5_F_OUT[0] <= f_out <= ECP5_F_OUT[1]:
         raise ParameterError(f"freq must be in {ECP5_F_OUT[0]}..{ECP5_F_OUT[1]} MHz for the "
                              f"ECP5 PLL, got {f_out}")
-    fin, want = Fraction(f_in), Fraction(f_out)
-    best, best_err, best_vco = None, None, None
-    for clki in range(1, 129):
-        f_pfd = fin / clki
-        if not ECP5_F_PFD[0] <= f_pfd <= ECP5_F_PFD[1]:
-            continue
-        for clkfb in range(1, 81):
-            out = f_pfd * clkfb
-            err = abs(out - want)
-            for clkop in range(1, 129):
-                vco = out * clkop
-                if not ECP5_F_VCO[0] <= vco <= ECP5_F_VCO[1]:
-                    continue
-                if best is None or err < best_err or (
-                        err == best_err and abs(vco - 600) < abs(best_vco - 600)):
-                    best, best_err, best_vco = (clki, clkfb, clkop), err, vco
+    # Single precision, as ecppll computes: exact ties (133.33 MHz from 25: VCO 533.3 or
+    # 666.7) are broken by float32 rounding, and matching the tool means rounding the same way.
+    f32 = np.float32
+    clki = np.arange(1, 129, dtype=f32)[:, None, None]
+    clkfb = np.arange(1, 81, dtype=f32)[None, :, None]
+    clkop = np.arange(1, 129, dtype=f32)[None, None, :]
+    f_pfd = f32(f_in) / clki
+    vco = f_pfd * clkfb * clkop
+    out = vco / clkop
+    legal = ((f_pfd >= f32(ECP5_F_PFD[0])) & (f_pfd <= f32(ECP5_F_PFD[1]))
+             & (vco >= f32(ECP5_F_VCO[0])) & (vco <= f32(ECP5_F_VCO[1])))
+    err = np.where(legal, np.abs(out - f32(f_out)), np.inf).ravel()
+    best = None
+    if np.isfinite(err.min()):
+        # ecppll keeps the first minimum error, then any later equal error whose VCO is
+        # strictly closer to 600 MHz: the earliest of the closest among the minima.
+        ties = np.flatnonzero(err == err.min())
+        dist = np.abs(np.broadcast_to(vco, legal.shape).ravel()[ties] - f32(600))
+        index = ties[np.flatnonzero(dist == dist.min())[0]]
+        i, j, k = np.unravel_index(index, legal.shape)
+        best = (int(i) + 1, int(j) + 1, int(k) + 1)
     if best is None:
         raise ParameterError(f"no ECP5 PLL setting reaches {f_out} MHz from {f_in} MHz")
     settings = ECP5PLLSettings(f_in, *best)
