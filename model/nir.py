@@ -405,7 +405,7 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, width=8, length=256, state_width=16,
     layers, report = [], []
     top = float(1 << width)
     for l, (wnodes, W, b, kind, nnodes) in enumerate(_layers(shape, chain)):
-        where = f"layer {l + 1} (node {nnodes[0][0] or wnodes[-1][0]!r}): "
+        where = f"layer {l + 1}: "
         n = W.shape[0]
         try:
             gain, make, has_thr = _neuron(kind, nnodes, n, dt, state_width)
@@ -413,7 +413,8 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, width=8, length=256, state_width=16,
             bf = None if b is None else gain * b
             peak = max(np.abs(Wf).max(), 0.0 if bf is None else np.abs(bf).max())
             if peak == 0:
-                raise ParameterError("every weight is 0")
+                raise ParameterError(f"every weight of nodes {[w[0] for w in wnodes]} is 0 "
+                                     "(after the gains r/v_threshold)")
             s = _canon(1.0 / peak)
             q = quantize_weights(np.clip(Wf * s, -1, 1), width)
             qb = None if bf is None else quantize_weights(np.clip(bf * s, -1, 1), width)
@@ -608,8 +609,9 @@ def fidelity(network, report, graph_or_path, bits, dt=DEFAULT_DT):
     the reference's step ``t`` in cycle ``t + l`` (one SC cycle of latency per layer), so each
     layer is compared over ``T - l`` aligned steps. Spiking layers: the fraction of equal
     (sample, neuron, step) spikes, the mean absolute spike-rate error and the reference rate;
-    non-spiking layers (LI, readout): the RMS membrane error relative to the reference's RMS,
-    scfpga's membrane divided by the layer scale. Returns ``(rows, run, ref)``.
+    non-spiking layers (LI, readout): the RMS membrane error relative to the reference's RMS
+    per step (``rel_rms_error``) and of the time-mean membrane (``mean_error``), scfpga's
+    membrane divided by the layer scale. Returns ``(rows, run, ref)``.
     """
     graph = load_graph(graph_or_path)
     bits = np.asarray(bits, np.uint8)
@@ -630,7 +632,10 @@ def fidelity(network, report, graph_or_path, bits, dt=DEFAULT_DT):
             _, mem = fixed_run(layer.neuron, run.currents[l])
             m = mem[:, :, d:] / rep.scale
             rms = float(np.sqrt(np.mean(r ** 2))) or 1.0
-            row.update(kind="membrane", rel_rms_error=float(np.sqrt(np.mean((m - r) ** 2))) / rms)
+            mr = r.mean(-1)
+            mrms = float(np.sqrt(np.mean(mr ** 2))) or 1.0
+            row.update(kind="membrane", rel_rms_error=float(np.sqrt(np.mean((m - r) ** 2))) / rms,
+                       mean_error=float(np.sqrt(np.mean((m.mean(-1) - mr) ** 2))) / mrms)
         rows.append(row)
     return rows, run, ref
 

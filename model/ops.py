@@ -29,6 +29,7 @@ from .lfsr import LFSRParams
 from .lif import LIFParams
 from .mux import MuxParams, quantize_weights
 from .netspec import load_network
+from .nir import DEFAULT_DT, from_nir
 from .network import Network, NetworkParams
 from .neuron_types import NEURON_OPTIONS, NeuronParams, neuron_from_options
 from .params import ParameterError, load_array
@@ -305,24 +306,65 @@ register(Op("dense", "dense SC layer of LIF neurons (SCDenseLayer)", DenseParams
 # ------------------------------------------------------------------------------- networks
 
 def _network_lines(params, x, stim_seed):
-    """Output-layer spike counts, one line per sample (space-separated)."""
+    """Output-layer spike counts, one line per sample (space-separated). ``x``: rates in
+    [0, 1] ``(samples, inputs)``, or a 0/1 spike raster ``(samples, T, inputs)`` that feeds
+    layer 1 directly (T cycles instead of the SNG encoder's ``length``)."""
     if x is None:
         x = np.random.default_rng(stim_seed).random((2, params.n_inputs))
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 1:
         x = x[None]
-    if x.ndim != 2 or x.shape[1] != params.n_inputs:
-        raise ParameterError(f"--x must have shape (samples, {params.n_inputs}), got {x.shape}")
-    if not ((x >= 0) & (x <= 1)).all():
-        raise ParameterError("--x must hold values in [0, 1]")
-    counts = Network(params).evaluate(x).counts[-1]
+    n = params.n_inputs
+    if x.ndim == 3:
+        if x.shape[2] != n or x.shape[1] < 1:
+            raise ParameterError(f"--x spike raster must have shape (samples, T, {n}), "
+                                 f"got {x.shape}")
+        if not np.isin(x, (0, 1)).all():
+            raise ParameterError("--x spike raster must hold only 0 and 1")
+        counts = Network(params).evaluate_bits(x.transpose(0, 2, 1).astype(np.uint8)).counts[-1]
+    else:
+        if x.ndim != 2 or x.shape[1] != n:
+            raise ParameterError(f"--x must have shape (samples, {n}) (rates) or (samples, T, "
+                                 f"{n}) (spike raster), got {x.shape}")
+        if not ((x >= 0) & (x <= 1)).all():
+            raise ParameterError("--x must hold values in [0, 1]")
+        counts = Network(params).evaluate(x).counts[-1]
     return [" ".join(str(int(c)) for c in row) for row in counts]
 
 
+NIR_OPTIONS = ("dt", "width", "length", "state_width")
+
+
+def network_from_file(v):
+    """The network of ``values["spec"]``: a TOML/JSON spec, or a NIR graph (``.nir``) read with
+    the NIR options (:func:`.nir.from_nir`)."""
+    given = {k: v[k] for k in NIR_OPTIONS if v.get(k) is not None}
+    if str(v["spec"]).endswith(".nir"):
+        return from_nir(v["spec"], **given)[0]
+    if given:
+        raise ParameterError(f"{next(iter(given))} applies to .nir files only (a network spec "
+                             "sets its own width and length)")
+    return load_network(v["spec"])
+
+
+_NIR_FLAGS = (
+    Option("--dt", "dt", float, None, f".nir: Euler step of the continuous-time nodes (default "
+           f"{DEFAULT_DT:g}, what snnTorch's exporter assumes; Norse: 1e-3)"),
+    Option("--width", "width", int, None, ".nir: SC comparator width, weight magnitude bits "
+           "(default 8)"),
+    Option("--length", "length", int, None, ".nir: SC cycles per run = NIR time steps "
+           "(default 256)"),
+    Option("--state-width", "state_width", int, None, ".nir: bits of every neuron state "
+           "field (default 16)"),
+    Option("--report", "report", str, None, ".nir: write the per-layer quantisation report "
+           "to this JSON file"),
+)
+
 register(Op("network", "a spiking network from a spec file (layers of SC synapses and neurons)",
-            NetworkParams, (), lambda v: load_network(v["spec"]), layer=True,
+            NetworkParams, _NIR_FLAGS, network_from_file, layer=True,
             model_lines=_network_lines,
-            spec_file="network spec (.toml or .json): inputs, length, source and [[layers]]"))
+            spec_file="network spec (.toml or .json: inputs, length, source and [[layers]]) "
+                      "or a NIR graph (.nir)"))
 
 
 # ------------------------------------------------------------------------------- neurons

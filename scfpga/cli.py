@@ -17,6 +17,7 @@ from .gatelevel import gate_level_netlist
 from .hdl.verilog import to_verilog
 from .model.ops import OPS
 from .model.params import ParameterError, load_array
+from .nir import from_nir, report_json
 from .sim import SimulatorMissing
 from .sim.ops import bench, cosimulate, model_output
 from .sweep import load_spec, run_sweep, write_outputs
@@ -71,7 +72,9 @@ def _gen_common(p, block):
 def _cycles_common(p, block):
     if block.layer:
         if p.prog.split()[1] == "model" or block.spec_file:
-            p.add_argument("--x", help="inputs in [0, 1] as a .npy file (default: seeded random)")
+            p.add_argument("--x", help="inputs as a .npy file: rates in [0, 1] (samples, inputs), or "
+                           "for scfpga model a 0/1 spike raster (samples, T, inputs) "
+                           "(default: seeded random rates)")
         else:
             p.add_argument("--cycles", type=int, default=None,
                            help="co-simulated cycles (default: three runs with loads)")
@@ -146,9 +149,30 @@ def op_values(op, args):
 def _params(op, args):
     """``(params, lowering keywords)`` of the op from its options; errors name the flag."""
     try:
-        return op.build(op_values(op, args))
+        built = op.build(op_values(op, args))
     except ParameterError as e:
         raise UsageError(with_flag(op, str(e))) from None
+    nir_report(op, args)
+    return built
+
+
+def nir_report(op, args):
+    """For a ``.nir`` target: print the quantisation report (stderr), write it with --report."""
+    spec = getattr(args, "spec", None) if op.spec_file else None
+    if not spec or not str(spec).endswith(".nir"):
+        return
+    values = op_values(op, args)
+    kw = {k: values[k] for k in ("dt", "width", "length", "state_width") if values.get(k) is not None}
+    _, report = from_nir(spec, report=True, **kw)
+    for row in report:
+        print(row.line(), file=sys.stderr)
+    path = values.get("report")
+    if path:
+        out = Path(path)
+        if out.exists() and not getattr(args, "force", False):
+            raise UsageError(f"{out} exists; remove it or choose another --report path")
+        out.write_text(json.dumps(report_json(report, kw.get("dt", 1e-4)), indent=2) + "\n")
+        print(f"wrote {out}", file=sys.stderr)
 
 
 def with_flag(op, message):
@@ -229,13 +253,14 @@ COMMANDS = {"gen": cmd_gen, "model": cmd_model, "sim": cmd_sim}
 
 
 def spec_target(argv):
-    """``scfpga gen|model|sim|build FILE ...`` means ``... OP FILE ...`` for the one op whose
+    """``scfpga gen|model|sim|build FILE ...`` (FILE .toml, .json or .nir) means
+    ``... OP FILE ...`` for the one op whose
     target is a spec file (:attr:`~scfpga.model.ops.Op.spec_file`); with several, name the op.
     A ``build`` FILE that sets ``design = ...`` is a design file and stays as it is."""
     if len(argv) < 2 or argv[0] not in (*COMMANDS, "build") or argv[1] in OPS \
-            or Path(argv[1]).suffix not in (".toml", ".json"):
+            or Path(argv[1]).suffix not in (".toml", ".json", ".nir"):
         return argv
-    if argv[0] == "build":
+    if argv[0] == "build" and Path(argv[1]).suffix != ".nir":
         try:
             text = Path(argv[1]).read_text()
             spec = tomllib.loads(text) if argv[1].endswith(".toml") else json.loads(text)

@@ -18,7 +18,8 @@ from .boards.host import BoardClient
 from .boards.ops import load_design, runnable, runnable_names, runnable_type
 from .boards.protocol import ProtocolError
 from .boards.toolchain import ToolchainMissing
-from .cli import UsageError, _Parser, add_op_arguments, add_options, load_x, op_values, with_flag
+from .cli import (UsageError, _Parser, add_op_arguments, add_options, load_x, nir_report, op_values,
+                  with_flag)
 from .model.ops import OPS
 from .model.params import ParameterError
 
@@ -112,6 +113,8 @@ def cmd_build(first):
         raise UsageError("-o/--output (the output directory) is required")
     try:
         design = _design(first.target, args)
+        if first.target in OPS:
+            nir_report(OPS[first.target], args)
     except ParameterError as e:
         raise UsageError(_block_message(first.target, str(e))) from None
     progress = lambda msg: print(msg, file=sys.stderr, flush=True)   # noqa: E731

@@ -15,6 +15,7 @@ from amaranth.back import verilog
 
 from ..hdl.network import Network as NetworkDesign, schedule
 from ..model.network import Network
+from ..model.params import ParameterError
 from .runner import default_build_root, run_cocotb
 
 TOP = "network"
@@ -137,6 +138,10 @@ def run_case(params, cycles, rng, simulate, x=None):
     """
     if x is None:
         x = rng.random((DEFAULT_SAMPLES, params.n_inputs))
+    if np.ndim(x) == 3:
+        raise ParameterError("--x: a spike raster (samples, T, inputs) needs a raster encoder, "
+                             "which the network hardware does not have yet; scfpga sim takes "
+                             "rates (samples, inputs) in [0, 1] (scfpga model takes both)")
     thresholds = Network(params).thresholds(np.atleast_2d(x))
     result = cosim_network(params, thresholds, build_root=simulate.build_root,
                            simulator=simulate.simulator, verilog_text=simulate.verilog,

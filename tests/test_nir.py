@@ -1,0 +1,248 @@
+"""NIR in and out: graphs built with the ``nir`` package directly (no torch)."""
+import json
+
+import nir
+import numpy as np
+import pytest
+
+from scfpga import cli
+from scfpga.model.network import DenseLayer, Network, NetworkParams
+from scfpga.model.neuron_types import AlphaParams, LeakyParams
+from scfpga.model.params import ParameterError
+from scfpga.nir import fidelity, from_nir, predictions, reference_run, to_nir
+
+DT = 1e-3
+
+
+def _lif(n, tau=0.01, thr=1.0, r=None, **kw):
+    full = lambda v: np.full(n, float(v))                  # noqa: E731
+    tau = np.broadcast_to(np.asarray(tau, float), (n,)).copy()
+    return nir.LIF(tau=tau, r=tau / DT if r is None else np.asarray(r, float),
+                   v_leak=full(0), v_threshold=np.broadcast_to(np.asarray(thr, float), (n,)).copy(),
+                   v_reset=full(0), **kw)
+
+
+def _chain(*nodes, n_in, n_out=1):
+    names = ["input"] + [f"n{i}" for i in range(len(nodes))] + ["output"]
+    table = {"input": nir.Input(input_type=np.array([n_in])),
+             **{f"n{i}": node for i, node in enumerate(nodes)},
+             "output": nir.Output(output_type=np.array([n_out]))}
+    return nir.NIRGraph(nodes=table, edges=list(zip(names[:-1], names[1:])), type_check=False)
+
+
+def _mlp(rng, n_in=12, hidden=8, n_out=4, second="cuba"):
+    """Affine -> LIF with per-neuron r and thresholds -> Affine -> CubaLIF -> Linear -> LI."""
+    w1 = rng.normal(0, 0.6, (hidden, n_in))
+    lif = _lif(hidden, r=rng.uniform(5, 15, hidden), thr=rng.uniform(0.5, 2, hidden))
+    full = lambda n, v: np.full(n, float(v))                 # noqa: E731
+    cuba = nir.CubaLIF(tau_syn=full(n_out, 2 * DT), tau_mem=full(n_out, 10 * DT),
+                       r=full(n_out, 10), v_leak=full(n_out, 0), v_threshold=full(n_out, 1),
+                       v_reset=full(n_out, 0), w_in=full(n_out, 2))
+    li = nir.LI(tau=full(3, 5 * DT), r=full(3, 5), v_leak=full(3, 0))
+    return _chain(nir.Affine(weight=w1, bias=rng.normal(0, 0.2, hidden)), lif,
+                  nir.Affine(weight=rng.normal(0, 0.8, (n_out, hidden)), bias=np.zeros(n_out)),
+                  cuba, nir.Linear(weight=rng.normal(0, 0.8, (3, n_out))), li, n_in=n_in)
+
+
+def test_round_trip_gives_the_same_network(tmp_path):
+    graph = _mlp(np.random.default_rng(1))
+    net, report = from_nir(graph, dt=DT, report=True)
+    assert [type(layer.neuron).__name__ for layer in net.layers] == \
+        ["LeakyParams", "SynapticParams", "LIParams"]
+    assert [r.types for r in report] == [("Affine", "LIF"), ("Affine", "CubaLIF"), ("Linear", "LI")]
+    again = from_nir(to_nir(net, dt=DT), dt=DT)
+    assert again == net
+    path = tmp_path / "net.nir"
+    nir.write(path, to_nir(net, dt=DT))
+    assert from_nir(path, dt=DT) == net
+    # a different dt is a different network
+    assert from_nir(graph, dt=DT / 2) != net
+
+
+def test_folding_and_export_keep_the_float_semantics():
+    """Per-neuron r and thresholds folded into the weights, the scale, the strict threshold and
+    the export: at high precision the exported graph's reference spikes like the original's."""
+    graph = _mlp(np.random.default_rng(2))
+    net = from_nir(graph, dt=DT, width=16, state_width=24)
+    bits = (np.random.default_rng(3).random((4, 12, 200)) < 0.4).astype(np.uint8)
+    a, b = reference_run(graph, bits, DT), reference_run(to_nir(net, dt=DT), bits, DT)
+    assert np.mean(a["n1"] == b["lif1"]) > 0.995 and a["n1"].mean() > 0.05
+    assert np.mean(a["n3"] == b["cuba2"]) > 0.99
+    assert np.corrcoef(a["n5"].ravel(), b["li3"].ravel())[0, 1] > 0.999
+
+
+def test_strict_threshold_and_reset_to_v_reset_are_exact():
+    """IF with dt=1: v counts integer currents; NIR fires on v > 2 (not >= 2) and resets to
+    v_reset. A weight of 1.0 is an SC current of exactly 1 every cycle, so scfpga must match
+    the reference spike for spike, one cycle later."""
+    graph = _chain(nir.Linear(weight=np.ones((1, 1))),
+                   nir.IF(r=np.ones(1), v_threshold=np.full(1, 2.0), v_reset=np.full(1, 0.5)),
+                   n_in=1)
+    net, report = from_nir(graph, dt=1.0, report=True)
+    bits = np.ones((1, 1, 40), np.uint8)
+    rows, run, ref = fidelity(net, report, graph, bits, dt=1.0)
+    # v: 1, 2 (not > 2), 3 fires -> 0.5, 1.5, 2.5 fires -> 0.5, ...
+    assert list(np.flatnonzero(ref["n1"][0, 0])[:4]) == [2, 4, 6, 8]
+    assert rows[0]["agreement"] == 1.0
+    assert list(np.flatnonzero(run.spikes[0][0, 0])[:2]) == [3, 5]
+
+
+def test_golden_model_tracks_the_nir_reference_on_rates():
+    rng = np.random.default_rng(4)
+    graph = _chain(nir.Affine(weight=rng.uniform(-0.3, 0.4, (10, 16)), bias=np.zeros(10)),
+                   _lif(10), n_in=16)
+    net, report = from_nir(graph, dt=DT, report=True)
+    model = Network(net)
+    bits = model.input_bits(model.thresholds(rng.random((6, 16))), 256)
+    rows, run, ref = fidelity(net, report, graph, bits, dt=DT)
+    # SC currents are noisy estimates of W x: spikes are correlated with the reference's
+    # (independent trains of the same rates would agree on ~0.68), rates close
+    assert rows[0]["agreement"] > 0.72
+    assert rows[0]["rate_error"] < 0.08 and rows[0]["rate_ref"] > 0.3
+
+
+def test_other_nodes_scale_flatten_threshold_li_readout():
+    rng = np.random.default_rng(5)
+    n = 6
+    full = lambda v: np.full(n, float(v))                  # noqa: E731
+    graph = _chain(nir.Flatten(input_type={"input": np.array([2, 4])}, start_dim=0),
+                   nir.Scale(scale=rng.uniform(0.5, 2, 8)),
+                   nir.Linear(weight=rng.uniform(-0.2, 0.5, (n, 8))),
+                   nir.Threshold(threshold=full(0.3)),                   # stateless
+                   nir.Affine(weight=rng.uniform(-0.5, 1, (n, n)), bias=full(0.1)),
+                   nir.LI(tau=full(4 * DT), r=full(4), v_leak=full(0)),
+                   nir.Threshold(threshold=full(1.0)),                   # LI + Threshold
+                   nir.Affine(weight=rng.uniform(-1, 1, (2, n)), bias=np.zeros(2)),  # readout
+                   n_in=8)
+    net, report = from_nir(graph, dt=DT, width=12, report=True)
+    assert [r.types for r in report] == [("Flatten", "Scale", "Linear", "Threshold"),
+                                         ("Affine", "LI", "Threshold"), ("Affine",)]
+    assert net.layers[1].neuron.reset_mechanism == "none"
+    assert from_nir(to_nir(net, dt=DT), dt=DT, width=12) == net
+    bits = (rng.random((3, 8, 120)) < 0.5).astype(np.uint8)
+    rows, run, ref = fidelity(net, report, graph, bits, dt=DT)
+    assert rows[0]["agreement"] > 0.6 and rows[1]["agreement"] > 0.6     # stateless: noisier
+    assert rows[2]["kind"] == "membrane"
+    hi = from_nir(graph, dt=DT, width=16, state_width=24)     # semantics at high precision
+    a, b = reference_run(graph, bits, DT), reference_run(to_nir(hi, dt=DT), bits, DT)
+    assert np.mean(a["n3"] == b["thr1"]) > 0.99 and np.mean(a["n6"] == b["thr2"]) > 0.99
+    assert np.corrcoef(a["n7"].ravel(), b["li3"].ravel())[0, 1] > 0.999
+    # a readout straight on the inputs: its time-mean is the SC estimate of W x
+    readout = _chain(nir.Affine(weight=rng.uniform(-1, 1, (2, 8)), bias=np.zeros(2)), n_in=8,
+                     n_out=2)
+    net, report = from_nir(readout, dt=DT, report=True)
+    rows, run, ref = fidelity(net, report, readout, bits, dt=DT)
+    assert rows[0]["mean_error"] < 0.05
+    sc, rf = predictions(net, report, run, ref)
+    assert sc.shape == rf.shape == (3,)
+
+
+def test_scalar_and_zero_d_parameters():
+    w = np.random.default_rng(6).uniform(0, 1, (5, 3))
+    zero_d = nir.LIF(tau=np.array(0.01), r=np.array(10.0), v_leak=np.array(0.0),
+                     v_threshold=np.array(1.0), v_reset=np.array(0.0))
+    per = _lif(5)
+    a = from_nir(_chain(nir.Affine(weight=w, bias=np.zeros(5)), zero_d, n_in=3, n_out=5), dt=DT)
+    b = from_nir(_chain(nir.Affine(weight=w, bias=np.zeros(5)), per, n_in=3), dt=DT)
+    assert a == b
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda: nir.Conv2d(input_shape=(4, 4), weight=np.ones((1, 1, 2, 2)), stride=1, padding=0,
+                        dilation=1, groups=1, bias=np.zeros(1)), "'n0' (Conv2d): convolution"),
+    (lambda: nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]),
+                           padding=np.array([0, 0])), "'n0' (SumPool2d): convolution"),
+    (lambda: nir.I(r=np.ones(3)), "node 'n0' has type I"),
+    (lambda: _lif(3, tau=[0.01, 0.02, 0.01]), "'n0' (LIF): tau differs between neurons"),
+    (lambda: _lif(3, tau=1e-4), "tau = 0.0001 is shorter than dt = 0.001"),
+    (lambda: _lif(3, thr=[1, -1, 1]), "thresholds must be > 0"),
+    (lambda: nir.LIF(tau=np.full(2, 0.01), r=np.ones(2), v_leak=np.zeros(2),
+                     v_threshold=np.ones(2), v_reset=np.zeros(2)), "has shape (2,), expected a scalar or 3 values"),
+])
+def test_unsupported_nodes_and_parameters_are_errors_naming_the_node(bad, message):
+    with pytest.raises(ParameterError, match=None) as e:
+        node = bad()
+        if isinstance(node, nir.LIF) and node.tau.size == 2:      # wrong size for 3 inputs
+            node.r = np.ones(2)
+            graph = _chain(node, n_in=3)
+        else:
+            graph = _chain(node, n_in=3)
+        from_nir(graph, dt=DT)
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_graph_shape_errors():
+    a = nir.Affine(weight=np.ones((2, 3)), bias=np.zeros(2))
+    branch = nir.NIRGraph(nodes={"input": nir.Input(input_type=np.array([3])), "a": a,
+                                 "b": nir.Affine(weight=np.ones((2, 3)), bias=np.zeros(2)),
+                                 "output": nir.Output(output_type=np.array([2]))},
+                          edges=[("input", "a"), ("input", "b"), ("a", "output")],
+                          type_check=False)
+    with pytest.raises(ParameterError, match="'input' has 2 outgoing edges"):
+        from_nir(branch)
+    sub = _chain(_chain(_lif(3), n_in=3), n_in=3)
+    with pytest.raises(ParameterError, match="subgraph"):
+        from_nir(sub)
+    with pytest.raises(ParameterError, match="weight must have shape \\(outputs, 4\\)"):
+        from_nir(_chain(a, n_in=4))
+
+
+def test_export_refuses_what_nir_cannot_say():
+    net = NetworkParams(2, (DenseLayer([[100, -50]], neuron=LeakyParams()),))   # subtract
+    with pytest.raises(ParameterError, match="layer 1: reset_mechanism 'subtract'"):
+        to_nir(net)
+    net = NetworkParams(2, (DenseLayer([[100, -50]], neuron=LeakyParams(reset_mechanism="zero")),
+                            DenseLayer([[100]], neuron=AlphaParams(reset_mechanism="zero"))))
+    with pytest.raises(ParameterError, match="layer 2: neuron type 'alpha' has no NIR node"):
+        to_nir(net)
+
+
+@pytest.fixture()
+def nirfile(tmp_path):
+    rng = np.random.default_rng(7)
+    graph = _chain(nir.Affine(weight=rng.uniform(-0.3, 0.8, (6, 8)), bias=np.zeros(6)),
+                   _lif(6), nir.Affine(weight=rng.uniform(-0.5, 1, (3, 6)), bias=np.zeros(3)),
+                   _lif(3, tau=0.005), n_in=8)
+    nir.write(tmp_path / "net.nir", graph)
+    np.save(tmp_path / "x.npy", rng.random((2, 8)))
+    np.save(tmp_path / "raster.npy", (rng.random((2, 40, 8)) < 0.5).astype(np.uint8))
+    return tmp_path
+
+
+def test_cli_model_report_and_raster(nirfile, capsys):
+    f = str(nirfile / "net.nir")
+    assert cli.main(["model", f, "--dt", "1e-3", "--length", "64", "--x",
+                     str(nirfile / "x.npy"), "--report", str(nirfile / "q.json")]) == 0
+    out, err = capsys.readouterr()
+    net = from_nir(f, dt=DT, length=64)
+    expect = Network(net).evaluate(np.load(nirfile / "x.npy")).counts[-1]
+    assert [list(map(int, line.split())) for line in out.split("\n")[:-1]] == expect.tolist()
+    assert "layer 1 [n0:Affine n1:LIF] -> leaky x6" in err
+    rep = json.loads((nirfile / "q.json").read_text())
+    assert rep["dt"] == DT and [r["neurons"] for r in rep["layers"]] == [6, 3]
+    assert cli.main(["model", f, "--dt", "1e-3", "--x", str(nirfile / "raster.npy")]) == 0
+    raster = np.load(nirfile / "raster.npy").transpose(0, 2, 1)
+    expect = Network(net).evaluate_bits(raster).counts[-1]
+    out = capsys.readouterr().out
+    assert [list(map(int, line.split())) for line in out.split("\n")[:-1]] == expect.tolist()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--dt", "1"], "--dt"),                              # tau < dt: names the node
+    (["--dt", "-1"], "dt must be a positive number"),
+    (["--width", "40"], "--width must be an integer in 1..16"),
+])
+def test_cli_errors_are_one_line(nirfile, capsys, argv, message):
+    assert cli.main(["model", str(nirfile / "net.nir"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_cli_sim_proves_a_nir_network_bit_exact(nirfile, capsys, monkeypatch):
+    monkeypatch.setenv("SCFPGA_SIM_DIR", str(nirfile / "sim"))
+    assert cli.main(["sim", str(nirfile / "net.nir"), "--dt", "1e-3", "--length", "48",
+                     "--x", str(nirfile / "x.npy")]) == 0
+    assert "bit-exact" in capsys.readouterr().out
+    assert cli.main(["sim", str(nirfile / "net.nir"), "--dt", "1e-3",
+                     "--x", str(nirfile / "raster.npy")]) == 2
+    assert "raster encoder" in capsys.readouterr().err
