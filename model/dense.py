@@ -269,6 +269,10 @@ def _prefix_fire(threshold, cur):
     return c, f
 
 
+_NONE_I64 = np.zeros((0, 0, 0), np.int64)      # per-cycle outputs of a counts-only run
+_NONE_U8 = np.zeros((0, 0, 0), np.uint8)
+
+
 class SCDenseLayer:
     """Golden model of a dense layer; every method takes ``x`` of shape (n_inputs,) or
     (batch, n_inputs) and returns arrays with the same leading batch axis (or none).
@@ -461,10 +465,30 @@ class SCDenseLayer:
             else:
                 small = np.int16 if self.params.width < 15 else np.int32
                 q = self.params.signed_terms
-                self._cache[key] = (np.ascontiguousarray(r, small), gidx,
+                self._cache[key] = (np.ascontiguousarray(r.T, small), gidx,
                                     *weight_masks(self._mag, np.sign(q), values),
                                     lif_vector(self.params.lif))
         return self._cache[key]
+
+    def _run_compiled(self, x, T, full):
+        """:meth:`_simulate` by :func:`.kernels.dense_lif` for inputs ``x (batch, n)``; None
+        if an ``x`` is outside [0, 1] (the caller raises the validated error)."""
+        rt, gidx, pos, neg, lif = self._packed(T)
+        nb, N = len(x), self.n_neurons
+        out = np.empty((2, nb, N), np.int64)
+        counts, scores = out[0], out[1]
+        if full:                                  # written cycle-major: (batch, T, N)
+            cur = np.empty((nb, T, N), np.int64)
+            spikes = np.zeros((nb, T, N), np.uint8)
+            v = np.zeros((nb, T, N), np.int64)
+        else:
+            cur, spikes, v = _NONE_I64, _NONE_U8, _NONE_I64
+        if not dense_lif(rt, x, float(1 << self.params.width), self.params.n_terms, gidx, pos,
+                         neg, lif, full, cur, spikes, v, counts, scores):
+            return None
+        if not full:
+            return None, None, None, counts.T, scores.T
+        return (*(a.transpose(1, 2, 0) for a in (spikes, cur, v)), counts.T, scores.T)
 
     def _simulate(self, p, T, full=True):
         """Currents and LIF for a batch, cycle axis first; ``full=False``: counts/scores only.
@@ -474,19 +498,8 @@ class SCDenseLayer:
         weight bits of the cycle's weight-source value, the LIF in the same pass."""
         packed = self._packed(T) if self.params.accumulation == "counter" else None
         if packed is not None:
-            rs, gidx, pos, neg, lif = packed
-            nb, N = len(p), self.n_neurons
-            counts = np.empty((nb, N), np.int64)
-            scores = np.empty((nb, N), np.int64)
-            shape = (nb, N, T) if full else (0, 0, 0)
-            cur = np.empty(shape, np.int64)
-            spikes = np.zeros(shape, np.uint8)
-            v = np.zeros(shape, np.int64)
-            dense_lif(rs, np.ascontiguousarray(p, rs.dtype), self.params.n_terms, gidx, pos, neg,
-                      lif, full, cur, spikes, v, counts, scores)
-            if not full:
-                return None, None, None, counts.T, scores.T
-            return spikes.T, cur.T, v.T, counts.T, scores.T
+            # p is validated: its x = p / 2**W quantises back to p exactly.
+            return self._run_compiled(p / float(1 << self.params.width), T, full)
         cur = self._currents(p, T)                                      # (T, N, batch)
         if integrate_fire_exact(self.params, T):
             c, f = _prefix_fire(self.params.lif.threshold, cur)
@@ -525,9 +538,17 @@ class SCDenseLayer:
     def forward(self, x):
         """Per-neuron firing rates ``count / length`` in [0, 1] (about ``relu(W x) / n_terms``
         with the default LIF)."""
+        L = self.params.length
+        if self.params.accumulation == "counter" and self._packed(L) is not None:
+            xa = np.asarray(x, np.float64)          # one compiled call that also validates x
+            if xa.ndim in (1, 2) and xa.shape[-1] == self.n_inputs:
+                run = self._run_compiled(xa.reshape(-1, self.n_inputs), L, False)
+                if run is not None:
+                    counts = run[3].T
+                    return (counts[0] if xa.ndim == 1 else counts) / L
         p = self.thresholds(x)
-        counts = self._simulate(np.atleast_2d(p), self.params.length, full=False)[3].T
-        return (counts[0] if p.ndim == 1 else counts) / self.params.length
+        counts = self._simulate(np.atleast_2d(p), L, full=False)[3].T
+        return (counts[0] if p.ndim == 1 else counts) / L
 
     def scores_thresholds(self, p, T=None):
         """Class scores ``sum_k I_j(k)`` for integer thresholds, without per-cycle currents.

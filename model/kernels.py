@@ -21,6 +21,8 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 WORD = 64
+# (x * _GATHER) >> 56 gathers the low bits of the 8 bytes of x into one byte (byte q -> bit q).
+_GATHER = np.uint64(0x0102040810204080)
 
 # The LIF's static parameters, as an int64 vector (one specialisation for every parameter set).
 LIF_VMIN, LIF_VMAX, LIF_THR, LIF_SHIFT, LIF_SUBTRACT, LIF_REFRACTORY = range(6)
@@ -83,6 +85,31 @@ def lif_kernel(cur, lif, spikes, vs, full, v_last, r_last):
 
 
 @njit(cache=True, nogil=True)
+def lif_kernel_cycles(cur, lif, spikes, v_last, r_last):
+    """:func:`lif_kernel` on cycle-major currents ``cur (B, T, N)``: spikes ``(B, T, N)`` and the
+    final state ``(B, N)``; vectorised over the N neurons of a cycle (branch-free update)."""
+    vmin, vmax, thr, shift = lif[0], lif[1], lif[2], lif[3]
+    subtract, refractory = lif[4] != 0, lif[5]
+    B, T, N = cur.shape
+    for b in range(B):
+        v = v_last[b]
+        r = r_last[b]
+        v[:] = 0
+        r[:] = 0
+        for k in range(T - 1):
+            for j in range(N):
+                vj = v[j]
+                active = r[j] == 0
+                u = vj - ((vj >> shift) if shift else 0) + cur[b, k, j]
+                u = min(max(u, vmin), vmax)
+                fire = active and u >= thr
+                after = u - thr if subtract else 0
+                v[j] = (after if fire else u) if active else vj
+                r[j] = refractory if fire else (r[j] if active else r[j] - 1)
+                spikes[b, k + 1, j] = fire
+
+
+@njit(cache=True, nogil=True)
 def fixed_kernel(cur, coef, spikes, v_out):
     """The :mod:`.neuron_types` leaky/IF update on currents ``(M, T)``; writes spikes
     ``(M, T)`` and the final membrane ``v_out (M,)``.
@@ -118,105 +145,143 @@ def fixed_kernel(cur, coef, spikes, v_out):
 
 @njit(cache=True, nogil=True)
 def pack_inputs(bits, n_terms, out):
-    """Input bits ``(B, n, T)`` (uint8) -> packed words ``out (B, T, words)`` with term i in bit
-    ``i % 64`` of word ``i // 64``; terms ``n..n_terms-1`` (the bias) are always 1."""
-    B, n, T = bits.shape
+    """Input bits ``(B, T, n)`` (uint8 0/1, cycle-major) -> packed words ``out (B, T, words)``
+    with term i in bit ``i % 64`` of word ``i // 64``; terms ``n..n_terms-1`` (the bias) are
+    always 1."""
+    B, T, n = bits.shape
+    W = out.shape[2]
+    buf = np.zeros(W * 64, np.uint8)
+    buf[n:n_terms] = 1
+    b64 = buf.view(np.uint64)
+    word = np.zeros(W, np.uint64)
+    w8 = word.view(np.uint8)
     for b in range(B):
         for k in range(T):
-            for w in range(out.shape[2]):
-                out[b, k, w] = 0
-        for i in range(n):
-            w = i >> 6
-            sh = np.uint64(i & 63)
-            for k in range(T):
-                out[b, k, w] |= np.uint64(bits[b, i, k] != 0) << sh
-        for i in range(n, n_terms):
-            w = i >> 6
-            sh = np.uint64(i & 63)
-            for k in range(T):
-                out[b, k, w] |= np.uint64(1) << sh
+            for i in range(n):
+                buf[i] = bits[b, k, i]
+            for q in range(W * 8):
+                w8[q] = (b64[q] * _GATHER) >> np.uint64(56)
+            for w in range(W):
+                out[b, k, w] = word[w]
 
 
 @njit(cache=True, nogil=True)
-def packed_currents(a, gidx, pos, neg, cur):
-    """Currents ``cur (B, N, T)`` from packed inputs ``a (B, T, words)``: cycle k uses the
-    weight masks ``pos/neg[gidx[k]] (N, words)`` of its weight-source value."""
+def packed_currents(a, gidx, pos, neg, cur, scores):
+    """Currents ``cur (B, T, N)`` from packed inputs ``a (B, T, words)``: cycle k uses the
+    weight masks ``pos/neg[gidx[k]] (words, N)`` of its weight-source value; their sums over
+    the run in ``scores (B, N)``."""
     B, T, W = a.shape
-    N = pos.shape[1]
+    N = pos.shape[2]
+    c = np.zeros(N, np.int64)
     for b in range(B):
-        for j in range(N):
-            for k in range(T):
-                g = gidx[k]
-                c = np.int64(0)
-                for w in range(W):
-                    x = a[b, k, w]
-                    c += np.int64(_popcount(x & pos[g, j, w])) - np.int64(_popcount(x & neg[g, j, w]))
-                cur[b, j, k] = c
+        sc = scores[b]
+        sc[:] = 0
+        for k in range(T):
+            g = gidx[k]
+            c[:] = 0
+            for w in range(W):
+                aw = a[b, k, w]
+                for j in range(N):
+                    c[j] += np.int64(_popcount(aw & pos[g, w, j])) - \
+                        np.int64(_popcount(aw & neg[g, w, j]))
+            for j in range(N):
+                cur[b, k, j] = c[j]
+                sc[j] += c[j]
 
 
 @njit(cache=True, nogil=True)
-def dense_lif(rs, p, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out, v_out, counts,
-              scores):
-    """A dense layer's run for thresholds ``p (B, n)`` in one pass per sample.
+def cycle_counts(spikes, counts):
+    """``counts (B, N)``: the spikes of cycle-major trains ``spikes (B, T, N)``."""
+    B, T, N = spikes.shape
+    for b in range(B):
+        cb = counts[b]
+        cb[:] = 0
+        for k in range(T):
+            for j in range(N):
+                cb[j] += spikes[b, k, j]
 
-    ``rs (n, T)`` are the input source values (input i's bit in cycle k is ``rs[i, k] < p[i]``;
-    terms ``n..n_terms-1`` are the constant-1 bias), ``pos/neg (G, N, words)`` the packed
-    positive and negative weight bits per weight-source value, ``gidx (T,)`` the value index of
-    each cycle, ``lif`` :func:`lif_vector`. Writes ``counts`` and ``scores (B, N)`` and, when
-    ``full``, currents, spikes and membrane ``(B, N, T)``."""
-    n, T = rs.shape
-    B = p.shape[0]
-    G, N, W = pos.shape
+
+@njit(cache=True, nogil=True)
+def dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out, v_out,
+              counts, scores):
+    """A dense layer's run for inputs ``x (B, n)`` in [0, 1], one pass per sample.
+
+    Input i's threshold is ``P_i = floor(x_i * scale + 1/2)`` (:func:`.sng.quantize_unipolar`)
+    and its bit in cycle k is ``rt[k, i] < P_i`` (``rt (T, n)``: the input source values);
+    terms ``n..n_terms-1`` are the constant-1 bias. ``pos/neg (G, words, N)`` are the packed
+    positive and negative weight bits per weight-source value, ``gidx (T,)`` each cycle's
+    value index, ``lif`` :func:`lif_vector`. Writes ``counts`` and ``scores (B, N)`` and, when
+    ``full``, currents, spikes and membrane ``(B, T, N)`` (cycle-major). Returns False, having written
+    nothing, if an ``x`` is outside [0, 1] or NaN.
+
+    Laid out so that the compiler vectorises over neurons: per cycle, each word of input bits
+    meets the words of every neuron (contiguous), and the LIF update is branch-free."""
+    T, n = rt.shape
+    B = x.shape[0]
+    G, W, N = pos.shape
+    for b in range(B):
+        for i in range(n):
+            if not (x[b, i] >= 0.0 and x[b, i] <= 1.0):
+                return False
     vmin, vmax, thr, shift = lif[0], lif[1], lif[2], lif[3]
     subtract, refractory = lif[4] != 0, lif[5]
-    a = np.zeros((T, W), np.uint64)
-    cur = np.zeros(T, np.int64)
+    p = np.zeros(W * 64, rt.dtype)
+    bits = np.zeros(W * 64, np.uint8)
+    bits[n:n_terms] = 1                      # the bias input
+    b64 = bits.view(np.uint64)
+    a = np.zeros(W, np.uint64)
+    a8 = a.view(np.uint8)
+    v = np.zeros(N, np.int64)
+    r = np.zeros(N, np.int64)
+    f = np.zeros(N, np.int64)
+    sc = np.zeros(N, np.int64)
+    c = np.zeros(N, np.int64)
+    fa = np.zeros(N, np.uint8)
     for b in range(B):
-        a[:] = 0
         for i in range(n):
-            w = i >> 6
-            sh = np.uint64(i & 63)
-            pi = p[b, i]
-            for k in range(T):
-                a[k, w] |= np.uint64(rs[i, k] < pi) << sh
-        for i in range(n, n_terms):
-            for k in range(T):
-                a[k, i >> 6] |= np.uint64(1) << np.uint64(i & 63)
-        for j in range(N):
-            s = np.int64(0)
-            for k in range(T):
-                g = gidx[k]
-                c = np.int64(0)
-                for w in range(W):
-                    x = a[k, w]
-                    c += np.int64(_popcount(x & pos[g, j, w])) - np.int64(_popcount(x & neg[g, j, w]))
-                cur[k] = c
-                s += c
-            scores[b, j] = s
-            v = np.int64(0)
-            r = np.int64(0)
-            f = np.int64(0)
-            for k in range(T - 1):
-                if r > 0:
-                    r -= 1
-                    fire = False
-                else:
-                    u = v - ((v >> shift) if shift else 0) + cur[k]
-                    u = min(max(u, vmin), vmax)
-                    fire = u >= thr
-                    if fire:
-                        v = u - thr if subtract else 0
-                        r = refractory
-                    else:
-                        v = u
-                f += fire
-                if full:
-                    spk_out[b, j, k + 1] = fire
-                    v_out[b, j, k + 1] = v
-            counts[b, j] = f
+            p[i] = np.int64(np.floor(x[b, i] * scale + 0.5))
+        v[:] = 0
+        r[:] = 0
+        f[:] = 0
+        sc[:] = 0
+        for k in range(T):
+            for i in range(n):                   # one byte per input bit, then 8 bytes a byte
+                bits[i] = rt[k, i] < p[i]
+            for q in range(W * 8):
+                a8[q] = (b64[q] * _GATHER) >> np.uint64(56)
+            g = gidx[k]
+            c[:] = 0
+            for w in range(W):
+                aw = a[w]
+                for j in range(N):
+                    c[j] += np.int64(_popcount(aw & pos[g, w, j])) - \
+                        np.int64(_popcount(aw & neg[g, w, j]))
+            for j in range(N):
+                sc[j] += c[j]
             if full:
-                for k in range(T):
-                    cur_out[b, j, k] = cur[k]
+                for j in range(N):
+                    cur_out[b, k, j] = c[j]
+            if k == T - 1:
+                continue
+            for j in range(N):               # lif_step, branch-free
+                vj = v[j]
+                active = r[j] == 0
+                u = vj - ((vj >> shift) if shift else 0) + c[j]
+                u = min(max(u, vmin), vmax)
+                fire = active and u >= thr
+                after = u - thr if subtract else 0
+                v[j] = (after if fire else u) if active else vj
+                r[j] = refractory if fire else (r[j] if active else r[j] - 1)
+                f[j] += fire
+                fa[j] = fire
+            if full:
+                for j in range(N):
+                    spk_out[b, k + 1, j] = fa[j]
+                    v_out[b, k + 1, j] = v[j]
+        for j in range(N):
+            counts[b, j] = f[j]
+            scores[b, j] = sc[j]
+    return True
 
 
 @njit(cache=True, nogil=True)
@@ -259,7 +324,7 @@ def quantize_gather(table, x, scale, bias, out):
 
 
 def weight_masks(mag, sign, values):
-    """Packed weight bits per weight-source value: ``(pos, neg)`` uint64 ``(G, N, words)`` with
+    """Packed weight bits per weight-source value: ``(pos, neg)`` uint64 ``(G, words, N)`` with
     bit i of neuron j set when ``mag[j, i] > values[g]`` and the weight is positive / negative."""
     n_neurons, n_terms = mag.shape
     words = -(-n_terms // WORD)
@@ -268,8 +333,9 @@ def weight_masks(mag, sign, values):
     for keep in (sign > 0, sign < 0):
         b = np.zeros((len(values), n_neurons, words * WORD), np.uint8)
         b[:, :, :n_terms] = bits & keep[None]
-        out.append(np.packbits(b, axis=-1, bitorder="little").view(np.uint64).reshape(
-            len(values), n_neurons, words))
+        words_ = np.packbits(b, axis=-1, bitorder="little").view(np.uint64)
+        out.append(np.ascontiguousarray(words_.reshape(len(values), n_neurons, words)
+                                        .transpose(0, 2, 1)))
     return out
 
 

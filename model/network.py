@@ -37,7 +37,7 @@ from . import neuron as neurons
 from . import neuron_fast  # noqa: F401  (compiled runs of the leaky and IF types)
 from . import neuron_types  # noqa: F401  (registers every neuron type by name)
 from .dense import MAX_LFSR_WIDTH, MAX_LENGTH, MAX_WIDTH, quantize_weights
-from .kernels import pack_inputs, packed_currents, source_groups, weight_masks
+from .kernels import cycle_counts, pack_inputs, packed_currents, source_groups, weight_masks
 from .lif import LIFParams
 from .params import ParameterError, check_choice, check_int
 from .sng import quantize_unipolar
@@ -243,11 +243,24 @@ class Network:
 
     def input_bits(self, p, T):
         """(batch, n_inputs, T) uint8 encoder bits for integer thresholds ``p``."""
-        r = self.streams(T)[0]
-        return (r[None] < np.asarray(p, np.int64)[:, :, None]).astype(np.uint8)
+        rt = self._streams_t(T)
+        bits = np.less(rt[None], np.asarray(p, rt.dtype)[:, None, :]).view(np.uint8)
+        return bits.transpose(0, 2, 1)          # a view of cycle-major bits (batch, T, n)
+
+    def _streams_t(self, T):
+        """The input source values cycle-major (T, n_inputs), narrow, cached."""
+        key = ("rt", T)
+        if key not in self._streams:
+            small = np.int16 if self.params.width < 15 else np.int32
+            self._streams[key] = np.ascontiguousarray(self.streams(T)[0].T, small)
+        return self._streams[key]
 
     def layer_currents(self, index, bits):
-        """(batch, neurons, T) int64 currents of layer ``index`` for its input bits.
+        """(batch, neurons, T) int64 currents of layer ``index`` for its input bits."""
+        return self._layer_currents(index, bits)[0]
+
+    def _layer_currents(self, index, bits):
+        """(currents, scores or None) of layer ``index``.
 
         Compiled: the input bits of each cycle packed into 64-bit words, and per weight-source
         value the packed positive and negative weight bits (cached), so a current is a few
@@ -255,14 +268,15 @@ class Network:
         layer, T = self.params.layers[index], bits.shape[-1]
         masks = self._masks(index, T)
         if masks is None:
-            return self._layer_currents_gemm(index, bits)
+            return self._layer_currents_gemm(index, bits), None
         gidx, pos, neg = masks
-        bits = np.ascontiguousarray(bits, np.uint8)
-        a = np.empty((len(bits), T, pos.shape[2]), np.uint64)
+        bits = np.ascontiguousarray(np.asarray(bits, np.uint8).transpose(0, 2, 1))  # (B, T, n)
+        a = np.empty((len(bits), T, pos.shape[1]), np.uint64)
         pack_inputs(bits, layer.n_terms, a)
-        cur = np.empty((len(bits), layer.n_neurons, T), np.int64)
-        packed_currents(a, gidx, pos, neg, cur)
-        return cur
+        cur = np.empty((len(bits), T, layer.n_neurons), np.int64)
+        scores = np.empty((len(bits), layer.n_neurons), np.int64)
+        packed_currents(a, gidx, pos, neg, cur, scores)
+        return cur.transpose(0, 2, 1), scores     # a view: LIF layers run cycle-major on it
 
     def _masks(self, index, T):
         """(cycle -> value index, positive, negative packed weight masks) of layer ``index``,
@@ -313,12 +327,18 @@ class Network:
         spikes, currents, counts, scores = [], [], [], []
         x = bits
         for index, layer in enumerate(self.params.layers):
-            cur = self.layer_currents(index, x)
+            cur, score = self._layer_currents(index, x)
             spk, _ = neurons.run(layer.neuron, cur)
             spikes.append(spk)
             currents.append(cur)
-            counts.append(spk.sum(-1, dtype=np.int64))
-            scores.append(cur.sum(-1))
+            cyc = spk.transpose(0, 2, 1)
+            if cyc.flags.c_contiguous:
+                count = np.empty(cyc.shape[::2], np.int64)
+                cycle_counts(cyc, count)
+            else:
+                count = spk.sum(-1, dtype=np.int64)
+            counts.append(count)
+            scores.append(cur.sum(-1) if score is None else score)
             x = spk
         return NetworkRun(bits, spikes, currents, counts, scores)
 
