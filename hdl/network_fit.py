@@ -19,7 +19,8 @@ from dataclasses import replace
 
 from ..model.network import NetworkParams
 from ..model.params import ParameterError
-from .network import _state_word, schedule
+from .network import schedule
+from .network_layer import state_word
 from .neuron import state_layout
 
 EBR_SHAPES = ((256, 16), (512, 8), (1024, 4), (2048, 2))
@@ -46,7 +47,7 @@ def estimate(params: NetworkParams):
     state_w = p.width if p.source == "sobol" else p.lfsr_width
     for l, (layer, ls) in enumerate(zip(p.layers, sch.layers)):
         # Only the output layer's score and count are read; synthesis drops them elsewhere.
-        word = _state_word(layer, p.length).size if l == len(p.layers) - 1 else \
+        word = state_word(layer, p.length).size if l == len(p.layers) - 1 else \
             state_layout(layer.neuron).size
         rom_rows = ls.passes * ls.steps
         ebr += layer.lanes * ebr_count(ls.parallel * (p.width + 2), rom_rows)

@@ -1,0 +1,307 @@
+"""The components a network design is made of (the design: :mod:`scfpga.hdl.network`).
+
+* :class:`DenseLayerCore` — one layer: sweeps its synapse columns, accumulates, steps its
+  neurons through one update core, keeps their state in block RAM, shows its spike vector.
+* :class:`Encoder` — the SNG bank feeding layer 1 (thresholds and source states in block RAM).
+* :class:`SpikeInput` — a layer's spike vector as the next layer's input.
+
+A layer reads its input through a :class:`FetchSignature` port: it names, in its stage A, the
+row (``lanes`` synapse columns) it will need and, in stage B, gets their bits. Any source of
+bits that answers such a port can feed any layer; a layer's cycle is run by the
+:class:`CycleSignature` signals the design drives (start of a run, end of an SC cycle, k).
+"""
+from amaranth.hdl import C, Cat, Module, Mux, ResetInserter, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ..model.lfsr import lfsr_leap_columns
+from .dense import _leap, _Source
+from .neuron import state_layout, step_core
+
+BRAM = {"ram_style": "block"}      # Yosys would build shallow tables from logic otherwise
+
+
+def state_word(layer, length):
+    """Layout of a neuron's RAM word: neuron state, score (sum of currents), spike count."""
+    score_bits = (layer.n_terms * length).bit_length() + 1
+    return data.StructLayout({"neuron": state_layout(layer.neuron),
+                              "score": signed(score_bits),
+                              "count": unsigned(max(1, (length - 1).bit_length()))})
+
+
+class CycleSignature(wiring.Signature):
+    """The run of a layer, driven by the design (``In`` on the layer's side).
+
+    ``clear``: the start of a run (states and sources restart); ``commit``: the end of an SC
+    cycle that is not the run's last (spikes show, sources advance); ``k``: the SC cycle;
+    ``busy``: a run is in progress.
+    """
+
+    def __init__(self, length):
+        super().__init__({"clear": Out(1), "commit": Out(1), "busy": Out(1),
+                          "k": Out(range(max(2, length)))})
+
+
+class FetchSignature(wiring.Signature):
+    """A layer reading its input bits (``Out`` on the layer's side).
+
+    Stage A: ``row_a`` (synapse columns ``row * lanes .. + lanes - 1``). Stage B, the next
+    clock: ``row_b``, ``valid_b``, ``final_b`` (the cycle's last pass: a source that advances per
+    SC cycle writes its state back now), and the source answers ``bits`` (one per lane).
+    """
+
+    def __init__(self, rows, lanes):
+        super().__init__({"row_a": Out(range(max(2, rows))), "row_b": Out(range(max(2, rows))),
+                          "valid_b": Out(1), "final_b": Out(1), "bits": In(lanes)})
+
+
+class SpikeInput(wiring.Component):
+    """A spike vector (a layer's committed spikes) answering a fetch port."""
+
+    def __init__(self, n_inputs, rows, lanes):
+        self.n_inputs, self.rows, self.lanes = n_inputs, rows, lanes
+        super().__init__({"spikes": In(n_inputs), "fetch": In(FetchSignature(rows, lanes))})
+
+    def elaborate(self, platform):
+        m = Module()
+        for lane in range(self.lanes):
+            index = Signal(range(max(2, self.rows) * self.lanes + 1), name=f"index{lane}")
+            m.d.comb += index.eq(self.fetch.row_b * self.lanes + lane if self.lanes > 1
+                                 else self.fetch.row_b)
+            m.d.comb += self.fetch.bits[lane].eq(
+                Mux(index < self.n_inputs, self.spikes.bit_select(index, 1), 0))
+        return m
+
+
+class Encoder(wiring.Component):
+    """One comparator SNG per network input, ``lanes`` at a time, answering a fetch port.
+
+    Per lane, block RAM holds each input's threshold (``load`` port) and its source state; stage
+    A reads the row, stage B compares the state's top ``width`` bits with the threshold and, in
+    the cycle's last pass, writes the advanced state back (LFSR: a leap through a fixed XOR
+    network; Sobol: XOR with the direction number the lowest zero bit of k picks). In cycle 0
+    the state comes from the seed ROM (LFSR) or is 0 (Sobol), so a run needs no set-up pass.
+    """
+
+    def __init__(self, params, rows, lanes):
+        self.params, self.rows, self.lanes = params, rows, lanes
+        super().__init__({
+            "load": In(1), "addr": In(range(max(2, params.n_inputs))), "data": In(params.width + 1),
+            "cycle": In(CycleSignature(params.length)), "fetch": In(FetchSignature(rows, lanes)),
+        })
+
+    def _table(self, lane, cb):
+        """Per row: the LFSR seed, or the Sobol direction numbers (``cb`` index bits)."""
+        p, plan = self.params, self.params.plan
+        sobol = p.source == "sobol"
+        table = [0] * (self.rows << cb) if sobol else []
+        for row in range(self.rows):
+            i = row * self.lanes + lane
+            src = plan.inputs[i] if i < p.n_inputs else None
+            if sobol and src:
+                for d, v in enumerate(src.directions):
+                    table[(row << cb) | d] = v
+            elif not sobol:
+                table.append(src.seed if src else 0)
+        return table
+
+    def elaborate(self, platform):
+        m = Module()
+        p, plan, lanes, f, cyc = self.params, self.params.plan, self.lanes, self.fetch, self.cycle
+        sobol = p.source == "sobol"
+        state_w = p.width if sobol else p.lfsr_width
+        lane_bits = (lanes - 1).bit_length()
+        cb = max(1, (plan.inputs[0].index_width - 1).bit_length()) if sobol else 0
+        dir_c = None
+        if sobol:
+            # Lowest zero bit of k picks the direction number; a Mux chain, not m.If (Icarus
+            # never evaluates an `always @*` whose inputs stay constant from time 0).
+            iw = plan.inputs[0].index_width
+            top = min(len(cyc.k), iw)
+            dir_c = C(top if top < iw else 0, cb)
+            for j in reversed(range(top)):
+                dir_c = Mux(~cyc.k[j], j, dir_c)
+        for lane in range(lanes):
+            table = self._table(lane, cb)
+            pmem = Memory(shape=p.width + 1, depth=self.rows, init=[], attrs=BRAM)
+            smem = Memory(shape=state_w, depth=self.rows, init=[], attrs=BRAM)
+            imem = Memory(shape=state_w, depth=len(table), init=table, attrs=BRAM)
+            for name, mem in (("thr", pmem), ("state", smem), ("init", imem)):
+                m.submodules[f"{name}{lane}"] = mem
+            p_wr, s_wr = pmem.write_port(), smem.write_port()
+            p_rd, i_rd = pmem.read_port(), imem.read_port()
+            s_rd = smem.read_port(transparent_for=(s_wr,) if self.rows == 1 else ())
+            m.d.comb += [
+                p_wr.addr.eq(self.addr[lane_bits:]), p_wr.data.eq(self.data),
+                p_wr.en.eq(self.load & ~cyc.busy & ((self.addr[:lane_bits] == lane)
+                                                    if lane_bits else 1)),
+                p_rd.addr.eq(f.row_a), s_rd.addr.eq(f.row_a),
+                i_rd.addr.eq(Cat(dir_c, f.row_a) if sobol else f.row_a),
+            ]
+            value = Signal(state_w, name=f"value{lane}")
+            m.d.comb += value.eq(Mux(cyc.k == 0, 0 if sobol else i_rd.data, s_rd.data))
+            nxt = value ^ i_rd.data if sobol else _leap(value, lfsr_leap_columns(plan.inputs[0],
+                                                                                plan.leap))
+            m.d.comb += [s_wr.addr.eq(f.row_b), s_wr.data.eq(nxt),
+                         s_wr.en.eq(f.valid_b & f.final_b),
+                         f.bits[lane].eq(value[plan.shift:] < p_rd.data)]
+        return m
+
+
+class DenseLayerCore(wiring.Component):
+    """One dense layer of a network (sweep, accumulators, neuron update, state RAM).
+
+    Parameters
+    ----------
+    params : NetworkParams
+        The network (for width, length and the layer's weight source).
+    index : int
+        Which layer.
+    sched : LayerSchedule
+        Its clocks (:func:`scfpga.hdl.network.schedule`).
+
+    Ports: ``cycle`` (:class:`CycleSignature`, in), ``fetch`` (:class:`FetchSignature`, out),
+    ``spikes`` (the committed spike vector: the model's spikes of cycle k), and the result read
+    port ``sel`` -> ``count``, ``score`` one clock later while idle.
+    """
+
+    def __init__(self, params, index, sched):
+        self.params, self.index, self.sched = params, index, sched
+        self.layer = layer = params.layers[index]
+        self.word = state_word(layer, params.length)
+        super().__init__({
+            "cycle": In(CycleSignature(params.length)),
+            "fetch": Out(FetchSignature(sched.steps, layer.lanes)),
+            "spikes": Out(layer.n_neurons),
+            "sel": In(range(max(2, layer.n_neurons))),
+            "count": Out(self.word["count"].shape), "score": Out(self.word["score"].shape),
+        })
+
+    def _weight_rom(self, lane):
+        """ROM rows ``pass * steps + step``: each slot's magnitude (W+1 bits) and sign."""
+        p, ls, layer = self.params, self.sched, self.layer
+        q, P, fw = layer.signed_terms, ls.parallel, p.width + 2
+        words = []
+        for g in range(ls.passes):
+            for step in range(ls.steps):
+                term, word = step * layer.lanes + lane, 0
+                for slot in range(P):
+                    j = g * P + slot
+                    v = int(q[j, term]) if (j < layer.n_neurons and term < layer.n_terms) else 0
+                    word |= (abs(v) | ((v < 0) << (p.width + 1))) << (slot * fw)
+                words.append(word)
+        return words
+
+    def elaborate(self, platform):
+        m = Module()
+        p, ls, layer, cyc, f = self.params, self.sched, self.layer, self.cycle, self.fetch
+        w, lanes, P, n = p.width, layer.lanes, ls.parallel, layer.n_neurons
+        restart = cyc.clear | cyc.commit
+
+        # ---- sweep counters (stage A) and their stage-B copies
+        a_valid, g = Signal(), Signal(range(ls.passes))
+        t, row = Signal(range(ls.pass_clocks)), Signal(range(ls.passes * ls.steps))
+        a_active = Signal()
+        m.d.comb += a_active.eq(a_valid & (t < ls.steps))
+        with m.If(restart):
+            m.d.sync += [a_valid.eq(1), g.eq(0), t.eq(0), row.eq(0)]
+        with m.Elif(cyc.busy & a_valid):
+            with m.If(a_active):
+                m.d.sync += row.eq(row + 1)
+            with m.If(t == ls.pass_clocks - 1):
+                m.d.sync += t.eq(0)
+                with m.If(g == ls.passes - 1):
+                    m.d.sync += a_valid.eq(0)
+                with m.Else():
+                    m.d.sync += g.eq(g + 1)
+            with m.Else():
+                m.d.sync += t.eq(t + 1)
+        b_g, b_last = Signal(range(ls.passes)), Signal()
+        m.d.sync += [f.valid_b.eq(cyc.busy & a_active & ~cyc.clear), f.row_b.eq(t), b_g.eq(g),
+                     b_last.eq(t == ls.steps - 1)]
+        m.d.comb += [f.row_a.eq(t), f.final_b.eq(b_g == ls.passes - 1)]
+
+        # ---- the layer's weight source: stable for the cycle, advanced at the commit
+        wsrc = ResetInserter(cyc.clear)(_Source(p.plan, p.plan.weights[self.index]))
+        m.submodules.weight_src = wsrc
+        m.d.comb += wsrc.en.eq(cyc.commit)
+
+        # ---- per lane: input bit (stage B) and weight-ROM word, product bits per slot
+        fw = w + 2
+        contrib = [[] for _ in range(P)]
+        for lane in range(lanes):
+            wrom = Memory(shape=P * fw, depth=ls.passes * ls.steps, init=self._weight_rom(lane),
+                          attrs=BRAM)
+            m.submodules[f"wrom{lane}"] = wrom
+            w_rd = wrom.read_port()
+            m.d.comb += w_rd.addr.eq(row)
+            bit = f.bits[lane]
+            if layer.bias is not None and layer.n_inputs % lanes == lane:
+                bit = bit | (f.row_b == layer.n_inputs // lanes)        # the bias input is 1
+            a_bit = Signal(name=f"bit{lane}")
+            m.d.comb += a_bit.eq(bit)
+            for slot in range(P):
+                mag = w_rd.data[slot * fw: slot * fw + w + 1]
+                neg = w_rd.data[slot * fw + w + 1]
+                on = a_bit & (wsrc.value < mag)
+                contrib[slot].append(Mux(on, Mux(neg, C(-1, signed(2)), C(1, signed(2))),
+                                         C(0, signed(2))))
+
+        # ---- accumulators (B) and the current shift register feeding the update core
+        cur_bits = layer.n_terms.bit_length() + 1
+        cur_sr = [Signal(signed(cur_bits), name=f"cur{s}") for s in range(P)]
+        shift = Signal()
+        for slot in range(P):
+            acc = Signal(signed(cur_bits), name=f"acc{slot}")
+            total = acc + sum(contrib[slot])
+            with m.If(cyc.clear):
+                m.d.sync += acc.eq(0)
+            with m.Elif(f.valid_b):
+                m.d.sync += acc.eq(Mux(b_last, 0, total))
+            with m.If(f.valid_b & b_last):
+                m.d.sync += cur_sr[slot].eq(total)
+            with m.Elif(shift):
+                m.d.sync += cur_sr[slot].eq(cur_sr[slot + 1] if slot + 1 < P else 0)
+
+        # ---- neuron updates, one per clock: U0 address, U1 register, U2 step, U3 write back
+        smem = Memory(shape=self.word, depth=n, init=[], attrs=BRAM)
+        m.submodules.state = smem
+        s_rd, s_wr = smem.read_port(), smem.write_port()
+        u_left, u_n = Signal(range(P + 1)), Signal(range(n + 1))
+        u1_valid, u2_valid, u3_valid = Signal(), Signal(), Signal()
+        u1_n, u2_n, u3_n = Signal(range(n + 1)), Signal(range(n + 1)), Signal(range(n + 1))
+        with m.If(restart):
+            m.d.sync += [u_left.eq(0), u1_valid.eq(0)]
+        with m.Else():
+            with m.If(f.valid_b & b_last):
+                m.d.sync += [u_left.eq(Mux(b_g == ls.passes - 1, ls.last_count, P)),
+                             u_n.eq(b_g * P)]
+            with m.Elif(u_left != 0):
+                m.d.sync += [u_left.eq(u_left - 1), u_n.eq(u_n + 1)]
+            m.d.sync += [u1_valid.eq(u_left != 0), u1_n.eq(u_n)]
+        m.d.comb += [s_rd.addr.eq(Mux(cyc.busy, u_n, self.sel)),
+                     self.count.eq(s_rd.data.count), self.score.eq(s_rd.data.score)]
+        # U1: the word (zero in cycle 0: the RAM is never cleared) and the current, registered
+        # so that the update core starts from registers; U2: the core, into a register.
+        old, new = Signal(self.word), Signal(self.word)
+        cur, fire = Signal(signed(cur_bits)), Signal()
+        m.d.comb += shift.eq(u1_valid)
+        m.d.sync += [u2_valid.eq(u1_valid & ~restart), u2_n.eq(u1_n),
+                     u3_valid.eq(u2_valid & ~restart), u3_n.eq(u2_n),
+                     old.eq(Mux(cyc.k == 0, 0, s_rd.data.as_value())), cur.eq(cur_sr[0])]
+        m.submodules.core = core = step_core(layer.neuron, cur_bits)
+        m.d.comb += [core.state.eq(old.neuron), core.current.eq(cur)]
+        m.d.sync += [new.neuron.eq(core.next), new.score.eq(old.score + cur),
+                     new.count.eq(old.count + (core.fire & (cyc.k != p.length - 1))),
+                     fire.eq(core.fire)]
+        # U3: write back; the spike shifts into the next vector, shown at the commit.
+        m.d.comb += [s_wr.addr.eq(u3_n), s_wr.data.eq(new), s_wr.en.eq(u3_valid)]
+        nxt = Signal(n)
+        with m.If(u3_valid):
+            m.d.sync += nxt.eq(Cat(nxt[1:], fire) if n > 1 else fire)
+        with m.If(cyc.clear):
+            m.d.sync += self.spikes.eq(0)
+        with m.Elif(cyc.commit):
+            m.d.sync += self.spikes.eq(nxt)
+        return m
