@@ -477,17 +477,17 @@ class SCDenseLayer:
         nb, N = len(x), self.n_neurons
         out = np.empty((2, nb, N), np.int64)
         counts, scores = out[0], out[1]
-        if full:                                  # written cycle-major: (batch, T, N)
-            cur = np.empty((nb, T, N), np.int64)
-            spikes = np.zeros((nb, T, N), np.uint8)
-            v = np.zeros((nb, T, N), np.int64)
-        else:
-            cur, spikes, v = _NONE_I64, _NONE_U8, _NONE_I64
+        # Written cycle-major, (batch, T, N); full: 0 counts, 1 + spikes, 2 + currents, v.
+        spikes = np.zeros((nb, T, N), np.uint8) if full else _NONE_U8
+        cur, v = ((np.empty((nb, T, N), np.int64), np.zeros((nb, T, N), np.int64))
+                  if full == 2 else (_NONE_I64, _NONE_I64))
         if not dense_lif(rt, x, float(1 << self.params.width), self.params.n_terms, gidx, pos,
-                         neg, lif, full, cur, spikes, v, counts, scores):
+                         neg, lif, int(full), cur, spikes, v, counts, scores):
             return None
         if not full:
             return None, None, None, counts.T, scores.T
+        if full == 1:
+            return spikes.transpose(1, 2, 0), None, None, counts.T, scores.T
         return (*(a.transpose(1, 2, 0) for a in (spikes, cur, v)), counts.T, scores.T)
 
     def _simulate(self, p, T, full=True):
@@ -499,7 +499,7 @@ class SCDenseLayer:
         packed = self._packed(T) if self.params.accumulation == "counter" else None
         if packed is not None:
             # p is validated: its x = p / 2**W quantises back to p exactly.
-            return self._run_compiled(p / float(1 << self.params.width), T, full)
+            return self._run_compiled(p / float(1 << self.params.width), T, 2 if full else 0)
         cur = self._currents(p, T)                                      # (T, N, batch)
         if integrate_fire_exact(self.params, T):
             c, f = _prefix_fire(self.params.lif.threshold, cur)
@@ -528,7 +528,17 @@ class SCDenseLayer:
 
     def run(self, x, T=None):
         """Spike trains (n_neurons, T), or (batch, n_neurons, T); T defaults to ``length``."""
-        self._trains = self.evaluate(x, T).spikes
+        T = self.params.length if T is None else check_int("T", T, 1, MAX_LENGTH)
+        self._trains = None
+        if self.params.accumulation == "counter" and self._packed(T) is not None:
+            xa = np.asarray(x, np.float64)          # spikes only, one compiled call
+            if xa.ndim in (1, 2) and xa.shape[-1] == self.n_inputs:
+                run = self._run_compiled(xa.reshape(-1, self.n_inputs), T, 1)
+                if run is not None:
+                    spikes = run[0].transpose(2, 1, 0)
+                    self._trains = spikes[0] if xa.ndim == 1 else spikes
+        if self._trains is None:
+            self._trains = self.evaluate(x, T).spikes
         return self._trains
 
     def get_spike_trains(self):
@@ -542,7 +552,7 @@ class SCDenseLayer:
         if self.params.accumulation == "counter" and self._packed(L) is not None:
             xa = np.asarray(x, np.float64)          # one compiled call that also validates x
             if xa.ndim in (1, 2) and xa.shape[-1] == self.n_inputs:
-                run = self._run_compiled(xa.reshape(-1, self.n_inputs), L, False)
+                run = self._run_compiled(xa.reshape(-1, self.n_inputs), L, 0)
                 if run is not None:
                     counts = run[3].T
                     return (counts[0] if xa.ndim == 1 else counts) / L

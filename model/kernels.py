@@ -210,8 +210,9 @@ def dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out
     and its bit in cycle k is ``rt[k, i] < P_i`` (``rt (T, n)``: the input source values);
     terms ``n..n_terms-1`` are the constant-1 bias. ``pos/neg (G, words, N)`` are the packed
     positive and negative weight bits per weight-source value, ``gidx (T,)`` each cycle's
-    value index, ``lif`` :func:`lif_vector`. Writes ``counts`` and ``scores (B, N)`` and, when
-    ``full``, currents, spikes and membrane ``(B, T, N)`` (cycle-major). Returns False, having written
+    value index, ``lif`` :func:`lif_vector`. Writes ``counts`` and ``scores (B, N)``, with
+    ``full`` >= 1 the spikes and with ``full`` = 2 also currents and membrane ``(B, T, N)``
+    (cycle-major). Returns False, having written
     nothing, if an ``x`` is outside [0, 1] or NaN.
 
     Laid out so that the compiler vectorises over neurons: per cycle, each word of input bits
@@ -258,7 +259,7 @@ def dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out
                         np.int64(_popcount(aw & neg[g, w, j]))
             for j in range(N):
                 sc[j] += c[j]
-            if full:
+            if full == 2:
                 for j in range(N):
                     cur_out[b, k, j] = c[j]
             if k == T - 1:
@@ -277,6 +278,8 @@ def dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out
             if full:
                 for j in range(N):
                     spk_out[b, k + 1, j] = fa[j]
+            if full == 2:
+                for j in range(N):
                     v_out[b, k + 1, j] = v[j]
         for j in range(N):
             counts[b, j] = f[j]

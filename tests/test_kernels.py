@@ -94,10 +94,12 @@ def test_compiled_dense_run_equals_the_gemm_path(source, bias, lif):
     fast, ref = SCDenseLayer.from_weights(w, b, **kw), SCDenseLayer.from_weights(w, b, **kw)
     ref._packed = lambda T: None                  # force the NumPy GEMM path
     x = rng.random((5, n))
-    for got, want in ((fast.evaluate(x), ref.evaluate(x)), (fast.evaluate(x[0]), ref.evaluate(x[0]))):
+    for got, want in ((fast.evaluate(x[0]), ref.evaluate(x[0])), (fast.evaluate(x), ref.evaluate(x))):
         for g, r in zip(got, want):
             assert g.shape == r.shape and np.array_equal(g, r)
     assert np.array_equal(fast.forward(x), ref.forward(x))
+    assert np.array_equal(fast.run(x), want[0]) and np.array_equal(fast.run(x[1]), want[0][1])
+    assert np.array_equal(fast.get_spike_trains(), want[0][1])
     assert fast.evaluate(x).counts.sum() > 0
 
 
