@@ -269,14 +269,26 @@ class Network:
         masks = self._masks(index, T)
         if masks is None:
             return self._layer_currents_gemm(index, bits), None
-        gidx, pos, neg = masks
-        bits = np.ascontiguousarray(np.asarray(bits, np.uint8).transpose(0, 2, 1))  # (B, T, n)
-        a = np.empty((len(bits), T, pos.shape[1]), np.uint64)
-        pack_inputs(bits, layer.n_terms, a)
+        bits = np.asarray(bits, np.uint8).transpose(0, 2, 1)       # cycle-major (B, T, n)
         cur = np.empty((len(bits), T, layer.n_neurons), np.int64)
         scores = np.empty((len(bits), layer.n_neurons), np.int64)
-        packed_currents(a, gidx, pos, neg, cur, scores)
+        for lo, hi in self._chunks(len(bits), T, bits.shape[2]):
+            self._currents_chunk(index, np.ascontiguousarray(bits[lo:hi]), cur[lo:hi],
+                                 scores[lo:hi])
         return cur.transpose(0, 2, 1), scores     # a view: LIF layers run cycle-major on it
+
+    @staticmethod
+    def _chunks(batch, T, n):
+        """Sample ranges whose input bits stay in cache (~1 MB) between written and packed."""
+        step = max(1, (1 << 20) // max(1, T * n))
+        return [(lo, min(batch, lo + step)) for lo in range(0, batch, step)]
+
+    def _currents_chunk(self, index, bits, cur, scores):
+        """Compiled currents of layer ``index`` for cycle-major bits ``(b, T, n)``."""
+        gidx, pos, neg = self._masks(index, bits.shape[1])
+        a = np.empty((len(bits), bits.shape[1], pos.shape[1]), np.uint64)
+        pack_inputs(bits, self.params.layers[index].n_terms, a)
+        packed_currents(a, gidx, pos, neg, cur, scores)
 
     def _masks(self, index, T):
         """(cycle -> value index, positive, negative packed weight masks) of layer ``index``,
@@ -319,15 +331,29 @@ class Network:
             raise ParameterError(f"thresholds must be integers in 0..{top} of shape "
                                  f"(batch, {self.params.n_inputs})")
         T = self.params.length if T is None else check_int("T", T, 1, MAX_LENGTH)
-        return self.evaluate_bits(self.input_bits(p, T))
+        if self._masks(0, T) is None:
+            return self.evaluate_bits(self.input_bits(p, T))
+        # Encoder and first layer chunk by chunk: each chunk's bits are packed while in cache.
+        layer, n = self.params.layers[0], self.params.n_inputs
+        bits = np.empty((len(p), T, n), np.uint8)
+        cur = np.empty((len(p), T, layer.n_neurons), np.int64)
+        scores = np.empty((len(p), layer.n_neurons), np.int64)
+        rt = self._streams_t(T)
+        p = p.astype(rt.dtype)
+        for lo, hi in self._chunks(len(p), T, n):
+            np.less(rt[None], p[lo:hi, None, :], out=bits[lo:hi].view(bool))
+            self._currents_chunk(0, bits[lo:hi], cur[lo:hi], scores[lo:hi])
+        return self._evaluate(bits.transpose(0, 2, 1), (cur.transpose(0, 2, 1), scores))
 
     def evaluate_bits(self, bits):
         """A :class:`NetworkRun` for given input bits or spikes ``(batch, n_inputs, T)``."""
-        bits = np.asarray(bits, dtype=np.uint8)
+        return self._evaluate(np.asarray(bits, dtype=np.uint8))
+
+    def _evaluate(self, bits, first=None):
         spikes, currents, counts, scores = [], [], [], []
         x = bits
         for index, layer in enumerate(self.params.layers):
-            cur, score = self._layer_currents(index, x)
+            cur, score = first if index == 0 and first else self._layer_currents(index, x)
             spk, _ = neurons.run(layer.neuron, cur)
             spikes.append(spk)
             currents.append(cur)
