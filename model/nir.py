@@ -214,7 +214,10 @@ class NodeQuantisation:
     state_format: str
     coef_error: float           # largest |quantised - exact| decay coefficient
     sc_length: int              # SC cycles per run (one cycle per NIR time step)
-    sc_noise: float             # largest per-cycle current noise std at full input, x threshold
+    sc_noise: float             # per-cycle membrane noise of SC currents at full input rate:
+                                # max_j sqrt(sum_i p(1-p)) x input gain (x 1/threshold), bits
+                                # taken as independent (one weight source per layer correlates
+                                # them: the real noise is larger)
 
     def line(self):
         thr = "-" if self.threshold_int is None else f"{self.threshold_error:.1e}"
@@ -223,7 +226,7 @@ class NodeQuantisation:
                 f"{self.weight_format} rms err {self.weight_rms_error:.1e} max "
                 f"{self.weight_max_error:.1e} ({self.weights_zeroed} zeroed), threshold Q="
                 f"{self.threshold_int} err {thr}, state {self.state_format}, coef err "
-                f"{self.coef_error:.1e}, SC noise/threshold {self.sc_noise:.2f} per cycle")
+                f"{self.coef_error:.1e}, SC membrane noise {self.sc_noise:.2f} x threshold per cycle")
 
 
 def _neuron(kind, nodes, n, dt, width):
@@ -446,7 +449,9 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, width=8, length=256, state_width=16,
             int(np.sum((exact != 0) & (layer.signed_terms == 0))),
             1.0 if has_thr else None, q_thr, float(thr_err),
             f"Q{state_width - neuron.frac}.{neuron.frac} ({state_width} bits)",
-            float(coef_err), length, noise / s if has_thr else noise))
+            float(coef_err), length,
+            noise * getattr(neuron, "r", 1.0) * getattr(neuron, "w_in", 1.0) /
+            (s if has_thr else 1.0)))
         layers.append(layer)
     net = NetworkParams(int(np.prod(shape)) if shape else 1, tuple(layers), width, length,
                         source, seed, lfsr_width)
