@@ -73,7 +73,8 @@ def quantize_weights(weights, width):
     return (np.sign(w) * quantize_unipolar(np.abs(w), width)).astype(np.int64)
 
 
-def _int_matrix(name, value, lo, hi):
+def int_matrix(name, value, lo, hi):
+    """``value`` as a tuple of int tuples (a non-empty 2-D integer array in lo..hi)."""
     try:
         a = np.asarray(value)
     except ValueError:
@@ -84,6 +85,15 @@ def _int_matrix(name, value, lo, hi):
     if a.min() < lo or a.max() > hi:
         raise ParameterError(f"{name} must be in {lo}..{hi}")
     return tuple(tuple(int(v) for v in row) for row in a)
+
+
+def signed_terms(weights, bias):
+    """(neurons, terms) read-only int64 array: ``weights`` with ``bias`` as the last column."""
+    q = np.array(weights, dtype=np.int64)
+    if bias is not None:
+        q = np.concatenate([q, np.array(bias, dtype=np.int64)[:, None]], axis=1)
+    q.flags.writeable = False
+    return q
 
 
 @dataclass(frozen=True)
@@ -128,12 +138,12 @@ class DenseParams:
     def __post_init__(self):
         w = check_int("width", self.width, 1, MAX_WIDTH)
         top = 1 << w
-        weights = _int_matrix("weights", self.weights, -top, top)
+        weights = int_matrix("weights", self.weights, -top, top)
         object.__setattr__(self, "weights", weights)
         check_int("n_inputs", len(weights[0]), 1, MAX_INPUTS)
         check_int("n_neurons", len(weights), 1, MAX_NEURONS)
         if self.bias is not None:
-            bias = _int_matrix("bias", [list(self.bias)], -top, top)[0]
+            bias = int_matrix("bias", [list(self.bias)], -top, top)[0]
             if len(bias) != len(weights):
                 raise ParameterError(f"bias must have n_neurons = {len(weights)} entries")
             object.__setattr__(self, "bias", bias)
@@ -184,11 +194,7 @@ class DenseParams:
     @cached_property
     def signed_terms(self):
         """(n_neurons, n_terms) int64 array: the weights with the bias as the last column."""
-        q = np.array(self.weights, dtype=np.int64)
-        if self.bias is not None:
-            q = np.concatenate([q, np.array(self.bias, dtype=np.int64)[:, None]], axis=1)
-        q.flags.writeable = False
-        return q
+        return signed_terms(self.weights, self.bias)
 
     @property
     def plan(self):

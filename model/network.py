@@ -36,7 +36,8 @@ import numpy as np
 from . import neuron as neurons
 from . import neuron_fast  # noqa: F401  (compiled runs of the leaky and IF types)
 from . import neuron_types  # noqa: F401  (registers every neuron type by name)
-from .dense import MAX_LFSR_WIDTH, MAX_LENGTH, MAX_WIDTH, quantize_weights
+from .dense import (MAX_LFSR_WIDTH, MAX_LENGTH, MAX_WIDTH, int_matrix, quantize_weights,
+                    signed_terms)
 from .kernels import cycle_counts, pack_inputs, packed_currents, source_groups, weight_masks
 from .lif import LIFParams
 from .params import ParameterError, check_choice, check_int
@@ -48,19 +49,6 @@ from .streams import network_plan, stream_values
 MAX_LAYERS = 16
 MAX_NEURONS = 4096
 MAX_LANES = 64
-
-
-def _int_matrix(name, value, lo, hi):
-    try:
-        a = np.asarray(value)
-    except ValueError:
-        a = np.empty(0)
-    if a.ndim != 2 or a.size == 0 or not np.issubdtype(a.dtype, np.integer):
-        raise ParameterError(f"{name} must be a non-empty 2-D array of integers "
-                             f"(neurons x inputs) in {lo}..{hi}")
-    if a.min() < lo or a.max() > hi:
-        raise ParameterError(f"{name} must be in {lo}..{hi}")
-    return tuple(tuple(int(v) for v in row) for row in a)
 
 
 def default_neuron():
@@ -95,10 +83,10 @@ class DenseLayer:
 
     def __post_init__(self):
         top = 1 << MAX_WIDTH
-        object.__setattr__(self, "weights", _int_matrix("weights", self.weights, -top, top))
+        object.__setattr__(self, "weights", int_matrix("weights", self.weights, -top, top))
         check_int("neurons", self.n_neurons, 1, MAX_NEURONS)
         if self.bias is not None:
-            bias = _int_matrix("bias", [list(np.ravel(self.bias))], -top, top)[0]
+            bias = int_matrix("bias", [list(np.ravel(self.bias))], -top, top)[0]
             if len(bias) != self.n_neurons:
                 raise ParameterError(f"bias must have one entry per neuron ({self.n_neurons})")
             object.__setattr__(self, "bias", bias)
@@ -123,11 +111,7 @@ class DenseLayer:
     @cached_property
     def signed_terms(self):
         """(neurons, n_terms) int64: the weights with the bias as the last column."""
-        q = np.array(self.weights, dtype=np.int64)
-        if self.bias is not None:
-            q = np.concatenate([q, np.array(self.bias, dtype=np.int64)[:, None]], axis=1)
-        q.flags.writeable = False
-        return q
+        return signed_terms(self.weights, self.bias)
 
 
 @dataclass(frozen=True)
