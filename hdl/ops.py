@@ -8,6 +8,7 @@ from functools import singledispatch
 from ..model.counter import CounterParams
 from ..model.dense import DenseParams
 from ..model.fusion import FusionParams
+from ..model.inhibition import InhibitionParams
 from ..model.lfsr import LFSRParams
 from ..model.lif import LIFParams
 from ..model.mux import MuxParams
@@ -17,9 +18,11 @@ from ..model.params import ParameterError
 from ..model.sng import SNGParams
 from ..model.sobol import SobolParams
 from ..model.synapse import SynapseParams
+from ..model.wta import WTAParams
 from .counter import Counter
 from .dense import Dense
 from .fusion import Fusion
+from .inhibition import Inhibition
 from .lfsr import LFSR
 from .lif import LIF
 from .mux import Mux
@@ -28,6 +31,7 @@ from .neuron_types import FoldedNeurons
 from .sng import SNG
 from .sobol import Sobol
 from .synapse import Synapse
+from .wta import WTA
 
 
 @singledispatch
@@ -46,5 +50,7 @@ component.register(LIFParams, LIF)
 component.register(FusionParams, Fusion)
 component.register(DenseParams, Dense)
 component.register(NetworkParams, Network)
+component.register(WTAParams, WTA)
+component.register(InhibitionParams, Inhibition)
 for _t in NEURON_TYPES:
     component.register(_t, FoldedNeurons)

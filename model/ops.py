@@ -25,6 +25,7 @@ import numpy as np
 from .counter import CounterParams
 from .dense import DenseParams, SCDenseLayer
 from .fusion import FusionParams, fusion_counts
+from .inhibition import InhibitionParams, inhibition_apply
 from .lfsr import LFSRParams
 from .lif import LIFParams
 from .mux import MuxParams, quantize_weights
@@ -36,6 +37,7 @@ from .params import ParameterError, load_array
 from .sng import SNGParams, quantize_unipolar
 from .sobol import SobolParams
 from .synapse import SynapseParams
+from .wta import WTAParams, wta_apply
 
 
 @dataclass(frozen=True)
@@ -395,3 +397,44 @@ def _neuron(v):
 
 register(Op("neuron", "fixed-point neuron of the zoo (create_neuron types), one update core",
             NeuronParams, _neuron_options(), _neuron, "fire", needs_stimulus=True))
+
+
+# ------------------------------------------------------------------ the SC layer catalogue
+
+def _values(params, x, stim_seed):
+    """``--x`` as the integer inputs of a line of ``params.n`` values of ``params.width`` bits:
+    integer arrays as they are, floats in [0, 1] quantised (1.0 -> the largest value);
+    default: seeded random floats, (2, n)."""
+    if x is None:
+        x = np.random.default_rng(stim_seed).random((2, params.n))
+    x = np.asarray(x)
+    if x.ndim not in (1, 2) or x.shape[-1] != params.n:
+        raise ParameterError(f"x must have shape ({params.n},) or (samples, {params.n}), "
+                             f"got {x.shape}")
+    if not np.issubdtype(x.dtype, np.integer):
+        x = np.minimum(quantize_unipolar(x, params.width), (1 << params.width) - 1)
+    return np.atleast_2d(x)
+
+
+def _rows(values):
+    return [" ".join(str(int(v)) for v in row) for row in values]
+
+
+register(Op("wta", "k-winner-take-all over n values, ties to the lower index (WinnerTakeAll)",
+            WTAParams, (
+    Option("--n", "n", int, 8, "competing values, 2..32"),
+    Option("--k", "k", int, 1, "winners, 1..n"),
+    Option("--width", "width", int, 8, "bits per value, 1..24"),
+), lambda v: WTAParams(v["n"], v["k"], v["width"]), "winners", needs_stimulus=True, layer=True,
+   model_lines=lambda p, x, s: _rows(wta_apply(p, _values(p, x, s)))))
+
+register(Op("inhibition", "Gaussian-surround lateral inhibition (LateralInhibition)",
+            InhibitionParams, (
+    Option("--n", "n", int, 8, "neurons on the line, 2..64"),
+    Option("--radius", "radius", float, 2.0, "Gaussian radius in neurons, (0, 64]"),
+    Option("--strength", "strength", float, 0.5, "inhibition per unit kernel, [0, 1]"),
+    Option("--width", "width", int, 8, "bits per rate, 1..24"),
+    Option("--frac", "frac", int, 8, "kernel fraction bits, 0..16"),
+), lambda v: InhibitionParams.from_float(v["n"], v["radius"], v["strength"], v["width"],
+                                         v["frac"]), "y0", needs_stimulus=True, layer=True,
+   model_lines=lambda p, x, s: _rows(inhibition_apply(p, _values(p, x, s)))))

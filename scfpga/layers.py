@@ -22,6 +22,8 @@ import numpy as np
 from .model.dense import MAX_INPUTS, MAX_LENGTH, MAX_NEURONS, DenseParams
 from .model.dense import SCDenseLayer as DenseModel
 from .model.fusion import FusionLayer
+from .model.inhibition import InhibitionParams, inhibition_apply
+from .model.wta import WTAParams, wta_mask, wta_rank
 from .model.network import DenseLayer, Network, NetworkParams, quantize_network
 from .model.neuron_types import Neuron, create_neuron
 from .model.sobol import MAX_DIM
@@ -29,7 +31,8 @@ from .model.params import ParameterError, check_int
 
 # The reference layers above; the neuron zoo under mlxsnn's factory name; the network classes
 # (layers that feed each other, model = RTL) under scfpga's own names.
-__all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer", "create_neuron", "Neuron",
+__all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer", "WinnerTakeAll",
+           "LateralInhibition", "create_neuron", "Neuron",
            "DenseLayer", "Network", "NetworkParams", "quantize_network"]
 
 
@@ -277,3 +280,113 @@ class SCFusionLayer(FusionLayer):
             kw = {"seed": seed or None}     # None: FusionParams' default dense start state
         super().__init__(input_dims, fusion_weights, length=length, width=width, source=source,
                          **kw)
+
+
+def _quantised_rates(rates, width, max_rate):
+    """``(integers, is_int)``: integer rates as they are (0..2**width-1), real rates in
+    [0, max_rate] as ``min(floor(r / max_rate * 2**width + 1/2), 2**width - 1)``."""
+    r = np.asarray(rates)
+    if np.issubdtype(r.dtype, np.integer):
+        return r.astype(np.int64), True
+    r = r.astype(np.float64)
+    if not np.all((r >= 0) & (r <= max_rate)):
+        raise ParameterError(f"rates must be in [0, max_rate = {max_rate}] (or integer counts)")
+    q = np.floor(r / max_rate * float(1 << width) + 0.5).astype(np.int64)
+    return np.minimum(q, (1 << width) - 1), False
+
+
+class WinnerTakeAll:
+    """k-WTA with sc_neurocore's ``WinnerTakeAll`` call shape: ``apply(rates)``, ``winners``.
+
+    Parameters
+    ----------
+    k : int
+        Winners, 1..n (n is the length of the rates, 2..32).
+    width : int
+        Bits of the compared values (hardware comparators), 1..24.
+    max_rate : float
+        Real rates in [0, max_rate] are quantised to ``width`` bits before comparing.
+
+    Notes
+    -----
+    Differences from sc_neurocore, forced by bit-exactness:
+
+    * The ranking is the hardware's (:mod:`scfpga.model.wta`): on quantised values, **ties to
+      the lower index**, exactly ``k`` winners. Integer rates (spike counts) are compared as
+      they are; real rates are quantised (``width`` bits of ``[0, max_rate]``), so rates closer
+      than ``max_rate / 2**width`` tie.
+    * ``apply`` returns the input rates where they won and 0 elsewhere (the hardware returns the
+      integer value); ``winners`` lists the winning indices best first. Both take a batch
+      ``(batch, n)`` too. ``.params(n)`` is the :class:`~scfpga.model.wta.WTAParams` the RTL is
+      generated from.
+    """
+
+    def __init__(self, k=1, *, width=8, max_rate=1.0):
+        self.k = check_int("k", k, 1)
+        self.width = check_int("width", width, 1, 24)
+        self.max_rate = float(max_rate)
+        if not (np.isfinite(self.max_rate) and self.max_rate > 0):
+            raise ParameterError(f"max_rate must be a finite number > 0, got {max_rate}")
+
+    def params(self, n):
+        return WTAParams(n, self.k, self.width)
+
+    def _prepare(self, rates):
+        q, _ = _quantised_rates(rates, self.width, self.max_rate)
+        if q.ndim not in (1, 2):
+            raise ParameterError(f"rates must have shape (n,) or (batch, n), got {q.shape}")
+        return self.params(q.shape[-1]), q
+
+    def apply(self, rates):
+        """The rates of the ``k`` winners, 0 elsewhere; shape of ``rates``."""
+        p, q = self._prepare(rates)
+        return np.asarray(rates) * wta_mask(p, q)
+
+    def winners(self, rates):
+        """Indices of the ``k`` winners, best first: shape (k,) or (batch, k)."""
+        p, q = self._prepare(rates)
+        return np.argsort(wta_rank(p, q), axis=-1)[..., :self.k]
+
+
+class LateralInhibition:
+    """Gaussian surround suppression with sc_neurocore's ``LateralInhibition`` shape: ``apply``.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Neurons on the line, 2..64.
+    radius : float
+        Gaussian width in neurons, (0, 64]; the kernel reaches ``ceil(3 radius)`` neighbours.
+    strength : float
+        Inhibition weight of a neighbour at distance 0 of the Gaussian, [0, 1].
+    width, frac : int
+        Rate bits (1..24) and kernel fraction bits (0..16) of the hardware.
+    max_rate : float
+        Real rates in [0, max_rate] are quantised to ``width`` bits.
+
+    Attributes
+    ----------
+    params : InhibitionParams
+
+    Notes
+    -----
+    ``apply(rates)`` is ``max(0, r_i - sum_{j != i} strength exp(-(i-j)^2 / 2 radius^2) r_j)``
+    computed in fixed point (:mod:`scfpga.model.inhibition`): the kernel is quantised once to
+    ``frac`` bits, the surround sum is floored, lines do not wrap. Integer rates (spike counts)
+    give integers exactly as the RTL does; real rates are quantised to ``width`` bits and the
+    result returned in the rates' units (``q * max_rate / 2**width``). Batches ``(batch, n)``
+    are accepted. :func:`scfpga.model.inhibition.inhibition_float` is the float reference.
+    """
+
+    def __init__(self, n_neurons, radius=2.0, strength=0.5, *, width=8, frac=8, max_rate=1.0):
+        self.params = InhibitionParams.from_float(n_neurons, radius, strength, width, frac)
+        self.n_neurons, self.radius, self.strength = n_neurons, float(radius), float(strength)
+        self.max_rate = float(max_rate)
+        if not (np.isfinite(self.max_rate) and self.max_rate > 0):
+            raise ParameterError(f"max_rate must be a finite number > 0, got {max_rate}")
+
+    def apply(self, rates):
+        """Inhibited rates, shape of ``rates`` ((n,) or (batch, n))."""
+        q, is_int = _quantised_rates(rates, self.params.width, self.max_rate)
+        out = inhibition_apply(self.params, q)
+        return out if is_int else out * (self.max_rate / (1 << self.params.width))

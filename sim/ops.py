@@ -18,6 +18,7 @@ from ..hdl.verilog import to_verilog
 from ..model.counter import CounterParams
 from ..model.dense import DenseParams
 from ..model.fusion import FusionParams
+from ..model.inhibition import InhibitionParams
 from ..model.lfsr import LFSRParams
 from ..model.lif import LIFParams
 from ..model.mux import MuxParams
@@ -25,9 +26,11 @@ from ..model.params import ParameterError
 from ..model.sng import SNGParams
 from ..model.sobol import SobolParams
 from ..model.synapse import SynapseParams
+from ..model.wta import WTAParams
 from ..model.network import NetworkParams
 from ..model.neuron_types import PARAM_TYPES as NEURON_TYPES
 from . import counter, dense, fusion, lfsr, lif, mux, network, neuron, sng, sobol, synapse
+from . import inhibition, wta
 from .runner import cosim
 
 
@@ -79,6 +82,8 @@ register(LIFParams, lif)
 register(FusionParams, fusion)
 register(DenseParams, dense)
 register(NetworkParams, network)
+register(WTAParams, wta)
+register(InhibitionParams, inhibition)
 for _t in NEURON_TYPES:
     register(_t, neuron)
 

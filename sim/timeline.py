@@ -14,3 +14,15 @@ def random_enable(rng, cycles, p_on=0.85):
     en = (rng.random(cycles) < p_on).astype(np.int64)
     en[0] = 1
     return en
+
+
+def registered(values, en, init=0):
+    """What a register loaded on enabled edges shows: ``out[k] = values[j]`` for the last
+    ``j < k`` with ``en[j] = 1`` (``init`` before the first). ``values``: (cycles, ...)."""
+    values = np.asarray(values)
+    en = np.asarray(en, dtype=np.int64)
+    last = np.where(en == 1, np.arange(en.size), -1)
+    last = np.concatenate([[-1], np.maximum.accumulate(last)[:-1]])
+    out = values[np.maximum(last, 0)].copy()
+    out[last < 0] = init
+    return out
