@@ -246,3 +246,15 @@ def test_cli_sim_proves_a_nir_network_bit_exact(nirfile, capsys, monkeypatch):
     assert cli.main(["sim", str(nirfile / "net.nir"), "--dt", "1e-3",
                      "--x", str(nirfile / "raster.npy")]) == 2
     assert "raster encoder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, neuron", [("digits_lif", "leaky"), ("digits_cuba", "synaptic")])
+def test_shipped_snntorch_examples(name, neuron):
+    """The example files exported by snnTorch (per-neuron arrays, float32, dt 1e-4) import,
+    keep their types and round-trip."""
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "examples" / f"{name}.nir"
+    net, report = from_nir(path, report=True)
+    assert net.sizes == (64, 32, 10) and {r.neuron for r in report} == {neuron}
+    assert all(r.weight_max_error <= 2 ** -8 and r.threshold_error < 1e-2 for r in report)
+    assert from_nir(to_nir(net)) == net
