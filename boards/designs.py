@@ -322,6 +322,12 @@ def sng_count(source, probs, length):
 def _option_value(block, option, value):
     if option.type is str and isinstance(value, (list, tuple)):
         value = ",".join(str(v) for v in value)
+    # A design file's values are typed: 8.7 or "8" or true is not an integer, and no value
+    # is converted from another kind behind the user's back.
+    wanted = {int: (int,), float: (int, float), str: (str,)}.get(option.type)
+    if wanted and (isinstance(value, bool) or not isinstance(value, wanted)):
+        raise ParameterError(f"params.{option.field} must be {option.type.__name__}, "
+                             f"got {value!r}")
     try:
         value = option.type(value)
     except (TypeError, ValueError):

@@ -6,22 +6,43 @@ Frames, codes and limits come from :mod:`.protocol`, the module the gateware is 
 ...     info = board.info()
 ...     results = board.evaluate(design, design.loads_from_x(x))
 """
+import math
 import time
 
 import numpy as np
 
-from .protocol import (DEFAULT_BAUD, MAX_READ_WORDS, MAX_WRITE_WORDS, REPLY_HEADER, SYNC_REPLY,
-                       Command, Info, ProtocolError, decode_reply, decode_results, encode_request,
-                       read_payload, reply_size, write_payload)
+from .protocol import (DEFAULT_BAUD, INFO_SIZE, MAX_PAYLOAD, MAX_READ_WORDS, MAX_WRITE_WORDS,
+                       PROTOCOL_VERSION, REPLY_HEADER, SYNC_REPLY, Command, Info, ProtocolError,
+                       decode_reply, decode_results, encode_request, read_payload, reply_size,
+                       write_payload)
 from .simboard import SimulatedBoard
 
 SIM_PORT = "sim"
+MAX_TIMEOUT_S = 3600.0
+MAX_BAUD = 12_000_000
+MAX_RUN_S = 3600.0            # a RUN the board says takes longer than this is a bad INFO
+
+
+def check_timeout(timeout):
+    """A reply timeout in seconds: a finite number in (0, 3600]."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or \
+            not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT_S:
+        raise ProtocolError(f"timeout must be a number of seconds > 0 and <= {MAX_TIMEOUT_S:g}, "
+                            f"got {timeout!r}")
+    return float(timeout)
+
+
+def check_baud(baud):
+    if isinstance(baud, bool) or not isinstance(baud, int) or not 300 <= baud <= MAX_BAUD:
+        raise ProtocolError(f"baud must be an integer in 300..{MAX_BAUD}, got {baud!r}")
+    return baud
 
 
 class SerialTransport:
     """A serial port (8N1) through pyserial."""
 
     def __init__(self, port, baud=DEFAULT_BAUD):
+        check_baud(baud)
         try:
             import serial
         except ImportError:
@@ -37,7 +58,7 @@ class SerialTransport:
         self.serial.flush()
 
     def read(self, n, timeout=None):
-        return self.serial.read(n)
+        return self.serial.read(n)              # returns after at most 50 ms (the port timeout)
 
     def close(self):
         self.serial.close()
@@ -52,17 +73,25 @@ class BoardClient:
         ``write(bytes)``, ``read(n) -> bytes`` (may return fewer, possibly none, after a short
         wait) and ``close()``: :class:`SerialTransport` or :class:`.simboard.SimulatedBoard`.
     timeout : float
-        Seconds to wait for a reply (a RUN adds its own duration, from INFO).
+        Seconds to wait for a reply (a RUN adds its own duration, from INFO), in (0, 3600].
+        The deadline holds whatever the line carries: continuous noise, a reply that never
+        completes or a stream of foreign frames all end in :class:`ProtocolError` by then.
+
+    Every reply is checked: its command echo, status, payload size (INFO 23 bytes, RUN 4,
+    READ 4 per word asked for, WRITE none), and INFO's version, payload limit, clock and timeout
+    fields. Anything else is a :class:`ProtocolError` naming what was wrong.
     """
 
     def __init__(self, transport, timeout=1.0):
         self.transport = transport
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
         self._info = None
 
     @classmethod
     def open(cls, port, baud=DEFAULT_BAUD, design=None, timeout=1.0):
         """Open a serial port, or ``"sim"`` for a software board running ``design``."""
+        check_timeout(timeout)
+        check_baud(baud)
         if port == SIM_PORT:
             if design is None:
                 raise ProtocolError("the simulated board needs a design")
@@ -79,52 +108,89 @@ class BoardClient:
         self.close()
 
     # ------------------------------------------------------------------------- framing
-    def _read_exactly(self, n, deadline):
+    def _read_exactly(self, n, deadline, skipped=0):
+        """``n`` bytes, or :class:`ProtocolError` once ``deadline`` passes: checked after every
+        read, whether it returned bytes or not, so a line that never stops talking cannot
+        hold the host."""
         data = bytearray()
         while len(data) < n:
+            if time.monotonic() > deadline:
+                noise = f" after {skipped} bytes of line noise" if skipped else ""
+                raise ProtocolError(f"no complete reply within {self.timeout:g} s{noise} "
+                                    f"(got {bytes(data[:16]).hex(' ') or 'nothing'})")
             chunk = self.transport.read(n - len(data))
             if chunk:
-                data += chunk
-            elif time.monotonic() > deadline:
-                raise ProtocolError(f"no complete reply within {self.timeout:g} s "
-                                    f"(got {bytes(data).hex(' ') or 'nothing'})")
+                data += chunk[:n - len(data)]
         return bytes(data)
 
     def request(self, cmd, payload=b"", extra_time=0.0):
-        """Send one request and return its :class:`.protocol.Reply` (any status)."""
+        """Send one request and return its :class:`.protocol.Reply` (any status).
+
+        Bytes before the reply's sync byte are skipped (line noise); a frame that fails its
+        checksum is skipped too and the hunt goes on, all within one deadline of ``timeout``
+        + ``extra_time`` seconds."""
         self.transport.write(encode_request(cmd, payload))
         deadline = time.monotonic() + self.timeout + extra_time
-        while self._read_exactly(1, deadline)[0] != SYNC_REPLY:
-            pass                                    # skip line noise before the reply
-        header = bytes([SYNC_REPLY]) + self._read_exactly(REPLY_HEADER - 1, deadline)
-        frame = header + self._read_exactly(reply_size(header) - REPLY_HEADER, deadline)
-        return decode_reply(frame)
+        skipped = 0
+        while True:
+            while self._read_exactly(1, deadline, skipped)[0] != SYNC_REPLY:
+                skipped += 1                        # line noise before the reply
+            header = bytes([SYNC_REPLY]) + self._read_exactly(REPLY_HEADER - 1, deadline, skipped)
+            frame = header + self._read_exactly(reply_size(header) - REPLY_HEADER, deadline, skipped)
+            try:
+                return decode_reply(frame)
+            except ProtocolError:
+                skipped += len(frame)               # noise that looked like a reply: hunt on
+
+    def _ok(self, cmd, payload=b"", extra_time=0.0, size=None):
+        """An OK reply to ``cmd`` whose payload has ``size`` bytes (None: any)."""
+        reply = self.request(cmd, payload, extra_time).check(cmd)
+        if size is not None and len(reply.payload) != size:
+            raise ProtocolError(f"{Command(cmd).name} reply payload has {len(reply.payload)} "
+                                f"bytes, expected {size}")
+        return reply
 
     # ------------------------------------------------------------------------ commands
     def info(self):
-        """The board's :class:`.protocol.Info` (version, design id, sizes, clock)."""
-        self._info = Info.decode(self.request(Command.INFO).check(Command.INFO).payload)
-        return self._info
+        """The board's :class:`.protocol.Info` (version, design id, sizes, clock), checked:
+        protocol version :data:`~.protocol.PROTOCOL_VERSION`, a payload limit of at least
+        :data:`~.protocol.MAX_PAYLOAD`, a clock and timeout > 0 and a run that ends within an
+        hour."""
+        info = Info.decode(self._ok(Command.INFO, size=INFO_SIZE).payload)
+        if info.version != PROTOCOL_VERSION:
+            raise ProtocolError(f"the board speaks protocol version {info.version}, this host "
+                                f"{PROTOCOL_VERSION}: rebuild the bitstream with this scfpga")
+        if info.max_payload < MAX_PAYLOAD:
+            raise ProtocolError(f"the board takes payloads of at most {info.max_payload} bytes, "
+                                f"the host sends up to {MAX_PAYLOAD}")
+        if info.clk_hz == 0 or info.timeout_cycles == 0:
+            raise ProtocolError(f"the board reports a clock of {info.clk_hz} Hz and an inter-byte "
+                                f"timeout of {info.timeout_cycles} cycles; both must be > 0")
+        if info.length / info.clk_hz > MAX_RUN_S:
+            raise ProtocolError(f"the board reports runs of {info.length} cycles at "
+                                f"{info.clk_hz} Hz (over {MAX_RUN_S:g} s)")
+        self._info = info
+        return info
 
     def write_loads(self, addr, words):
         """Write load words ``addr, addr+1, ...`` (split into frames as needed)."""
         words = [int(w) for w in words]
         for start in range(0, len(words), MAX_WRITE_WORDS):
             chunk = words[start:start + MAX_WRITE_WORDS]
-            self.request(Command.WRITE, write_payload(addr + start, chunk)).check(Command.WRITE)
+            self._ok(Command.WRITE, write_payload(addr + start, chunk), size=0)
 
     def run(self):
         """Run the design once; the number of cycles it was busy."""
         info = self._info or self.info()
-        reply = self.request(Command.RUN, extra_time=info.length / info.clk_hz)
-        return int.from_bytes(reply.check(Command.RUN).payload, "little")
+        reply = self._ok(Command.RUN, extra_time=info.length / info.clk_hz, size=4)
+        return int.from_bytes(reply.payload, "little")
 
     def read_results(self, addr, count):
-        """Results ``addr .. addr+count-1`` as raw 32-bit words."""
+        """Results ``addr .. addr+count-1`` as raw 32-bit words (exactly ``count``)."""
         out = []
         for start in range(0, count, MAX_READ_WORDS):
             n = min(MAX_READ_WORDS, count - start)
-            reply = self.request(Command.READ, read_payload(addr + start, n)).check(Command.READ)
+            reply = self._ok(Command.READ, read_payload(addr + start, n), size=4 * n)
             out += decode_results(reply.payload)
         return out
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..model.dense import DenseParams
 from ..model.ops import OPS, get
-from ..model.params import ParameterError
+from ..model.params import ParameterError, read_text
 from ..model.network import NetworkParams
 from .dense_design import DenseDesign
 from .network_design import NetworkDesign
@@ -76,10 +76,10 @@ def load_design(path):
         raise ParameterError(f"design file {path} does not exist")
     if path.suffix not in (".toml", ".json"):
         raise ParameterError(f"design file must end in .toml or .json, got {path.name}")
-    text = path.read_text()
+    text = read_text("design file", path)
     try:
         spec = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    except ValueError as e:          # TOMLDecodeError and JSONDecodeError are ValueErrors
+    except (ValueError, RecursionError) as e:   # TOMLDecodeError and JSONDecodeError are ValueErrors
         raise ParameterError(f"design file {path} is not valid {path.suffix[1:]}: {e}") from None
     try:
         return design_from_dict(spec, path.parent)

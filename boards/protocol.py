@@ -178,6 +178,9 @@ def read_payload(addr, count):
 
 
 def decode_results(payload):
+    """32-bit results of a READ reply payload; :class:`ProtocolError` unless whole words."""
+    if len(payload) % 4:
+        raise ProtocolError(f"READ reply payload of {len(payload)} bytes is not whole 32-bit words")
     return list(struct.unpack(f"<{len(payload) // 4}I", payload))
 
 

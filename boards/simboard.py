@@ -25,6 +25,15 @@ class SimulatedBoard:
 
     A read that finds nothing to return while a frame is incomplete stands for the line going
     quiet: the frame is abandoned with a TIMEOUT reply, as the gateware does.
+
+    Time is what the host reads: a reply written but not yet read is still being sent, so the
+    board is busy and drops every byte that arrives meanwhile, as the gateware does with bytes
+    that arrive while it executes or replies.
+
+    Load words are stored as the gateware's load registers hold them: ``load_width + 1`` bits
+    (a 16-bit word keeps its low bits), and a threshold above ``2**load_width`` compares like
+    ``2**load_width`` (every source value is below it). So a RUN after an out-of-range WRITE
+    replies OK with the results the hardware computes, never an exception.
     """
 
     def __init__(self, design, clk_hz=24_000_000, timeout_cycles=240_000):
@@ -54,6 +63,11 @@ class SimulatedBoard:
     def close(self):
         pass
 
+    def effective_loads(self):
+        """The loads as the design's registers see them (see the class docstring)."""
+        width = self.design.load_width
+        return np.minimum(self.loads & ((1 << (width + 1)) - 1), 1 << width)
+
     # ----------------------------------------------------------------------- the engine
     def _quiet(self):
         status = Status.TIMEOUT if self._drain is None else self._drain
@@ -65,7 +79,7 @@ class SimulatedBoard:
         self._out += encode_reply(cmd, status, payload if status == Status.OK else b"")
 
     def _byte(self, byte):
-        if self._drain is not None:
+        if self._drain is not None or self._out:      # draining, or busy sending a reply
             return
         if self._frame is None:
             if byte == SYNC_REQUEST:
@@ -102,9 +116,7 @@ class SimulatedBoard:
         if cmd == Command.RUN:
             if n:
                 return (Status.BAD_LENGTH,)
-            # Like the hardware, load words are stored as written; the golden model needs
-            # them in range, so an out-of-range load is a host bug surfaced here.
-            raw = self.design.expected_results(self.loads[None, :])[0]
+            raw = self.design.expected_results(self.effective_loads()[None, :])[0]
             self.results = raw & 0xFFFFFFFF
             self.results_valid = True
             self.runs += 1

@@ -49,7 +49,7 @@ from .sobol import MAX_DIM, SobolParams
 from .sources import SOURCE_KINDS, source_sequence
 
 MIN_WIDTH, MAX_WIDTH = 3, 24      # LFSR needs >= 3; wider comparators buy nothing at L <= 2**24
-MAX_DIM_PER_MODALITY = 1024
+MAX_DIM_PER_MODALITY = 256         # as documented for --elements (scfpga.model.ops)
 MAX_LENGTH = 1 << 24
 DEFAULT_SEED = 0x9E3779B9           # golden-ratio bits: dense, top bit set
 
@@ -63,7 +63,7 @@ class FusionParams:
     modalities : tuple of str
         Modality names, 2..256, distinct; their order is the MUX input order.
     dim : int
-        Elements per modality (the same for all), 1..1024.
+        Elements per modality (the same for all), 1..256.
     weights : tuple of int or None
         Integer MUX weights, one per modality, non-negative, summing to ``2**width``
         (:func:`.mux.quantize_weights` makes them from reals). ``None``: uniform.

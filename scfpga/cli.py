@@ -3,6 +3,8 @@ lowerings (:mod:`scfpga.hdl.ops`, :mod:`scfpga.sim.ops`, :mod:`scfpga.boards.ops
 
 Every error a user can cause (a parameter out of range, an existing output file, a missing
 simulator) is printed as one line and exits with status 2; a co-simulation mismatch exits 1.
+Ctrl-C prints one line and exits 130 (SIGTERM 143, SIGHUP 129); child processes end with scfpga
+(:mod:`scfpga.sim.processes`).
 """
 import argparse
 import importlib
@@ -16,9 +18,11 @@ from . import __version__
 from .gatelevel import gate_level_netlist
 from .hdl.verilog import to_verilog
 from .model.ops import OPS
-from .model.params import ParameterError, load_array
+from .model.params import (ParameterError, check_identifier, check_int, check_output_dir,
+                           check_output_file, check_positive, check_seed, load_array, write_file)
 from .nir import from_nir, report_json
 from .sim import SimulatorMissing
+from .sim.processes import Interrupted, interruptible
 from .sim.ops import bench, cosimulate, model_output
 from .sweep import load_spec, run_sweep, write_outputs
 
@@ -35,6 +39,43 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):        # one line, not usage + traceback
         raise UsageError(message)
+
+
+# Checks of values that several commands take, applied to the parsed arguments before any work:
+# attribute -> (flag, check(flag, value)). None (not given) is never checked.
+MAX_CYCLES = 1 << 24
+MAX_TIMEOUT_S = 3600.0
+ARG_CHECKS = {
+    "name": ("--name", check_identifier),
+    "stim_seed": ("--stim-seed", check_seed),
+    "weight_seed": ("--weight-seed", check_seed),
+    "pnr_seed": ("--pnr-seed", lambda f, v: check_int(f, v, 0, 2**31 - 1)),      # nextpnr's range
+    "cycles": ("--cycles", lambda f, v: _cycles(v)),
+    "timeout": ("--timeout", lambda f, v: check_positive(f, v, MAX_TIMEOUT_S)),
+    "baud": ("--baud", lambda f, v: check_int(f, v, 300, 12_000_000)),
+    "workers": ("--workers", lambda f, v: check_int(f, v, 1, 1024)),
+    "images": ("--images", lambda f, v: check_int(f, v, 1)),
+}
+
+
+def check_args(args):
+    """Apply :data:`ARG_CHECKS` to ``args``; a bad value is a :class:`UsageError`."""
+    for attr, (flag, check) in ARG_CHECKS.items():
+        value = getattr(args, attr, None)
+        if value is not None:
+            try:
+                check(flag, value)
+            except ParameterError as e:
+                raise UsageError(str(e)) from None
+    return args
+
+
+def output_file(flag, path, force, suffix=None):
+    """The checked output path (see :func:`scfpga.model.params.check_output_file`)."""
+    try:
+        return check_output_file(flag, path, force, suffix)
+    except ParameterError as e:
+        raise UsageError(str(e)) from None
 
 
 def add_options(parser, options):
@@ -123,18 +164,21 @@ def make_parser():
 
 
 def cmd_sweep(args):
+    out = Path(args.output or f"results/sweep-{Path(args.spec).stem}")
     try:
         spec = load_spec(args.spec)
+        check_output_dir("-o/--output", out)
+        results = run_sweep(spec, out, scheduler=args.scheduler, workers=args.workers,
+                            retry_failed=args.retry_failed, progress=lambda m: print(m, flush=True))
     except ParameterError as e:
         raise UsageError(str(e)) from None
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers must be >= 1, got {args.workers}")
-    out = Path(args.output or f"results/sweep-{Path(args.spec).stem}")
-    results = run_sweep(spec, out, scheduler=args.scheduler, workers=args.workers,
-                        retry_failed=args.retry_failed, progress=lambda m: print(m, flush=True))
     summary = write_outputs(spec, results, out)
     print(f"{summary['points']} points ({summary['failed']} failed), "
           f"{len(summary['pareto'])} on the Pareto front; see {out}/summary.json and {out}/pareto.png")
+    if summary["points"] and summary["failed"] == summary["points"]:
+        print(f"scfpga: error: every point failed; the errors are in {out}/results.jsonl",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -168,10 +212,11 @@ def nir_report(op, args):
         print(row.line(), file=sys.stderr)
     path = values.get("report")
     if path:
-        out = Path(path)
-        if out.exists() and not getattr(args, "force", False):
-            raise UsageError(f"{out} exists; remove it or choose another --report path")
-        out.write_text(json.dumps(report_json(report, kw.get("dt", 1e-4)), indent=2) + "\n")
+        out = output_file("--report", path, getattr(args, "force", False))
+        try:
+            write_file("--report", out, json.dumps(report_json(report, kw.get("dt", 1e-4)), indent=2) + "\n")
+        except ParameterError as e:
+            raise UsageError(str(e)) from None
         print(f"wrote {out}", file=sys.stderr)
 
 
@@ -182,21 +227,29 @@ def with_flag(op, message):
     return f"{flag} {rest}" if flag else message
 
 
-def _check_cycles(n):
+def _cycles(n):
     if n < 1:
-        raise UsageError(f"--cycles must be >= 1, got {n}")
+        raise ParameterError(f"--cycles must be >= 1, got {n}")
+    if n > MAX_CYCLES:
+        raise ParameterError(f"--cycles must be <= {MAX_CYCLES} (1..{MAX_CYCLES}), got {n}")
+    return n
+
+
+def _check_cycles(n):
+    try:
+        _cycles(n)
+    except ParameterError as e:
+        raise UsageError(str(e)) from None
 
 
 def cmd_gen(op, args):
+    out = output_file("-o/--output", args.output, args.force)
     params, kw = _params(op, args)
-    out = Path(args.output)
-    if out.exists() and not args.force:
-        raise UsageError(f"{out} exists; use --force to overwrite it")
     try:
         verilog = to_verilog(bench(params).dut(params, **kw), args.name or op.name)
+        write_file("-o/--output", out, verilog)
     except ParameterError as e:
         raise UsageError(with_flag(op, str(e))) from None
-    out.write_text(verilog)
     print(f"wrote {out} (top module {args.name or op.name})", file=sys.stderr)
     return 0
 
@@ -273,13 +326,19 @@ def spec_target(argv):
 
 
 def main(argv=None):
-    parser = make_parser()
     try:
-        args = parser.parse_args(spec_target(list(sys.argv[1:] if argv is None else argv)))
-        return args.func(args)
+        with interruptible():        # SIGTERM/SIGHUP raise; every child process ends on leaving
+            parser = make_parser()
+            args = check_args(parser.parse_args(spec_target(list(sys.argv[1:] if argv is None else argv))))
+            return args.func(args)
     except UsageError as e:
         print(f"scfpga: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as e:   # Ctrl-C, or SIGTERM/SIGHUP (Interrupted)
+        signum = e.signum if isinstance(e, Interrupted) else 2
+        print(f"scfpga: interrupted ({'Ctrl-C' if signum == 2 else e}); child processes ended",
+              file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:          # e.g. `scfpga model ... | head`
         return 0
     except Exception as e:           # a bug, not a user error: one line unless debugging

@@ -6,7 +6,9 @@ missed timing (without ``--allow-timing-fail``), a tool failure, a board that do
 or results that differ from the golden model exit 1.
 """
 import argparse
+import io
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +20,14 @@ from .boards.host import BoardClient
 from .boards.ops import load_design, runnable, runnable_names, runnable_type
 from .boards.protocol import ProtocolError
 from .boards.toolchain import ToolchainMissing
-from .cli import (UsageError, _Parser, add_op_arguments, add_options, load_x, nir_report, op_values,
-                  with_flag)
+from .cli import (UsageError, _Parser, add_op_arguments, add_options, check_args, load_x, nir_report,
+                  op_values, output_file, with_flag)
 from .model.ops import OPS
-from .model.params import ParameterError
+from .model.params import ParameterError, check_output_dir, write_file
+
+# Build outputs that make a build look finished: removed when a build is interrupted.
+FINISHED_OUTPUTS = ("board_top.bin", "board_top.bit", "board_top.asc", "board_top.config",
+                    "report.json", "design.json")
 
 
 def _add_build_options(p, defaults=None):
@@ -40,7 +46,7 @@ def _add_build_options(p, defaults=None):
                    help="exit 0 even when the achieved Fmax is below the clock")
     # Not --seed: that is the LFSR seed of the block options.
     p.add_argument("--pnr-seed", type=int, default=d.get("pnr_seed", 1),
-                   help="nextpnr placer seed (default: 1)")
+                   help="nextpnr placer seed, 0..2147483647 (default: 1)")
     p.add_argument("--baud", type=int, default=d.get("baud", 115200), help="UART baud rate (default: 115200)")
 
 
@@ -69,7 +75,8 @@ def register(sub):
     r.add_argument("design", metavar="DESIGN", help="design file (.toml/.json), e.g. OUT/design.json of a build")
     r.add_argument("--x", required=True, help=".npy of values in [0, 1], shape (n_loads,) or (batch, n_loads)")
     r.add_argument("--baud", type=int, default=115200, help="UART baud rate (default: 115200)")
-    r.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for a reply (default: 2)")
+    r.add_argument("--timeout", type=float, default=2.0,
+                   help="seconds to wait for each reply, > 0 and <= 3600 (default: 2)")
     r.add_argument("-o", "--output", help="write the results (batch, n_results) to this .npy")
     r.add_argument("--force", action="store_true", help="overwrite --output")
     r.set_defaults(func=cmd_run)
@@ -105,24 +112,45 @@ def _block_message(target, message):
     return with_flag(OPS[target], message) if target in OPS else message
 
 
+def _remove_unfinished(out, started):
+    """After an interrupted build: remove the outputs that would make it look finished."""
+    for name in FINISHED_OUTPUTS:
+        p = Path(out) / name
+        try:
+            if p.exists() and p.stat().st_mtime >= started:
+                p.unlink()
+        except OSError:
+            pass
+
+
 def cmd_build(first):
-    args = _target_parser(first.target, first).parse_args(first.rest)
+    args = check_args(_target_parser(first.target, first).parse_args(first.rest))
     if args.board is None:
         raise UsageError(f"--board is required (one of {', '.join(BOARDS)})")
     if args.output is None:
         raise UsageError("-o/--output (the output directory) is required")
+    if args.freq is not None and not (args.freq == args.freq and 0 < args.freq < float("inf")):
+        raise UsageError(f"--freq must be a positive number of MHz, got {args.freq}")
     try:
+        check_output_dir("-o/--output", args.output)
         design = _design(first.target, args)
         if first.target in OPS:
             nir_report(OPS[first.target], args)
     except ParameterError as e:
         raise UsageError(_block_message(first.target, str(e))) from None
     progress = lambda msg: print(msg, file=sys.stderr, flush=True)   # noqa: E731
+    started = time.time() - 1.0                  # file times may be coarser than time.time()
     try:
         report = build_board(design, args.board, args.output, freq_mhz=args.freq, baud=args.baud,
                              seed=args.pnr_seed, force=args.force, progress=progress)
-    except (ParameterError, OutputExists, ToolchainMissing) as e:
+    except (OutputExists, ToolchainMissing) as e:
         raise UsageError(str(e)) from None
+    except ParameterError as e:
+        raise UsageError(str(e).replace("seed must", "--pnr-seed must", 1)
+                         if str(e).startswith("seed ") else str(e)) from None
+    except BaseException:
+        _remove_unfinished(args.output, started)     # Ctrl-C, SIGTERM, a crash: nothing finished
+        raise
     except DesignTooLarge as e:
         print(f"scfpga: error: {e}", file=sys.stderr)
         return 1
@@ -148,16 +176,15 @@ def cmd_build(first):
 # -------------------------------------------------------------------------------------- run
 
 def cmd_run(args):
-    out = Path(args.output) if args.output else None
-    if out is not None and out.suffix != ".npy":
-        raise UsageError(f"-o/--output must end in .npy, got {out}")
-    if out is not None and out.exists() and not args.force:
-        raise UsageError(f"{out} exists; use --force to overwrite it")
+    # The output path is checked before any sample runs, so a bad path loses nothing.
+    out = output_file("-o/--output", args.output, args.force, ".npy") if args.output else None
     try:
         design = load_design(args.design)
         loads = design.loads_from_x(load_x(args.x))
     except ParameterError as e:
         raise UsageError(str(e)) from None
+    if len(loads) == 0:
+        raise UsageError(f"--x {args.x} holds no samples")
     expected = design.expected_results(loads)
     try:
         with BoardClient.open(args.port, args.baud, design=design, timeout=args.timeout) as board:
@@ -175,7 +202,13 @@ def cmd_run(args):
         print(f"scfpga: error: {e}", file=sys.stderr)
         return 1
     if out is not None:
-        np.save(out, results)
+        buffer = io.BytesIO()
+        np.save(buffer, results)
+        try:
+            write_file("-o/--output", out, buffer.getvalue())
+        except ParameterError as e:          # e.g. the disk filled up during the run
+            print(f"scfpga: error: {e}", file=sys.stderr)
+            return 2
     bad = np.flatnonzero((results != expected).any(axis=1))
     if len(bad):
         print(f"{len(bad)} of {len(loads)} samples differ from the golden model "

@@ -7,6 +7,8 @@ bitstream length, say, rarely changes the logic).
 """
 import hashlib
 import json
+import math
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,9 +18,9 @@ from .boards.build import build_verilog
 from .digits import load_split, to_dense_params, train_float
 from .hdl.verilog import to_verilog
 from .model import LFSRParams, SNGParams, SobolParams, quantize_unipolar, sng_bits
-from .model.dense import DenseParams, SCDenseLayer
+from .model.dense import MAX_LENGTH as MAX_DENSE_LENGTH, DenseParams, SCDenseLayer
 from .model.ops import OPS
-from .model.params import ParameterError, check_choice
+from .model.params import ParameterError, check_choice, check_int, check_seed
 from .ooc import DENSE_TOP, clocks_per_inference, dense_ooc_verilog
 
 
@@ -198,3 +200,84 @@ def evaluate_dense(point, options):
 
 
 EVALUATORS = {"sng": evaluate_sng, "cost": evaluate_cost, "dense": evaluate_dense}
+
+
+# ------------------------------------------------------------------------ spec schemas
+# Each check is check(name, value) -> None, raising ParameterError naming ``name`` (e.g.
+# ``grid.length``) and what is allowed. Ranges an evaluator's parameter objects check anyway
+# (width per source, say) are left to them: such a point fails and is recorded as failed.
+
+def _int_in(lo, hi=None):
+    return lambda name, v: check_int(name, v, lo, hi)
+
+
+def _choice(*choices):
+    def check(name, v):
+        if not isinstance(v, str):
+            raise ParameterError(f"{name} must be one of {', '.join(choices)}, got {v!r}")
+        check_choice(name, v, choices)
+    return check
+
+
+def _string(name, v):
+    if not isinstance(v, str) or not v:
+        raise ParameterError(f"{name} must be a non-empty string, got {v!r}")
+
+
+def _bool(name, v):
+    if not isinstance(v, bool):
+        raise ParameterError(f"{name} must be true or false, got {v!r}")
+
+
+def _positive(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        raise ParameterError(f"{name} must be a number > 0, got {v!r}")
+
+
+def _size_text(name, v):
+    if not isinstance(v, str):
+        raise ParameterError(f"{name} must look like \"64x16\" (n_inputs x n_neurons), got {v!r}")
+    _size({"size": v})
+
+
+BUILD_METRICS = ("logic_cells", "flip_flops", "ebr", "fmax_mhz", "timing_met", "build_seconds")
+BUILD_OPTIONS = {"build": _bool, "device": _string, "freq_mhz": _positive, "build_cache": _string}
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What a sweep spec may hold for one evaluator: grid keys and option keys with their
+    checks, and the metric names (objectives) it returns."""
+    grid: dict
+    options: dict
+    metrics: tuple
+    objectives: tuple = ("accuracy", "logic_cells")       # the default objectives
+
+
+SCHEMAS = {
+    "sng": Schema({"length": _int_in(1, 1 << 24), "width": _int_in(1),
+                   "source": _choice("lfsr", "sobol")},
+                  dict(BUILD_OPTIONS),
+                  ("accuracy", "mean_abs_error", "max_abs_error", *BUILD_METRICS)),
+    "cost": Schema({"block": _string, "width": _int_in(1), "device": _string},
+                   {k: v for k, v in BUILD_OPTIONS.items() if k != "build"},
+                   BUILD_METRICS, ("fmax_mhz", "logic_cells")),
+    "dense": Schema({"length": _int_in(1, MAX_DENSE_LENGTH), "width": _int_in(1),
+                     "source": _choice("sobol", "lfsr"), "lanes": _int_in(1, 1024),
+                     "accumulation": _choice("counter", "mux"), "seed": check_seed,
+                     "n_inputs": _int_in(1, 4096), "n_neurons": _int_in(1, 4096), "size": _size_text},
+                    {**BUILD_OPTIONS, "data": _choice(*DENSE_DATA), "n_samples": _int_in(1, 10**6),
+                     "teacher_seed": check_seed},
+                    ("accuracy", "n_inputs", "n_neurons", "clocks_per_inference", *BUILD_METRICS,
+                     "inferences_per_s")),
+}
+
+
+def check_point(evaluator, point):
+    """Check one point's keys and values against :data:`SCHEMAS` (also for the API, where a
+    point may come from anywhere); ParameterError names the key."""
+    schema = SCHEMAS[evaluator]
+    for key, value in point.items():
+        if key not in schema.grid:
+            raise ParameterError(f"unknown point key {key!r} (allowed: {', '.join(schema.grid)})")
+        schema.grid[key](key, value)

@@ -17,6 +17,13 @@ point raised: a failing point never stops the sweep). Running the same spec into
 ``OUT`` again evaluates only the points that have no line yet, so an interrupted sweep resumes.
 Points run on local processes by default, or on a Dask distributed cluster given its scheduler
 address.
+
+The spec is checked before any point runs (:func:`spec_from_dict`): only the keys above at the
+top; grid keys and option keys the evaluator knows, with the right types
+(:data:`scfpga.evaluators.SCHEMAS`); ``objectives`` a list of the evaluator's metric names; no
+value twice in one grid list. ``OUT/sweep.json`` records the evaluator and options, and a
+resume with others is refused. Local workers lead their own process groups and end with the
+sweep (Ctrl-C, SIGTERM, even SIGKILL of the sweep), taking their tools with them.
 """
 import itertools
 import json
@@ -28,8 +35,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .evaluators import EVALUATORS
-from .model.params import ParameterError
+from .evaluators import EVALUATORS, SCHEMAS, check_point
+from .model.params import ParameterError, read_text
+from .sim.processes import end_pool, worker_init
 
 MAXIMISE = {"accuracy", "fmax_mhz"}
 
@@ -45,26 +53,66 @@ class SweepSpec:
 def load_spec(path):
     """Read and validate a sweep spec (``.toml`` or ``.json``)."""
     path = Path(path)
-    if not path.exists():
-        raise ParameterError(f"SPEC file {path} does not exist")
-    text = path.read_text()
+    if path.suffix not in (".toml", ".json"):
+        raise ParameterError(f"SPEC must be a .toml or .json file, got {path.name}")
+    text = read_text("SPEC file", path)
     try:
         raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as e:
+    except (ValueError, RecursionError) as e:        # TOMLDecodeError is a ValueError
         raise ParameterError(f"SPEC {path} is not valid {path.suffix[1:].upper()}: {e}") from None
-    return spec_from_dict(raw)
+    try:
+        return spec_from_dict(raw)
+    except ParameterError as e:
+        raise ParameterError(f"SPEC {path.name}: {e}") from None
+
+
+TOP_KEYS = ("evaluator", "grid", "options", "objectives")
+SCALARS = (str, int, float, bool)
 
 
 def spec_from_dict(raw):
+    """A :class:`SweepSpec` from a parsed spec; every fault is a ParameterError naming the key."""
+    if not isinstance(raw, dict):
+        raise ParameterError(f"a sweep spec must be a table (JSON object) with keys "
+                             f"{', '.join(TOP_KEYS)}, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - set(TOP_KEYS))
+    if unknown:
+        raise ParameterError(f"unknown key {unknown[0]!r} (allowed: {', '.join(TOP_KEYS)})")
     evaluator = raw.get("evaluator")
-    if evaluator not in EVALUATORS:
+    if not isinstance(evaluator, str) or evaluator not in EVALUATORS:
         raise ParameterError(f"evaluator must be one of {', '.join(sorted(EVALUATORS))}, got {evaluator!r}")
+    schema = SCHEMAS[evaluator]
     grid = raw.get("grid")
     if not isinstance(grid, dict) or not grid or \
             not all(isinstance(v, list) and v for v in grid.values()):
         raise ParameterError("grid must map each parameter to a non-empty list of values")
-    objectives = tuple(raw.get("objectives", ("accuracy", "logic_cells")))
-    return SweepSpec(evaluator, grid, dict(raw.get("options", {})), objectives)
+    for key, values in grid.items():
+        if key not in schema.grid:
+            raise ParameterError(f"unknown grid key {key!r} for evaluator {evaluator} "
+                                 f"(allowed: {', '.join(schema.grid)})")
+        seen = []
+        for v in values:
+            schema.grid[key](f"grid.{key}", v)
+            if any(type(v) is type(w) and v == w for w in seen):
+                raise ParameterError(f"grid.{key} lists {v!r} more than once")
+            seen.append(v)
+    options = raw.get("options", {})
+    if not isinstance(options, dict):
+        raise ParameterError(f"options must be a table, got {options!r}")
+    for key, value in options.items():
+        if key not in schema.options:
+            raise ParameterError(f"unknown options key {key!r} for evaluator {evaluator} "
+                                 f"(allowed: {', '.join(schema.options)})")
+        schema.options[key](f"options.{key}", value)
+    objectives = raw.get("objectives", list(schema.objectives))
+    if not isinstance(objectives, list) or not objectives or \
+            not all(isinstance(o, str) for o in objectives) or len(set(objectives)) != len(objectives):
+        raise ParameterError(f"objectives must be a list of distinct metric names, got {objectives!r}")
+    for o in objectives:
+        if o not in schema.metrics:
+            raise ParameterError(f"objectives: {o!r} is not a metric of evaluator {evaluator} "
+                                 f"(one of {', '.join(schema.metrics)})")
+    return SweepSpec(evaluator, grid, dict(options), tuple(objectives))
 
 
 def points(spec):
@@ -81,6 +129,7 @@ def evaluate_point(evaluator, point, options):
     """Run one point; never raises: failures come back as ``{"error": ...}``."""
     t0 = time.time()
     try:
+        check_point(evaluator, point)
         metrics = EVALUATORS[evaluator](point, options)
         return {"point": point, "metrics": metrics, "seconds": round(time.time() - t0, 2)}
     except Exception as e:                       # a failed point is data, not a crash
@@ -116,7 +165,11 @@ def run_sweep(spec, out_dir, scheduler=None, workers=None, retry_failed=False, p
         Evaluate again the points whose saved result is an error.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ParameterError(f"-o/--output: cannot make {out_dir} ({e.strerror or e})") from None
+    _check_resume(spec, out_dir)
     options = dict(spec.options)
     options.setdefault("build_cache", str(out_dir / "builds"))
     done = {point_key(r["point"]): r for r in load_results(out_dir)
@@ -134,6 +187,27 @@ def run_sweep(spec, out_dir, scheduler=None, workers=None, retry_failed=False, p
     results = [done[point_key(p)] for p in points(spec) if point_key(p) in done]
     write_outputs(spec, results, out_dir)
     return results
+
+
+def _check_resume(spec, out_dir):
+    """Record the evaluator and options in ``OUT/sweep.json``; refuse to resume into a folder
+    whose results came from another evaluator or other options."""
+    meta_file = out_dir / "sweep.json"
+    meta = {"evaluator": spec.evaluator, "options": spec.options}
+    if meta_file.exists():
+        try:
+            old = json.loads(meta_file.read_text())
+        except (OSError, ValueError):
+            old = None
+        if old != json.loads(json.dumps(meta)):
+            raise ParameterError(f"-o/--output: {out_dir} holds results of another sweep "
+                                 f"({meta_file} differs in evaluator or options); choose another folder")
+    elif (out_dir / "results.jsonl").exists() and any(
+            "point" in r and set(r["point"]) - set(SCHEMAS[spec.evaluator].grid)
+            for r in load_results(out_dir)):
+        raise ParameterError(f"-o/--output: {out_dir} holds results of another evaluator; "
+                             f"choose another folder")
+    meta_file.write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def _fmt(v):
@@ -159,10 +233,16 @@ def _execute(evaluator, todo, options, scheduler, workers):
         for p in todo:
             yield evaluate_point(evaluator, p, options)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=worker_init,
+                               initargs=(os.getpid(),))
+    try:
         futures = [pool.submit(evaluate_point, evaluator, p, options) for p in todo]
         for future in as_completed(futures):
             yield future.result()
+    except BaseException:          # Ctrl-C, SIGTERM, a closed generator: no worker lives on
+        end_pool(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def pareto_front(results, objectives=("accuracy", "logic_cells")):

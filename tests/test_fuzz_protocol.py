@@ -1,0 +1,275 @@
+"""Property-based fuzzing of the board protocol (hypothesis): random and malformed frames against
+the software board and the RTL protocol engine (cocotb + Icarus), and hostile boards against the
+host driver. Properties: the board never raises and only sends well-formed replies; the RTL and
+the software board send the same bytes; the host either gets a correctly shaped answer or a
+ProtocolError, always within its deadline.
+
+Generated cases per run (fixed by the settings below): 60 byte streams and 60 frame scripts on
+the software board, 80 hostile replies and 10 noisy lines against the host driver, and 2 RTL
+scripts of 24 steps (48 frames) under cocotb.
+"""
+import struct
+import time
+
+import numpy as np
+from amaranth.back import verilog
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scfpga.boards import protocol as P
+from scfpga.boards.designs import block_design
+from scfpga.boards.host import BoardClient
+from scfpga.boards.simboard import SimulatedBoard
+from scfpga.boards.top import BoardCore
+from scfpga.boards.uart_bench import run_uart_session
+
+C, S = P.Command, P.Status
+BIT = 8                                 # clock cycles per UART bit in simulation
+TIMEOUT_BITS = 40
+CORE = dict(clk_hz=BIT * 115200, baud=115200, timeout_cycles=TIMEOUT_BITS * BIT,
+            led_tick_log2=2, heartbeat_ticks=64, busy_ticks=4)
+LIF = block_design("lif", {"inputs": 3, "width": 12, "weights": "300,-200,250",
+                           "threshold": 700, "leak_shift": 3, "refractory": 1},
+                   length=300, input_source="lfsr", input_width=7)
+
+
+def fuzz(n):
+    """Run ``n`` generated cases per test run (no deadline: co-simulation is slow; no example
+    database, so a run writes nothing into the checkout)."""
+    return settings(max_examples=n, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+def replies_of(data):
+    """Split board output into reply frames; assert every byte belongs to a well-formed one."""
+    frames, data = [], bytes(data)
+    while data:
+        assert data[0] == P.SYNC_REPLY and len(data) >= P.REPLY_HEADER, data.hex()
+        n = P.reply_size(data)
+        reply = P.decode_reply(data[:n])                    # raises on a malformed frame
+        assert reply.status in S._value2member_map_
+        assert reply.status == S.OK or reply.payload == b""
+        frames.append(reply)
+        data = data[n:]
+    return frames
+
+
+# --------------------------------------------------------------------------- frames
+def _frame(cmd, payload, corrupt):
+    frame = bytearray(P.encode_request(cmd, payload))
+    if corrupt:
+        frame[-1] ^= corrupt
+    return bytes(frame)
+
+
+@st.composite
+def request_frames(draw, design=LIF):
+    """One request frame: a valid command with fitting or broken payload, or an unknown one."""
+    kind = draw(st.sampled_from(["info", "write", "run", "read", "unknown", "run+info"]))
+    corrupt = draw(st.sampled_from([0, 0, 0, 1, 0x80]))
+    if kind == "info":
+        return _frame(C.INFO, draw(st.binary(max_size=2)), corrupt), kind
+    if kind == "write":
+        addr = draw(st.one_of(st.integers(0, design.n_loads), st.integers(0, 0xFFFF)))
+        words = draw(st.lists(st.integers(0, 0xFFFF), min_size=0, max_size=5))
+        payload = struct.pack(f"<H{len(words)}H", addr, *words) + draw(st.binary(max_size=1))
+        return _frame(C.WRITE, payload, corrupt), kind
+    if kind == "run":
+        return _frame(C.RUN, draw(st.binary(max_size=1)), corrupt), kind
+    if kind == "read":
+        payload = struct.pack("<HB", draw(st.integers(0, design.n_results + 1)),
+                              draw(st.integers(0, P.MAX_READ_WORDS + 2)))
+        return _frame(C.READ, payload[:draw(st.integers(2, 3))], corrupt), kind
+    if kind == "run+info":       # INFO while the board runs: dropped by the busy board
+        return _frame(C.RUN, b"", 0) + _frame(C.INFO, b"", 0), kind
+    cmd = draw(st.integers(0, 255).filter(lambda c: c not in C._value2member_map_))
+    return _frame(cmd, draw(st.binary(max_size=6)), corrupt), kind
+
+
+@st.composite
+def steps(draw, design=LIF):
+    """A step of a session: noise, then a frame that is whole, truncated or over-long."""
+    noise = draw(st.binary(max_size=3).map(lambda b: bytes(x for x in b if x != P.SYNC_REQUEST)))
+    frame, kind = draw(request_frames(design))
+    shape = draw(st.sampled_from(["whole"] * 6 + ["truncated", "too_long"]))
+    if kind == "run+info":
+        shape = "whole"
+    if shape == "truncated":
+        frame = frame[:draw(st.integers(1, len(frame) - 1))]
+    elif shape == "too_long":
+        frame = bytes([P.SYNC_REQUEST, frame[1], draw(st.integers(P.MAX_PAYLOAD + 1, 255))]) + \
+            draw(st.binary(max_size=4))
+    step = {"send": (noise + frame).hex(), "wait_bits": 400}
+    if shape != "whole":
+        step.update(wait_bits=TIMEOUT_BITS + 150, quiet=True)     # answered after the timeout
+    elif frame[1] == C.RUN:
+        step["wait_bits"] = design.length // BIT + 400
+    return step
+
+
+def play(board, script):
+    out = []
+    for step in script:
+        board.write(bytes.fromhex(step["send"]))
+        out.append(board.read(1 << 16).hex())
+    return out
+
+
+# --------------------------------------------------------------- software board
+@fuzz(60)
+@given(st.binary(max_size=300))
+def test_software_board_answers_any_byte_stream_with_well_formed_replies(data):
+    board = SimulatedBoard(LIF, CORE["clk_hz"], CORE["timeout_cycles"])
+    board.write(data)
+    out = board.read(1 << 16)
+    out += board.read(1 << 16)                   # the line went quiet: a pending frame ends
+    replies_of(out)
+    assert board.read(1 << 16) == b""            # nothing left over
+    # Whatever came before, the board answers the next request correctly.
+    board.write(P.encode_request(C.INFO))
+    (reply,) = replies_of(board.read(1 << 16))
+    info = P.Info.decode(reply.check(C.INFO).payload)
+    assert (info.n_loads, info.n_results, info.design_id) == (LIF.n_loads, LIF.n_results, LIF.design_id)
+
+
+@fuzz(60)
+@given(st.lists(steps(), min_size=1, max_size=12))
+def test_software_board_one_reply_per_step_and_results_follow_the_loads(script):
+    board = SimulatedBoard(LIF, CORE["clk_hz"], CORE["timeout_cycles"])
+    for step, out in zip(script, play(board, script)):
+        assert len(replies_of(bytes.fromhex(out))) == 1, step     # exactly one reply, never more
+    # After a RUN, READ returns the golden model of the loads as the registers hold them.
+    board.write(P.encode_request(C.RUN))
+    replies_of(board.read(1 << 16))[0].check(C.RUN)
+    board.write(P.encode_request(C.READ, P.read_payload(0, LIF.n_results)))
+    got = P.decode_results(replies_of(board.read(1 << 16))[0].check(C.READ).payload)
+    want = LIF.expected_results(board.effective_loads()[None, :])[0] & 0xFFFFFFFF
+    assert got == want.tolist()
+
+
+def test_software_board_drops_requests_while_busy_and_runs_out_of_range_loads():
+    board = SimulatedBoard(LIF, CORE["clk_hz"], CORE["timeout_cycles"])
+    board.write(P.encode_request(C.WRITE, P.write_payload(0, [0xFFFF, 129, 300])))
+    replies_of(board.read(100))[0].check(C.WRITE)
+    # RUN then INFO without waiting: the INFO arrives while the RUN reply goes out: dropped.
+    board.write(P.encode_request(C.RUN) + P.encode_request(C.INFO))
+    (reply,) = replies_of(board.read(1 << 16))
+    assert reply.check(C.RUN).payload == P.run_reply_payload(LIF.run_cycles)
+    # 0xFFFF keeps its low 8 bits (255, above 128: compares like 128); 300 keeps 44.
+    assert board.effective_loads().tolist() == [128, 128, 44]
+
+
+# ------------------------------------------------------------------ host driver
+class HostileBoard:
+    """Answers each request with the bytes ``reply(request)`` gives, a few bytes per read."""
+
+    def __init__(self, reply):
+        self.reply, self.out = reply, bytearray()
+
+    def write(self, data):
+        self.out += self.reply(bytes(data))
+
+    def read(self, n, timeout=None):
+        chunk, self.out = bytes(self.out[:min(n, 7)]), self.out[min(n, 7):]
+        return chunk
+
+    def close(self):
+        pass
+
+
+GOOD_INFO = P.Info(P.PROTOCOL_VERSION, P.MAX_PAYLOAD, LIF.n_loads, LIF.n_results, LIF.design_id,
+                   LIF.length, CORE["clk_hz"], CORE["timeout_cycles"])
+
+
+@st.composite
+def hostile_replies(draw):
+    """A reply to a request: right or wrong command, any status, payload of any size, bad
+    checksum, noise around it, or an INFO with odd fields."""
+    cmd = draw(st.sampled_from([None, 0x00, 0x01, 0x10, 0x20, 0x30, 0x77]))
+    status = draw(st.sampled_from([0, 0, 0, 1, 2, 3, 5, 6, 9]))
+    payload = draw(st.one_of(
+        st.binary(max_size=40),
+        st.builds(lambda v, p, c: P.Info(v, p, LIF.n_loads, LIF.n_results, LIF.design_id,
+                                         LIF.length, c, CORE["timeout_cycles"]).encode(),
+                  st.sampled_from([P.PROTOCOL_VERSION, 0, 2]), st.sampled_from([P.MAX_PAYLOAD, 8]),
+                  st.sampled_from([CORE["clk_hz"], 0, 1]))))
+    corrupt = draw(st.sampled_from([0, 0, 0, 1]))
+    noise = draw(st.binary(max_size=4))
+    tail = draw(st.booleans())
+
+    def reply(request):
+        frame = bytearray(P.encode_reply(request[1] if cmd is None else cmd, status, payload))
+        frame[-1] ^= corrupt
+        return noise + bytes(frame if not tail else frame[:len(frame) // 2])
+    return reply
+
+
+@fuzz(80)
+@given(hostile_replies(), st.sampled_from(["info", "run", "read", "write"]))
+def test_host_driver_validates_every_reply_and_never_overruns_its_deadline(reply, what):
+    timeout = 0.05
+    client = BoardClient(HostileBoard(reply), timeout=timeout)
+    client._info = GOOD_INFO
+    t0 = time.monotonic()
+    try:
+        if what == "info":
+            info = client.info()
+            assert info.version == P.PROTOCOL_VERSION and info.clk_hz > 0
+        elif what == "run":
+            assert 0 <= client.run() < 1 << 32
+        elif what == "read":
+            n = LIF.n_results + 2
+            assert len(client.read_results(0, n)) == n
+        else:
+            client.write_loads(0, [1, 2, 3])
+    except P.ProtocolError as e:
+        assert str(e) and "\n" not in str(e)
+    assert time.monotonic() - t0 < timeout + LIF.length / CORE["clk_hz"] + 0.5
+
+
+class NoisyLine:
+    """A board that never stops sending bytes (no valid reply among them)."""
+
+    def __init__(self, seed, sync_rate):
+        self.rng, self.sync_rate = np.random.default_rng(seed), sync_rate
+
+    def write(self, data):
+        pass
+
+    def read(self, n, timeout=None):
+        data = self.rng.integers(0, 256, size=max(1, n), dtype=np.uint8)
+        data[self.rng.random(len(data)) < self.sync_rate] = P.SYNC_REPLY
+        return data.tobytes()
+
+    def close(self):
+        pass
+
+
+@fuzz(10)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0.0, 0.05, 0.5, 1.0]))
+def test_host_driver_gives_up_on_continuous_line_noise(seed, sync_rate):
+    client = BoardClient(NoisyLine(seed, sync_rate), timeout=0.05)
+    t0 = time.monotonic()
+    try:
+        client.info()
+        raise AssertionError("noise decoded as an INFO reply")
+    except P.ProtocolError as e:
+        assert "no complete reply" in str(e) or "INFO" in str(e) or "reply to command" in str(e)
+    assert time.monotonic() - t0 < 0.5
+
+
+# ---------------------------------------------------------------- RTL engine
+def core_verilog(design):
+    return verilog.convert(BoardCore(design.component(), **CORE), name="board_core", emit_src=False)
+
+
+@fuzz(2)
+@given(st.lists(steps(), min_size=24, max_size=24))
+def test_rtl_engine_equals_software_board_on_random_frames(tmp_path_factory, script):
+    """The gateware and the software board send the same bytes for every generated step."""
+    result = run_uart_session(core_verilog(LIF), "board_core", script, BIT * 10,
+                              build_root=tmp_path_factory.mktemp("uart"))
+    software = play(SimulatedBoard(LIF, CORE["clk_hz"], CORE["timeout_cycles"]), script)
+    for k, (step, rtl, sw) in enumerate(zip(script, result["replies"], software)):
+        assert rtl == sw, f"step {k} sent {step['send']}: RTL {rtl or 'nothing'}, software {sw or 'nothing'}"
+    assert result["tx_bad_stop"] == 0
