@@ -35,8 +35,59 @@ DENSE_KEYS = {"design", "weights", "bias", "width", "length", "source", "seed", 
               "lanes"}
 
 
+class ClassifierResults:
+    """A design loaded with input thresholds whose results are every output neuron's spike
+    count, then its signed score (the class is the argmax of the scores). Needs ``params``
+    (with ``n_inputs``, ``width``, ``length``), ``n_outputs`` and ``describe()``."""
+
+    @property
+    def n_loads(self):
+        return self.params.n_inputs
+
+    @property
+    def n_results(self):
+        return 2 * self.n_outputs
+
+    @property
+    def length(self):
+        return self.params.length
+
+    @property
+    def load_width(self):
+        return self.params.width
+
+    @property
+    def result_names(self):
+        n = self.n_outputs
+        return tuple(f"count{j}" for j in range(n)) + tuple(f"score{j}" for j in range(n))
+
+    @property
+    def result_signed(self):
+        return (False,) * self.n_outputs + (True,) * self.n_outputs
+
+    @property
+    def design_id(self):
+        return design_id(self.describe())
+
+    def loads_from_x(self, x):
+        """Input thresholds ``quantize_unipolar(x, width)`` for ``x`` (batch, n_inputs) in [0, 1]."""
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        if x.ndim != 2 or x.shape[-1] != self.n_loads:
+            raise ParameterError(f"x must have shape (batch, {self.n_loads}), got {x.shape}")
+        if not ((x >= 0) & (x <= 1)).all():
+            raise ParameterError("x must be in [0, 1]")
+        return quantize_unipolar(x, self.params.width)
+
+    def decode_results(self, raw):
+        return decode_words(raw, self.result_signed)
+
+    def predict(self, results):
+        """Class = argmax of the scores (first index on ties, as the models' ``predict``)."""
+        return np.argmax(np.atleast_2d(results)[:, self.n_outputs:], axis=1)
+
+
 @dataclasses.dataclass(frozen=True)
-class DenseDesign:
+class DenseDesign(ClassifierResults):
     """A :class:`~scfpga.model.dense.DenseParams` layer behind the runnable contract."""
     params: DenseParams
     lanes: int = 1
@@ -82,30 +133,8 @@ class DenseDesign:
         return run_schedule(self.params, self.lanes).busy_clocks
 
     @property
-    def n_loads(self):
-        return self.params.n_inputs
-
-    @property
-    def n_results(self):
-        return 2 * self.params.n_neurons
-
-    @property
-    def length(self):
-        return self.params.length
-
-    @property
-    def load_width(self):
-        return self.params.width
-
-    @property
-    def result_names(self):
-        n = self.params.n_neurons
-        return tuple(f"count{j}" for j in range(n)) + tuple(f"score{j}" for j in range(n))
-
-    @property
-    def result_signed(self):
-        n = self.params.n_neurons
-        return (False,) * n + (True,) * n
+    def n_outputs(self):
+        return self.params.n_neurons
 
     def describe(self):
         p = self.params
@@ -114,29 +143,12 @@ class DenseDesign:
                 "length": p.length, "source": p.source, "seed": p.seed,
                 "accumulation": p.accumulation, "lanes": self.lanes}
 
-    @property
-    def design_id(self):
-        return design_id(self.describe())
-
     def component(self):
         return DenseRunner(self)
-
-    def loads_from_x(self, x):
-        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        if x.shape[-1] != self.n_loads:
-            raise ParameterError(f"x must have shape (batch, {self.n_loads}), got {x.shape}")
-        return quantize_unipolar(x, self.params.width)
 
     def expected_results(self, loads):
         run = SCDenseLayer(self.params).evaluate_thresholds(np.atleast_2d(np.asarray(loads)))
         return np.concatenate([run.counts, run.scores], axis=1).astype(np.int64)
-
-    def decode_results(self, raw):
-        return decode_words(raw, self.result_signed)
-
-    def predict(self, results):
-        """Class = argmax of the scores (first index on ties, as the model's ``predict``)."""
-        return np.argmax(np.atleast_2d(results)[:, self.params.n_neurons:], axis=1)
 
 
 class DenseRunner(Runnable):

@@ -18,14 +18,14 @@ from ..model.netspec import load_network, network_from_spec, network_to_spec
 from ..model.network import Network as NetworkModel, NetworkParams
 from ..model.ops import Option
 from ..model.params import ParameterError
-from ..model.sng import quantize_unipolar
-from .designs import MAX_LOAD_WIDTH, decode_words
+from .dense_design import ClassifierResults
+from .designs import MAX_LOAD_WIDTH
 from .protocol import LOAD_WIDTH
-from .runnable import Runnable, design_id
+from .runnable import Runnable
 
 
 @dataclasses.dataclass(frozen=True)
-class NetworkDesign:
+class NetworkDesign(ClassifierResults):
     """A :class:`~scfpga.model.network.NetworkParams` network behind the runnable contract."""
     params: NetworkParams
     spec: dict | None = dataclasses.field(default=None, compare=False, repr=False)
@@ -68,48 +68,14 @@ class NetworkDesign:
         return schedule(self.params).run_clocks
 
     @property
-    def n_loads(self):
-        return self.params.n_inputs
-
-    @property
-    def n_results(self):
-        return 2 * self.params.n_outputs
-
-    @property
-    def length(self):
-        return self.params.length
-
-    @property
-    def load_width(self):
-        return self.params.width
-
-    @property
-    def result_names(self):
-        n = self.params.n_outputs
-        return tuple(f"count{j}" for j in range(n)) + tuple(f"score{j}" for j in range(n))
-
-    @property
-    def result_signed(self):
-        n = self.params.n_outputs
-        return (False,) * n + (True,) * n
+    def n_outputs(self):
+        return self.params.n_outputs
 
     def describe(self):
         return {"design": "network", **network_to_spec(self.params)}
 
-    @property
-    def design_id(self):
-        return design_id(self.describe())
-
     def component(self):
         return NetworkRunner(self)
-
-    def loads_from_x(self, x):
-        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        if x.ndim != 2 or x.shape[-1] != self.n_loads:
-            raise ParameterError(f"x must have shape (batch, {self.n_loads}), got {x.shape}")
-        if not ((x >= 0) & (x <= 1)).all():
-            raise ParameterError("x must be in [0, 1]")
-        return quantize_unipolar(x, self.params.width)
 
     def check_loads(self, loads):
         loads = np.atleast_2d(np.asarray(loads))
@@ -123,13 +89,6 @@ class NetworkDesign:
     def expected_results(self, loads):
         run = NetworkModel(self.params).evaluate_thresholds(self.check_loads(loads))
         return np.concatenate([run.counts[-1], run.scores[-1]], axis=1).astype(np.int64)
-
-    def decode_results(self, raw):
-        return decode_words(raw, self.result_signed)
-
-    def predict(self, results):
-        """Class = argmax of the output scores (first index on ties, as the model's)."""
-        return np.argmax(np.atleast_2d(results)[:, self.params.n_outputs:], axis=1)
 
 
 class NetworkRunner(Runnable):

@@ -1,6 +1,7 @@
 """A network on the board: runnable contract, run-level proof, UART co-simulation, design files."""
 import numpy as np
 import pytest
+from amaranth.hdl import Fragment
 
 from scfpga.boards.network_design import NetworkDesign
 from scfpga.boards.runnable import check_runnable
@@ -29,7 +30,9 @@ def test_results_are_the_output_layer_counts_and_scores(design):
     np.testing.assert_array_equal(got[:, :3], run.counts[-1])
     np.testing.assert_array_equal(got[:, 3:], run.scores[-1])
     np.testing.assert_array_equal(design.predict(got), Network(design.params).predict(x))
-    check_runnable(design.component())
+    component = design.component()
+    check_runnable(component)
+    Fragment.get(component, None)          # it elaborates (and is not left unused)
 
 
 def test_design_file_roundtrip_and_errors(design, tmp_path):
