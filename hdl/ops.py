@@ -5,6 +5,7 @@ Keywords are the op's lowering options (e.g. dense ``lanes``).
 """
 from functools import singledispatch
 
+from ..model.attention import AttentionParams
 from ..model.counter import CounterParams
 from ..model.dense import DenseParams
 from ..model.fusion import FusionParams
@@ -19,6 +20,7 @@ from ..model.sng import SNGParams
 from ..model.sobol import SobolParams
 from ..model.synapse import SynapseParams
 from ..model.wta import WTAParams
+from .attention import Attention
 from .counter import Counter
 from .dense import Dense
 from .fusion import Fusion
@@ -52,5 +54,6 @@ component.register(DenseParams, Dense)
 component.register(NetworkParams, Network)
 component.register(WTAParams, WTA)
 component.register(InhibitionParams, Inhibition)
+component.register(AttentionParams, Attention)
 for _t in NEURON_TYPES:
     component.register(_t, FoldedNeurons)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .attention import AttentionParams, attention_counts, quantize as quantize_qkv
 from .counter import CounterParams
 from .dense import DenseParams, SCDenseLayer
 from .fusion import FusionParams, fusion_counts
@@ -438,3 +439,36 @@ register(Op("inhibition", "Gaussian-surround lateral inhibition (LateralInhibiti
 ), lambda v: InhibitionParams.from_float(v["n"], v["radius"], v["strength"], v["width"],
                                          v["frac"]), "y0", needs_stimulus=True, layer=True,
    model_lines=lambda p, x, s: _rows(inhibition_apply(p, _values(p, x, s)))))
+
+
+def _attention_lines(params, x, stim_seed):
+    """Per query ``den num_0 .. num_{dim_v-1}``. ``x``: Q, K, V in [0, 1] flattened row-major
+    and concatenated, or (samples, that); default: seeded random."""
+    sizes = [a * b for a, b in params.shapes]
+    if x is None:
+        x = np.random.default_rng(stim_seed).random(sum(sizes))
+    x = np.asarray(x, np.float64)
+    if x.shape[-1:] != (sum(sizes),) or x.ndim > 2:
+        raise ParameterError(f"x must hold Q, K, V flattened: shape ({sum(sizes)},) or "
+                             f"(samples, {sum(sizes)}), got {x.shape}")
+    parts = np.split(x, np.cumsum(sizes)[:-1], axis=-1)
+    q, k, v = quantize_qkv(params, *(a.reshape(a.shape[:-1] + s)
+                                     for a, s in zip(parts, params.shapes)))
+    den, num = attention_counts(params, q, k, v)
+    rows = np.concatenate([den[..., None], num], -1).reshape(-1, 1 + params.dim_v)
+    return _rows(rows)
+
+
+register(Op("attention", "stochastic attention, AND-gate inner products, num/den counts "
+            "(StochasticAttention.forward_bitstream)", AttentionParams, (
+    Option("--queries", "n_q", int, 2, "rows of Q, 1..16"),
+    Option("--keys", "n_k", int, 3, "rows of K and V, 1..16"),
+    Option("--dim-k", "dim_k", int, 4, "key width, 1..16"),
+    Option("--dim-v", "dim_v", int, 2, "value width, 1..16"),
+    Option("--length", "length", int, 256, "bitstream length L per run"),
+    Option("--width", "width", int, 8, "source width in bits, 3..24"),
+    Option("--source", "source", str, "sobol", "bitstream source", ("lfsr", "sobol")),
+    Option("--seed", "seed", int, None, "LFSR start state of R_q (default: a dense constant)"),
+    Option("--dim", "sobol_dim", int, 1, "Sobol dimension of R_q (R_k, R_v: the next two)"),
+), lambda v: AttentionParams(**v), "den0", needs_stimulus=True, layer=True,
+   model_lines=_attention_lines))

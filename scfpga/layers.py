@@ -19,6 +19,8 @@ What bit-exactness forces, for all three classes:
 """
 import numpy as np
 
+from .model.attention import (AttentionParams, attention_bitstream, attention_float,
+                              quantize as quantize_qkv, softmax_attention)
 from .model.dense import MAX_INPUTS, MAX_LENGTH, MAX_NEURONS, DenseParams
 from .model.dense import SCDenseLayer as DenseModel
 from .model.fusion import FusionLayer
@@ -32,7 +34,7 @@ from .model.params import ParameterError, check_int
 # The reference layers above; the neuron zoo under mlxsnn's factory name; the network classes
 # (layers that feed each other, model = RTL) under scfpga's own names.
 __all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer", "WinnerTakeAll",
-           "LateralInhibition", "create_neuron", "Neuron",
+           "LateralInhibition", "StochasticAttention", "create_neuron", "Neuron",
            "DenseLayer", "Network", "NetworkParams", "quantize_network"]
 
 
@@ -390,3 +392,75 @@ class LateralInhibition:
         q, is_int = _quantised_rates(rates, self.params.width, self.max_rate)
         out = inhibition_apply(self.params, q)
         return out if is_int else out * (self.max_rate / (1 << self.params.width))
+
+
+class StochasticAttention:
+    """SC attention with sc_neurocore's ``StochasticAttention(dim_k)`` call shape.
+
+    Parameters
+    ----------
+    dim_k : int
+        Key width, 1..16 (the hardware's limit; ``forward`` and ``forward_softmax`` take any).
+    temperature : float or None
+        Softmax temperature of :meth:`forward_softmax` (``None``: ``sqrt(dim_k)``).
+    width : int or None
+        Comparator width W of :meth:`forward_bitstream`; ``None``: Sobol ``max(8, log2 L)``
+        (a full Sobol period covers the run), LFSR 16 (runs much shorter than the period).
+    seed : int
+        Stream choice: Sobol dimensions ``1 + seed .. 3 + seed``; LFSR start state (0: the
+        default dense state).
+
+    Notes
+    -----
+    ``forward`` (row-sum normalised ``(Q K^T / rowsum) V``, 0 for an all-zero row) and
+    ``forward_softmax`` are float, as in sc_neurocore; :meth:`forward_bitstream` is the bit-exact
+    model of the generated RTL (:mod:`scfpga.model.attention`, op ``attention``) and differs:
+
+    * ``use_sobol=False`` uses LFSR streams (three phases of one LFSR), not fresh Bernoulli draws:
+      the result is deterministic and equal to the hardware's. Values are quantised to W bits.
+    * Streams of one operand share one source (only independence *between* Q, K and V matters
+      for the three-way AND products), so the RTL has three sources, not one per element.
+    * Shapes are limited to 16 rows and columns per operand (the RTL is fully parallel); inputs
+      outside [0, 1] raise. Batches ``(batch, rows, cols)`` are accepted.
+    * Measured error against ``forward`` (``scripts/attention_error.py``): Sobol falls as ~1/L,
+      LFSR as ~1/sqrt(L) (results/attention_error.md).
+    """
+
+    def __init__(self, dim_k, temperature=None, *, width=None, seed=0):
+        self.dim_k = check_int("dim_k", dim_k, 1)
+        self.temperature = float(np.sqrt(dim_k) if temperature is None else temperature)
+        if not (np.isfinite(self.temperature) and self.temperature > 0):
+            raise ParameterError(f"temperature must be a finite number > 0, got {temperature}")
+        self.width, self.seed = width, check_int("seed", seed, 0)
+
+    def _shapes(self, Q, K, V):
+        Q, K, V = (np.asarray(a, np.float64) for a in (Q, K, V))
+        if Q.shape[-1] != self.dim_k or K.shape[-1] != self.dim_k or \
+                K.shape[-2] != V.shape[-2] or min(Q.ndim, K.ndim, V.ndim) < 2:
+            raise ParameterError(f"Q (N, dim_k = {self.dim_k}), K (M, dim_k) and V (M, dim_v) "
+                                 f"needed, got {Q.shape}, {K.shape}, {V.shape}")
+        return Q, K, V
+
+    def forward(self, Q, K, V):
+        """Row-sum normalised attention (float), shape (N, dim_v)."""
+        return attention_float(*self._shapes(Q, K, V))
+
+    def forward_softmax(self, Q, K, V):
+        """``softmax(Q K^T / temperature) V`` (float), shape (N, dim_v)."""
+        return softmax_attention(*self._shapes(Q, K, V), self.temperature)
+
+    def params(self, Q, K, V, length=1024, use_sobol=False):
+        """The :class:`~scfpga.model.attention.AttentionParams` the RTL is generated from."""
+        Q, K, V = self._shapes(Q, K, V)
+        length = check_int("length", length, 1)
+        width = self.width
+        if width is None:
+            width = max(8, (length - 1).bit_length()) if use_sobol else 16
+        kw = {"sobol_dim": 1 + self.seed} if use_sobol else {"seed": self.seed or None}
+        return AttentionParams(Q.shape[-2], K.shape[-2], self.dim_k, V.shape[-1], length,
+                               width, "sobol" if use_sobol else "lfsr", **kw)
+
+    def forward_bitstream(self, Q, K, V, length=1024, use_sobol=False):
+        """AND-gate attention decoded as ``num / den``, shape (N, dim_v) (bit-exact RTL model)."""
+        p = self.params(Q, K, V, length, use_sobol)
+        return attention_bitstream(p, *quantize_qkv(p, *self._shapes(Q, K, V)))

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..hdl.ops import component
 from ..hdl.verilog import to_verilog
+from ..model.attention import AttentionParams
 from ..model.counter import CounterParams
 from ..model.dense import DenseParams
 from ..model.fusion import FusionParams
@@ -30,7 +31,7 @@ from ..model.wta import WTAParams
 from ..model.network import NetworkParams
 from ..model.neuron_types import PARAM_TYPES as NEURON_TYPES
 from . import counter, dense, fusion, lfsr, lif, mux, network, neuron, sng, sobol, synapse
-from . import inhibition, wta
+from . import attention, inhibition, wta
 from .runner import cosim
 
 
@@ -84,6 +85,7 @@ register(DenseParams, dense)
 register(NetworkParams, network)
 register(WTAParams, wta)
 register(InhibitionParams, inhibition)
+register(AttentionParams, attention)
 for _t in NEURON_TYPES:
     register(_t, neuron)
 

@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 
 from scfpga.hdl.verilog import to_verilog
-from scfpga.layers import LateralInhibition, WinnerTakeAll
+from scfpga.layers import LateralInhibition, StochasticAttention, WinnerTakeAll
 from scfpga.model import ParameterError
+from scfpga.model.attention import AttentionParams, attention_counts
 from scfpga.model.inhibition import InhibitionParams, inhibition_apply, inhibition_float
+from scfpga.model.lfsr import LFSRParams, lfsr_jump, lfsr_sequence
+from scfpga.model.sources import source_sequence
 from scfpga.model.wta import WTAParams, pack_mask, wta_apply, wta_mask, wta_rank
 from scfpga.sim import cosim
 from scfpga.sim.ops import bench
@@ -132,3 +135,72 @@ def test_cosimulation_catches_the_other_tie_rule(tmp_path):
     expected["winners"] = registered(pack_mask(flipped), stim["en"])
     result = cosim(to_verilog(p, "wta"), "wta", stim, expected, build_root=tmp_path)
     assert not result.ok and result.port == "winners"
+
+
+# --- stochastic attention ---------------------------------------------------------------------
+
+def random_attention(seed):
+    rng = np.random.default_rng(700 + seed)
+    width = int(rng.integers(3, 9))
+    return AttentionParams(*(int(x) for x in rng.integers(1, 5, 4)), length=int(rng.integers(8, 70)),
+                           width=width, source=("sobol", "lfsr")[seed % 2],
+                           seed=int(rng.integers(1, 1 << width)), sobol_dim=int(rng.integers(1, 5)))
+
+
+def test_attention_counts_match_a_per_cycle_oracle(rng):
+    p = random_attention(1)
+    top = 1 << p.width
+    q, k, v = (rng.integers(0, top + 1, size=(2,) + s) for s in p.shapes)
+    den, num = attention_counts(p, q, k, v)
+    r = [source_sequence(s, p.length) for s in p.sources]
+    for b in range(2):
+        d = np.zeros(p.n_q, int)
+        n = np.zeros((p.n_q, p.dim_v), int)
+        for t in range(p.length):
+            for i in range(p.n_q):
+                for j in range(p.n_k):
+                    pij = sum((r[0][t] < q[b, i, c]) and (r[1][t] < k[b, j, c]) for c in range(p.dim_k))
+                    d[i] += pij
+                    n[i] += pij * (r[2][t] < v[b, j])
+        np.testing.assert_array_equal(den[b], d)
+        np.testing.assert_array_equal(num[b], n)
+
+
+def test_attention_reference_examples_and_error_rates():
+    Q = np.random.default_rng(0).uniform(0, 1, (4, 8))
+    K = np.random.default_rng(1).uniform(0, 1, (6, 8))
+    V = np.random.default_rng(2).uniform(0, 1, (6, 5))
+    attn = StochasticAttention(dim_k=8)
+    assert attn.forward(Q, K, V).shape == (4, 5) and attn.forward_softmax(Q, K, V).shape == (4, 5)
+    s = Q @ K.T
+    np.testing.assert_allclose(attn.forward(Q, K, V), (s / s.sum(1, keepdims=True)) @ V)
+    e = np.exp(s / np.sqrt(8))
+    np.testing.assert_allclose(attn.forward_softmax(Q, K, V), (e / e.sum(1, keepdims=True)) @ V)
+    rng = np.random.default_rng(5)
+    Q, K, V = rng.random((16, 4, 8)), rng.random((16, 6, 8)), rng.random((16, 6, 5))
+    ref = attn.forward(Q, K, V)
+    lengths = np.array([64, 256, 1024])
+    err = [np.abs(attn.forward_bitstream(Q, K, V, int(n), True) - ref).mean() for n in lengths]
+    assert np.polyfit(np.log(lengths), np.log(err), 1)[0] < -0.85, err     # Sobol: ~1/L
+    assert err[-1] < 1e-3
+    lf = np.abs(attn.forward_bitstream(Q, K, V, 1024) - ref).mean()
+    assert 2e-3 < lf < 0.05                                                # LFSR: ~1/sqrt(L)
+    with pytest.raises(ParameterError, match="dim_k"):
+        attn.forward(Q[..., :4], K, V)
+
+
+def test_lfsr_phases_avoid_the_xor_relation_of_thirds():
+    p = AttentionParams(width=16, source="lfsr", length=512)
+    r = [source_sequence(s, 512) for s in p.sources]
+    assert (r[0] ^ r[1] ^ r[2]).any()
+    base = p.sources[0]
+    thirds = [lfsr_sequence(LFSRParams(16, lfsr_jump(base, base.period * i // 3)), 512)
+              for i in range(3)]
+    assert not (thirds[0] ^ thirds[1] ^ thirds[2]).any()   # why thirds are not used
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_attention_cosimulation(seed, tmp_path):
+    p = random_attention(seed)
+    stim, expected = cosim_ok(p, "attention", 2 * p.length + 60, seed, tmp_path)
+    assert expected["done"].sum() >= 1
