@@ -27,6 +27,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, Timer
 
 from ..sim.runner import default_build_root, require_icarus
+from ..sim.processes import isolate_runner
 from .protocol import REPLY_HEADER, reply_size
 
 # Behavioural stand-ins for the iCE40 PLL primitives (Yosys's cells_sim.v has empty ones):
@@ -185,7 +186,7 @@ def run_uart_session(verilog_text, top, steps, bit_ns, clock_port="clk", clock_n
     script_file.write_text(json.dumps(script))
     if result_file.exists():
         result_file.unlink()
-    runner = get_runner("icarus")
+    runner = isolate_runner(get_runner("icarus"))      # iverilog and vvp end with scfpga
     runner.build(sources=[source, *extra_sources], defines=defines, hdl_toplevel=top,
                  build_dir=work, always=True, timescale=("1ns", "1ps"),
                  log_file=work / "build.log")

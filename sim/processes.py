@@ -135,12 +135,14 @@ def running():
         return [pid for pid, p in _children.items() if p.poll() is None]
 
 
-def run(cmd, *, check=False, timeout=None, input=None, **kwargs):
-    """:func:`subprocess.run` with the child in its own group; if anything interrupts the wait
-    (Ctrl-C, :class:`Interrupted`, a timeout, any exception) the group is ended before the
-    exception goes on. Returns a :class:`subprocess.CompletedProcess`."""
+def run(cmd, *, check=False, timeout=None, input=None, capture_output=False, **kwargs):
+    """:func:`subprocess.run` (same arguments) with the child in its own group; if anything
+    interrupts the wait (Ctrl-C, :class:`Interrupted`, a timeout, any exception) the group is
+    ended before the exception goes on. Returns a :class:`subprocess.CompletedProcess`."""
     if input is not None:
         kwargs["stdin"] = subprocess.PIPE
+    if capture_output:
+        kwargs["stdout"] = kwargs["stderr"] = subprocess.PIPE
     proc = popen(cmd, **kwargs)
     try:
         stdout, stderr = proc.communicate(input, timeout=timeout)
