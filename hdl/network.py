@@ -44,10 +44,12 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..model.conv import ConvLayer
 from ..model.network import NetworkParams
 from ..model.params import ParameterError
 from . import neuron_types  # noqa: F401  (registers the update core of every neuron type)
-from .network_layer import CycleSignature, DenseLayerCore, Encoder, SpikeInput, state_word
+from .network_layer import (CycleSignature, DenseLayerCore, Encoder, InputBuffer, SpikeInput,
+                            WindowInput, is_window, state_word)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ class LayerSchedule:
     pass_clocks: int      # max(steps, parallel + 1): the update of a pass overlaps the next
     last_update: int      # clock of the layer's last state write-back
     last_count: int       # neurons in the last pass
+    rom_passes: int = 0   # weight-ROM passes: ``passes`` (dense), ``fold`` (conv), 1 (pool)
+    delay: int = 0        # clocks before the first sweep step (waiting for an InputBuffer)
+    encoder_rows: int = 0     # InputBuffer rows (a window layer reading the encoder)
 
 
 @dataclass(frozen=True)
@@ -78,14 +83,20 @@ def schedule(params: NetworkParams):
     if not isinstance(params, NetworkParams):
         raise ParameterError("params must be a NetworkParams")
     layers = []
-    for layer in params.layers:
-        steps = -(-layer.n_terms // layer.lanes)
-        parallel = -(-layer.n_neurons // layer.fold)
+    for l, layer in enumerate(params.layers):
+        steps = -(-layer.sweep_terms // layer.lanes)
+        window = is_window(layer)
+        # A window layer's pass serves out_channels / fold neurons of one position.
+        parallel = -(-(layer.out_channels if window else layer.n_neurons) // layer.fold)
         passes = -(-layer.n_neurons // parallel)
+        rom_passes = (layer.fold if isinstance(layer, ConvLayer) else 1) if window else passes
         pass_clocks = max(steps, parallel + 1)
         last_count = layer.n_neurons - (passes - 1) * parallel
-        last = (passes - 1) * pass_clocks + steps + 3 + last_count
-        layers.append(LayerSchedule(steps, parallel, passes, pass_clocks, last, last_count))
+        rows = -(-params.n_inputs // layer.lanes) if window and l == 0 else 0
+        delay = rows
+        last = delay + (passes - 1) * pass_clocks + steps + 3 + last_count
+        layers.append(LayerSchedule(steps, parallel, passes, pass_clocks, last, last_count,
+                                    rom_passes, delay, rows))
     return Schedule(tuple(layers), max(s.last_update for s in layers) + 2, params.length)
 
 
@@ -119,7 +130,7 @@ class Network(wiring.Component):
         lines = [f"{p.describe()}: {s.cycle_clocks} clocks per SC cycle, "
                  f"{s.run_clocks} per run"]
         for l, (layer, ls) in enumerate(zip(p.layers, s.layers)):
-            lines.append(f"layer {l + 1}: {layer.n_inputs} -> {layer.n_neurons}, "
+            lines.append(f"layer {l + 1}: {layer.describe()}, "
                          f"{layer.lanes} lane(s), {ls.parallel} accumulators x {ls.passes} "
                          f"pass(es), {ls.steps} clocks per sweep, {type(layer.neuron).__name__}")
         return "\n".join(lines)
@@ -153,12 +164,26 @@ class Network(wiring.Component):
             core = DenseLayerCore(p, l, ls)
             m.submodules[f"layer{l}"] = core
             if l == 0:
-                source = Encoder(p, ls.steps, layer.lanes)
-                m.d.comb += [source.load.eq(self.load), source.addr.eq(self.addr),
-                             source.data.eq(self.data)]
-                wiring.connect(m, cycle, core.cycle, source.cycle)
+                rows = ls.encoder_rows if is_window(layer) else ls.steps
+                encoder = Encoder(p, rows, layer.lanes)
+                m.d.comb += [encoder.load.eq(self.load), encoder.addr.eq(self.addr),
+                             encoder.data.eq(self.data)]
+                if is_window(layer):         # swept into a vector first, read by window
+                    buffer = InputBuffer(p, rows, layer.lanes)
+                    m.submodules.input_buffer = buffer
+                    m.submodules.encoder = encoder
+                    wiring.connect(m, cycle, core.cycle, encoder.cycle, buffer.cycle)
+                    wiring.connect(m, buffer.fetch, encoder.fetch)
+                    source = WindowInput(layer, ls)
+                    m.d.comb += source.spikes.eq(buffer.bits)
+                else:
+                    source = encoder
+                    wiring.connect(m, cycle, core.cycle, source.cycle)
             else:
-                source = SpikeInput(layer.n_inputs, ls.steps, layer.lanes)
+                if is_window(layer):
+                    source = WindowInput(layer, ls)
+                else:
+                    source = SpikeInput(layer.n_inputs, ls.steps, layer.lanes)
                 m.d.comb += source.spikes.eq(prev.spikes)
                 wiring.connect(m, cycle, core.cycle)
             m.submodules[f"input{l}"] = source

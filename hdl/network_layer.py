@@ -4,6 +4,10 @@
   neurons through one update core, keeps their state in block RAM, shows its spike vector.
 * :class:`Encoder` — the SNG bank feeding layer 1 (thresholds and source states in block RAM).
 * :class:`SpikeInput` — a layer's spike vector as the next layer's input.
+* :class:`WindowInput` — a spike vector read through a conv or pool window: (pass, tap) ->
+  input index from two small tables (:class:`scfpga.model.conv.Geometry`), zero padding.
+* :class:`InputBuffer` — the encoder's bits of the SC cycle swept into a vector first (a window
+  layer reads inputs in any order, while the encoder advances each input once per cycle).
 
 A layer reads its input through a :class:`FetchSignature` port: it names, in its stage A, the
 row (``lanes`` synapse columns) it will need and, in stage B, gets their bits. Any source of
@@ -15,6 +19,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from ..model.conv import ConvLayer, PoolLayer
 from ..model.lfsr import lfsr_leap_columns
 from .dense import _leap, _Source
 from .neuron import state_layout, step_core
@@ -24,7 +29,7 @@ BRAM = {"ram_style": "block"}      # Yosys would build shallow tables from logic
 
 def state_word(layer, length):
     """Layout of a neuron's RAM word: neuron state, score (sum of currents), spike count."""
-    score_bits = (layer.n_terms * length).bit_length() + 1
+    score_bits = (layer.sweep_terms * length).bit_length() + 1
     return data.StructLayout({"neuron": state_layout(layer.neuron),
                               "score": signed(score_bits),
                               "count": unsigned(max(1, (length - 1).bit_length()))})
@@ -48,12 +53,16 @@ class FetchSignature(wiring.Signature):
 
     Stage A: ``row_a`` (synapse columns ``row * lanes .. + lanes - 1``). Stage B, the next
     clock: ``row_b``, ``valid_b``, ``final_b`` (the cycle's last pass: a source that advances per
-    SC cycle writes its state back now), and the source answers ``bits`` (one per lane).
+    SC cycle writes its state back now), and the source answers ``bits`` (one per lane). With
+    ``passes`` (window layers), stage A also names the pass ``pass_a`` (its output position).
     """
 
-    def __init__(self, rows, lanes):
-        super().__init__({"row_a": Out(range(max(2, rows))), "row_b": Out(range(max(2, rows))),
-                          "valid_b": Out(1), "final_b": Out(1), "bits": In(lanes)})
+    def __init__(self, rows, lanes, passes=None):
+        ports = {"row_a": Out(range(max(2, rows))), "row_b": Out(range(max(2, rows))),
+                 "valid_b": Out(1), "final_b": Out(1), "bits": In(lanes)}
+        if passes is not None:
+            ports["pass_a"] = Out(range(max(2, passes)))
+        super().__init__(ports)
 
 
 class SpikeInput(wiring.Component):
@@ -71,6 +80,115 @@ class SpikeInput(wiring.Component):
                                  else self.fetch.row_b)
             m.d.comb += self.fetch.bits[lane].eq(
                 Mux(index < self.n_inputs, self.spikes.bit_select(index, 1), 0))
+        return m
+
+
+def is_window(layer):
+    """A conv or pool layer (its input is read through :class:`WindowInput`)."""
+    return isinstance(layer, (ConvLayer, PoolLayer))
+
+
+class WindowInput(wiring.Component):
+    """A spike vector (HWC map) read through the window of a conv or pool layer.
+
+    Stage A reads the pass's window origin (``pass_a`` -> position; pool: and channel) and
+    each lane's tap (``row_a`` -> ky, kx, offset) from two ROMs; stage B adds them, checks the
+    window bounds (a padding tap reads 0) and selects the input bit.
+    """
+
+    def __init__(self, layer, sched):
+        self.layer, self.sched = layer, sched
+        super().__init__({"spikes": In(layer.n_inputs),
+                          "fetch": In(FetchSignature(sched.steps, layer.lanes, sched.passes))})
+
+    def elaborate(self, platform):
+        m = Module()
+        layer, ls, f = self.layer, self.sched, self.fetch
+        geo = layer.geometry
+        c_n, h, w = layer.in_shape
+        pad = geo.padding
+        pos = geo.position_table() + pad                     # non-negative window origins
+        per_pos = ls.passes // geo.positions                 # passes per position
+        # Per pass: (iy0 + pad, ix0 + pad, base + bias) with base the origin's index (pool: plus
+        # the pass's channel); ``bias`` keeps the word non-negative.
+        bias = (pad * w + pad) * c_n
+        yb, xb = max(1, int(pos[:, 0].max()).bit_length()), max(1, int(pos[:, 1].max()).bit_length())
+        rows = []
+        for g in range(ls.passes):
+            iy, ix = (int(v) for v in pos[g // per_pos])
+            base = ((iy - pad) * w + (ix - pad)) * c_n + bias + \
+                (g % per_pos if isinstance(layer, PoolLayer) else 0)
+            rows.append(iy | (ix << yb) | (base << (yb + xb)))
+        base_bits = max(1, max(r >> (yb + xb) for r in rows).bit_length())
+        prom = Memory(shape=yb + xb + base_bits, depth=ls.passes, init=rows,
+                      attrs=BRAM if ls.passes > 64 else {})
+        m.submodules.pos = prom
+        p_rd = prom.read_port()
+        m.d.comb += p_rd.addr.eq(f.pass_a)
+        iy0, ix0 = p_rd.data[:yb], p_rd.data[yb:yb + xb]
+        base = p_rd.data[yb + xb:]
+        taps = geo.tap_table()
+        kb = max(1, int(max(taps[:, 0].max(), taps[:, 1].max())).bit_length())
+        ob = max(1, int(taps[:, 2].max()).bit_length())
+        idx_bits = max(1, (layer.n_inputs + bias).bit_length() + 1)
+        for lane in range(layer.lanes):
+            words = []
+            for row in range(ls.steps):
+                t = row * layer.lanes + lane
+                if t < geo.n_taps:
+                    ky, kx, off = (int(v) for v in taps[t])
+                    words.append(1 | (ky << 1) | (kx << (1 + kb)) | (off << (1 + 2 * kb)))
+                else:
+                    words.append(0)                           # not a tap (or the bias): 0
+            trom = Memory(shape=1 + 2 * kb + ob, depth=ls.steps, init=words)
+            m.submodules[f"tap{lane}"] = trom
+            t_rd = trom.read_port()
+            m.d.comb += t_rd.addr.eq(f.row_a)
+            tap, ky, kx = t_rd.data[0], t_rd.data[1:1 + kb], t_rd.data[1 + kb:1 + 2 * kb]
+            off = t_rd.data[1 + 2 * kb:]
+            iy, ix = Signal(yb + 1, name=f"iy{lane}"), Signal(xb + 1, name=f"ix{lane}")
+            index = Signal(idx_bits, name=f"index{lane}")
+            inside = Signal(name=f"inside{lane}")
+            m.d.comb += [iy.eq(iy0 + ky), ix.eq(ix0 + kx),
+                         index.eq(base + off - bias),
+                         inside.eq(tap & (iy >= pad) & (iy < h + pad) & (ix >= pad) &
+                                   (ix < w + pad))]
+            m.d.comb += f.bits[lane].eq(
+                Mux(inside, self.spikes.bit_select(index[:max(1, (layer.n_inputs - 1)
+                                                              .bit_length())], 1), 0))
+        return m
+
+
+class InputBuffer(wiring.Component):
+    """Sweeps the encoder once at the start of every SC cycle (clocks ``0 .. rows - 1``, stage
+    B one clock later) into a bit vector, complete from clock ``rows + 1``: what a window layer
+    reading the encoder waits for (its ``delay``, :func:`scfpga.hdl.network.schedule`)."""
+
+    def __init__(self, params, rows, lanes):
+        self.params, self.rows, self.lanes = params, rows, lanes
+        super().__init__({"cycle": In(CycleSignature(params.length)),
+                          "fetch": Out(FetchSignature(rows, lanes)),
+                          "bits": Out(params.n_inputs)})
+
+    def elaborate(self, platform):
+        m = Module()
+        cyc, f, rows, lanes = self.cycle, self.fetch, self.rows, self.lanes
+        row, active = Signal(range(max(2, rows + 1))), Signal()
+        with m.If(cyc.clear | cyc.commit):
+            m.d.sync += [row.eq(0), active.eq(1)]
+        with m.Elif(cyc.busy & active):
+            m.d.sync += row.eq(row + 1)
+            with m.If(row == rows - 1):
+                m.d.sync += active.eq(0)
+        m.d.comb += [f.row_a.eq(row), f.final_b.eq(1)]
+        m.d.sync += [f.valid_b.eq(cyc.busy & active & ~cyc.clear), f.row_b.eq(row)]
+        n = self.params.n_inputs
+        for r in range(rows):
+            for lane in range(lanes):
+                i = r * lanes + lane
+                if i < n:
+                    with m.If(f.valid_b & (f.row_b == r)):
+                        m.d.sync += self.bits[i].eq(f.bits[lane])
         return m
 
 
@@ -172,23 +290,25 @@ class DenseLayerCore(wiring.Component):
         self.word = state_word(layer, params.length)
         super().__init__({
             "cycle": In(CycleSignature(params.length)),
-            "fetch": Out(FetchSignature(sched.steps, layer.lanes)),
+            "fetch": Out(FetchSignature(sched.steps, layer.lanes,
+                                        sched.passes if is_window(layer) else None)),
             "spikes": Out(layer.n_neurons),
             "sel": In(range(max(2, layer.n_neurons))),
             "count": Out(self.word["count"].shape), "score": Out(self.word["score"].shape),
         })
 
     def _weight_rom(self, lane):
-        """ROM rows ``pass * steps + step``: each slot's magnitude (W+1 bits) and sign."""
+        """ROM rows ``pass * steps + step`` (a window layer: ``(pass % rom_passes) * steps +
+        step``, the kernel shared by every position): each slot's magnitude (W+1 bits) and sign."""
         p, ls, layer = self.params, self.sched, self.layer
-        q, P, fw = layer.signed_terms, ls.parallel, p.width + 2
+        q, P, fw = layer.kernel_terms, ls.parallel, p.width + 2
         words = []
-        for g in range(ls.passes):
+        for g in range(ls.rom_passes):
             for step in range(ls.steps):
                 term, word = step * layer.lanes + lane, 0
                 for slot in range(P):
                     j = g * P + slot
-                    v = int(q[j, term]) if (j < layer.n_neurons and term < layer.n_terms) else 0
+                    v = int(q[j, term]) if (j < len(q) and term < layer.sweep_terms) else 0
                     word |= (abs(v) | ((v < 0) << (p.width + 1))) << (slot * fw)
                 words.append(word)
         return words
@@ -199,16 +319,29 @@ class DenseLayerCore(wiring.Component):
         w, lanes, P, n = p.width, layer.lanes, ls.parallel, layer.n_neurons
         restart = cyc.clear | cyc.commit
 
-        # ---- sweep counters (stage A) and their stage-B copies
+        # ---- sweep counters (stage A) and their stage-B copies; a window layer's weight ROM
+        # row wraps after ``rom_passes`` passes (the kernel is shared by every position)
         a_valid, g = Signal(), Signal(range(ls.passes))
-        t, row = Signal(range(ls.pass_clocks)), Signal(range(ls.passes * ls.steps))
+        rom_rows = ls.rom_passes * ls.steps
+        t, row = Signal(range(ls.pass_clocks)), Signal(range(rom_rows))
         a_active = Signal()
         m.d.comb += a_active.eq(a_valid & (t < ls.steps))
+        if ls.delay:                     # wait for the source (InputBuffer) to fill
+            wait = Signal(range(ls.delay + 1))
+            with m.If(restart):
+                m.d.sync += wait.eq(ls.delay)
+            with m.Elif(cyc.busy & (wait != 0)):
+                m.d.sync += wait.eq(wait - 1)
+                with m.If(wait == 1):
+                    m.d.sync += a_valid.eq(1)
         with m.If(restart):
-            m.d.sync += [a_valid.eq(1), g.eq(0), t.eq(0), row.eq(0)]
+            m.d.sync += [a_valid.eq(ls.delay == 0), g.eq(0), t.eq(0), row.eq(0)]
         with m.Elif(cyc.busy & a_valid):
             with m.If(a_active):
                 m.d.sync += row.eq(row + 1)
+                if rom_rows < ls.passes * ls.steps:
+                    with m.If(row == rom_rows - 1):
+                        m.d.sync += row.eq(0)
             with m.If(t == ls.pass_clocks - 1):
                 m.d.sync += t.eq(0)
                 with m.If(g == ls.passes - 1):
@@ -221,27 +354,36 @@ class DenseLayerCore(wiring.Component):
         m.d.sync += [f.valid_b.eq(cyc.busy & a_active & ~cyc.clear), f.row_b.eq(t), b_g.eq(g),
                      b_last.eq(t == ls.steps - 1)]
         m.d.comb += [f.row_a.eq(t), f.final_b.eq(b_g == ls.passes - 1)]
+        if is_window(layer):
+            m.d.comb += f.pass_a.eq(g)
 
         # ---- the layer's weight source: stable for the cycle, advanced at the commit
-        wsrc = ResetInserter(cyc.clear)(_Source(p.plan, p.plan.weights[self.index]))
-        m.submodules.weight_src = wsrc
-        m.d.comb += wsrc.en.eq(cyc.commit)
+        if not isinstance(layer, PoolLayer):
+            wsrc = ResetInserter(cyc.clear)(_Source(p.plan, p.plan.weights[self.index]))
+            m.submodules.weight_src = wsrc
+            m.d.comb += wsrc.en.eq(cyc.commit)
 
         # ---- per lane: input bit (stage B) and weight-ROM word, product bits per slot
         fw = w + 2
         contrib = [[] for _ in range(P)]
+        always_on = isinstance(layer, PoolLayer)     # pool synapses: no weights, no comparator
+        fan = layer.sweep_terms - (layer.bias is not None)     # swept inputs before the bias
         for lane in range(lanes):
-            wrom = Memory(shape=P * fw, depth=ls.passes * ls.steps, init=self._weight_rom(lane),
-                          attrs=BRAM)
-            m.submodules[f"wrom{lane}"] = wrom
-            w_rd = wrom.read_port()
-            m.d.comb += w_rd.addr.eq(row)
+            if not always_on:
+                wrom = Memory(shape=P * fw, depth=rom_rows, init=self._weight_rom(lane),
+                              attrs=BRAM)
+                m.submodules[f"wrom{lane}"] = wrom
+                w_rd = wrom.read_port()
+                m.d.comb += w_rd.addr.eq(row)
             bit = f.bits[lane]
-            if layer.bias is not None and layer.n_inputs % lanes == lane:
-                bit = bit | (f.row_b == layer.n_inputs // lanes)        # the bias input is 1
+            if layer.bias is not None and fan % lanes == lane:
+                bit = bit | (f.row_b == fan // lanes)        # the bias input is 1
             a_bit = Signal(name=f"bit{lane}")
             m.d.comb += a_bit.eq(bit)
             for slot in range(P):
+                if always_on:
+                    contrib[slot].append(Mux(a_bit, C(1, signed(2)), C(0, signed(2))))
+                    continue
                 mag = w_rd.data[slot * fw: slot * fw + w + 1]
                 neg = w_rd.data[slot * fw + w + 1]
                 on = a_bit & (wsrc.value < mag)
@@ -249,7 +391,7 @@ class DenseLayerCore(wiring.Component):
                                          C(0, signed(2))))
 
         # ---- accumulators (B) and the current shift register feeding the update core
-        cur_bits = layer.n_terms.bit_length() + 1
+        cur_bits = layer.sweep_terms.bit_length() + 1
         cur_sr = [Signal(signed(cur_bits), name=f"cur{s}") for s in range(P)]
         shift = Signal()
         for slot in range(P):

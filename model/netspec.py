@@ -19,6 +19,29 @@
     lanes = 1              # optional, hardware synapse columns per clock
     fold = 1               # optional, neurons per accumulator
 
+Image networks (:mod:`.conv`; maps are HWC vectors): ``input_shape = [C, H, W]`` instead of (or
+beside) ``inputs``, and the layer types::
+
+    [[layers]]
+    type = "conv2d"
+    out_channels = 8
+    kernel_size = 3        # or [kh, kw]
+    stride = 1             # optional
+    padding = 1            # optional
+    in_channels = 1        # optional: checked against the input map
+    height = 8             # with width: only where the input is flat (no input_shape, or after
+    width = 8              # a dense layer)
+    weights = "k.npy"      # (out, in, kh, kw) in [-1, 1]; omitted: seeded uniform random
+    bias = "kb.npy"        # optional, (out,)
+    # neuron, lanes (kernel taps per clock), fold (out channels per accumulator, divides them)
+
+    [[layers]]
+    type = "maxpool2d"     # or "avgpool2d"; kernel_size, stride (default kernel_size), padding,
+    kernel_size = 2        # lanes
+
+    [[layers]]
+    type = "flatten"       # no keys: the map becomes a vector (HWC order; no hardware)
+
 Every error names the layer and the key, and says what is allowed.
 """
 import json
@@ -28,6 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from .dense import quantize_weights
+from .conv import ConvLayer, PoolLayer
 from .network import DenseLayer, NetworkParams
 from .neuron import make_neuron, neuron_spec
 from .params import ParameterError
@@ -35,9 +59,16 @@ from .params import ParameterError
 TOP_KEYS = {"inputs": "number of inputs", "length": "SC cycles per run",
             "source": "sobol or lfsr", "width": "comparator width", "seed": "stream seed",
             "lfsr_width": "LFSR register width", "weight_seed": "seed of random weights",
-            "layers": "the [[layers]] list", "design": "'network' (design files)"}
+            "layers": "the [[layers]] list", "design": "'network' (design files)",
+            "input_shape": "[channels, height, width] of an image input"}
 LAYER_KEYS = ("type", "neurons", "weights", "bias", "neuron", "lanes", "fold")
-LAYER_TYPES = ("dense",)
+CONV_KEYS = ("type", "in_channels", "out_channels", "kernel_size", "stride", "padding", "height",
+             "width", "weights", "bias", "neuron", "lanes", "fold")
+POOL_KEYS = ("type", "kernel_size", "stride", "padding", "lanes", "in_channels", "height",
+             "width")
+KEYS = {"dense": LAYER_KEYS, "conv2d": CONV_KEYS, "maxpool2d": POOL_KEYS,
+        "avgpool2d": POOL_KEYS, "flatten": ("type",)}
+LAYER_TYPES = tuple(KEYS)
 
 
 def _array(value, base, what):
@@ -73,34 +104,93 @@ def network_from_spec(spec, base=None):
     unknown = sorted(set(spec) - set(TOP_KEYS))
     if unknown:
         raise ParameterError(f"unknown key {unknown[0]!r} (allowed: {', '.join(TOP_KEYS)})")
-    if "inputs" not in spec:
+    shape = None
+    if "input_shape" in spec:
+        shape = spec["input_shape"]
+        if not (isinstance(shape, list) and len(shape) == 3 and
+                all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape)):
+            raise ParameterError(f"input_shape must be [channels, height, width] of positive "
+                                 f"integers, got {shape!r}")
+        shape = tuple(shape)
+        if spec.get("inputs", int(np.prod(shape))) != int(np.prod(shape)):
+            raise ParameterError(f"inputs must be {int(np.prod(shape))} (the size of "
+                                 f"input_shape), got {spec['inputs']!r}")
+    elif "inputs" not in spec:
         raise ParameterError("inputs must be given (the number of network inputs)")
     layers = spec.get("layers")
     if not isinstance(layers, list) or not layers or not all(isinstance(x, dict) for x in layers):
         raise ParameterError("layers must be a non-empty list of [[layers]] tables")
     width = _int(spec, "width", "", 8)
-    fan_in = _int(spec, "inputs", "", None)
+    fan_in = int(np.prod(shape)) if shape else _int(spec, "inputs", "", None)
     rng_seed = _int(spec, "weight_seed", "", 1)
-    built = []
+    built, map_shape = [], shape
     for l, layer in enumerate(layers):
         where = f"layer {l + 1}: "
         try:
-            built.append(_layer(layer, l, fan_in, width, base, rng_seed))
+            made = _layer(layer, l, fan_in, map_shape, width, base, rng_seed)
         except ParameterError as e:
             msg = str(e)
             raise ParameterError(msg if msg.startswith(where) else where + msg) from None
-        fan_in = built[-1].n_neurons
+        if made is None:                      # flatten: the same vector, no longer a map
+            map_shape = None
+            continue
+        built.append(made)
+        fan_in = made.n_neurons
+        map_shape = None if isinstance(made, DenseLayer) else made.out_shape
+    if not built:
+        raise ParameterError("layers must hold at least one layer besides flatten")
     kwargs = {k: spec[k] for k in ("length", "source", "seed", "lfsr_width") if k in spec}
-    return NetworkParams(spec["inputs"], tuple(built), width, **kwargs)
+    n_in = int(np.prod(shape)) if shape else spec["inputs"]
+    return NetworkParams(n_in, tuple(built), width, input_shape=shape, **kwargs)
 
 
-def _layer(layer, index, fan_in, width, base, rng_seed):
-    unknown = sorted(set(layer) - set(LAYER_KEYS))
-    if unknown:
-        raise ParameterError(f"unknown key {unknown[0]!r} (allowed: {', '.join(LAYER_KEYS)})")
+def _window_shape(layer, fan_in, map_shape, kind):
+    """The input map (C, H, W) of a conv or pool layer: the previous map, or the flat input
+    viewed through the layer's ``in_channels``/``height``/``width``."""
+    given = {k: _int(layer, k, "", None) for k in ("in_channels", "height", "width")
+             if k in layer}
+    if map_shape is not None:
+        for k, v in zip(("in_channels", "height", "width"), map_shape):
+            if k in given and given[k] != v:
+                raise ParameterError(f"{k} must be {v} (the input map is "
+                                     f"{'x'.join(map(str, map_shape))}), got {given[k]}")
+        return map_shape
+    if "height" not in given or "width" not in given:
+        raise ParameterError(f"height and width must be given: the input of this {kind} layer is "
+                             f"a flat vector of {fan_in} (or give input_shape)")
+    h, w = given["height"], given["width"]
+    c = given.get("in_channels", fan_in // max(1, h * w))
+    if c * h * w != fan_in:
+        raise ParameterError(f"in_channels x height x width must be the {fan_in} inputs, got "
+                             f"{c}x{h}x{w}")
+    return (c, h, w)
+
+
+def _neuron(layer):
+    neuron = layer.get("neuron", {})
+    if not isinstance(neuron, dict):
+        raise ParameterError("neuron must be a table such as {type = \"lif\", threshold = 1}")
+    return make_neuron(neuron)
+
+
+def _layer(layer, index, fan_in, map_shape, width, base, rng_seed):
     kind = layer.get("type", "dense")
     if kind not in LAYER_TYPES:
         raise ParameterError(f"type must be one of {', '.join(LAYER_TYPES)}, got {kind!r}")
+    keys = KEYS[kind]
+    unknown = sorted(set(layer) - set(keys))
+    if unknown:
+        raise ParameterError(f"unknown key {unknown[0]!r} (allowed for {kind}: "
+                             f"{', '.join(keys)})")
+    if kind == "flatten":
+        return None
+    if kind in ("maxpool2d", "avgpool2d"):
+        in_shape = _window_shape(layer, fan_in, map_shape, kind)
+        k = layer.get("kernel_size", 2)
+        return PoolLayer(kind[:3], in_shape, k, layer["stride"] if "stride" in layer else None,
+                         _int(layer, "padding", "", 0), _int(layer, "lanes", "", 1))
+    if kind == "conv2d":
+        return _conv(layer, index, fan_in, map_shape, width, base, rng_seed)
     if "weights" in layer:
         w = _array(layer["weights"], base, "weights")
         n = layer.get("neurons", w.shape[0] if w.ndim == 2 else None)
@@ -120,17 +210,57 @@ def _layer(layer, index, fan_in, width, base, rng_seed):
         if bias.shape != (w.shape[0],):
             raise ParameterError(f"bias must have one value per neuron ({w.shape[0]}), "
                                  f"got shape {bias.shape}")
-    neuron = layer.get("neuron", {})
-    if not isinstance(neuron, dict):
-        raise ParameterError("neuron must be a table such as {type = \"lif\", threshold = 1}")
+    neuron = _neuron(layer)
+    q, qb = _quantize(w, bias, width)
+    return DenseLayer(q, qb, neuron, _int(layer, "lanes", "", 1), _int(layer, "fold", "", 1))
+
+
+def _quantize(w, bias, width):
     if not (np.all(np.isfinite(w)) and np.abs(w).max() <= 1):
         raise ParameterError("weights must be reals in [-1, 1]")
     if bias is not None and not (np.all(np.isfinite(bias)) and np.abs(bias).max() <= 1):
         raise ParameterError("bias must be reals in [-1, 1]")
-    q = quantize_weights(w, width)
-    qb = None if bias is None else quantize_weights(bias, width)
-    return DenseLayer(q, qb, make_neuron(neuron), _int(layer, "lanes", "", 1),
-                      _int(layer, "fold", "", 1))
+    return quantize_weights(w, width), None if bias is None else quantize_weights(bias, width)
+
+
+def _conv(layer, index, fan_in, map_shape, width, base, rng_seed):
+    in_shape = _window_shape(layer, fan_in, map_shape, "conv2d")
+    c = in_shape[0]
+    if "weights" in layer:
+        w = _array(layer["weights"], base, "weights")
+        o = layer.get("out_channels", w.shape[0] if w.ndim == 4 else None)
+        if w.ndim != 4 or w.shape[:2] != (o, c) or \
+                ("kernel_size" in layer and w.shape[2:] != _pair(layer["kernel_size"])):
+            raise ParameterError(f"weights must have shape (out_channels, in_channels, kh, kw) = "
+                                 f"({o}, {c}, kernel_size), got {w.shape}")
+    else:
+        if "out_channels" not in layer or "kernel_size" not in layer:
+            raise ParameterError("out_channels and kernel_size must be given when weights are "
+                                 "not")
+        o = _int(layer, "out_channels", "", None)
+        if o < 1:
+            raise ParameterError(f"out_channels must be >= 1, got {o}")
+        kh, kw = _pair(layer["kernel_size"])
+        w = np.random.default_rng([rng_seed, index]).uniform(-1, 1, (o, c, kh, kw))
+    bias = None
+    if layer.get("bias") is not None:
+        bias = _array(layer["bias"], base, "bias").ravel()
+        if bias.shape != (w.shape[0],):
+            raise ParameterError(f"bias must have one value per out channel ({w.shape[0]}), "
+                                 f"got shape {bias.shape}")
+    neuron = _neuron(layer)
+    q, qb = _quantize(w, bias, width)
+    return ConvLayer(q, in_shape, qb, _int(layer, "stride", "", 1), _int(layer, "padding", "", 0),
+                     neuron, _int(layer, "lanes", "", 1), _int(layer, "fold", "", 1))
+
+
+def _pair(value):
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return (value, value)
+    if isinstance(value, list) and len(value) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
+        return tuple(value)
+    raise ParameterError(f"kernel_size must be a positive integer or [kh, kw], got {value!r}")
 
 
 def load_network(path):
@@ -157,12 +287,32 @@ def network_to_spec(params):
     top = float(1 << params.width)
     layers = []
     for layer in params.layers:
+        if isinstance(layer, PoolLayer):
+            c, h, w = layer.in_shape
+            layers.append({"type": layer.kind + "pool2d", "kernel_size": list(layer.kernel_size),
+                           "stride": layer.stride, "padding": layer.padding,
+                           "lanes": layer.lanes, "in_channels": c, "height": h, "width": w})
+            continue
+        if isinstance(layer, ConvLayer):
+            c, h, w = layer.in_shape
+            entry = {"type": "conv2d", "in_channels": c, "height": h, "width": w,
+                     "out_channels": layer.out_channels, "stride": layer.stride,
+                     "padding": layer.padding, "weights": (np.array(layer.weights) / top).tolist(),
+                     "neuron": neuron_spec(layer.neuron), "lanes": layer.lanes,
+                     "fold": layer.fold}
+            if layer.bias is not None:
+                entry["bias"] = (np.array(layer.bias) / top).tolist()
+            layers.append(entry)
+            continue
         entry = {"type": "dense", "neurons": layer.n_neurons,
                  "weights": (np.array(layer.weights) / top).tolist(),
                  "neuron": neuron_spec(layer.neuron), "lanes": layer.lanes, "fold": layer.fold}
         if layer.bias is not None:
             entry["bias"] = (np.array(layer.bias) / top).tolist()
         layers.append(entry)
-    return {"inputs": params.n_inputs, "length": params.length, "source": params.source,
+    spec = {"inputs": params.n_inputs, "length": params.length, "source": params.source,
             "width": params.width, "seed": params.seed, "lfsr_width": params.lfsr_width,
             "layers": layers}
+    if params.input_shape is not None:
+        spec["input_shape"] = list(params.input_shape)
+    return spec

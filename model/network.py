@@ -36,6 +36,7 @@ import numpy as np
 from . import neuron as neurons
 from . import neuron_fast  # noqa: F401  (compiled runs of the leaky and IF types)
 from . import neuron_types  # noqa: F401  (registers every neuron type by name)
+from .conv import ConvLayer, PoolLayer, check_shape, default_neuron
 from .dense import (MAX_LFSR_WIDTH, MAX_LENGTH, MAX_WIDTH, int_matrix, quantize_weights,
                     signed_terms)
 from .kernels import cycle_counts, pack_inputs, packed_currents, source_groups, weight_masks
@@ -49,12 +50,6 @@ from .streams import network_plan, stream_values
 MAX_LAYERS = 16
 MAX_NEURONS = 4096
 MAX_LANES = 64
-
-
-def default_neuron():
-    """Non-leaky integrate-and-fire, reset by subtraction, threshold 1: about
-    ``min(1, relu(W x + b))`` spikes per cycle."""
-    return neurons.lif_neuron(width=16, threshold=1, leak_shift=0)
 
 
 @dataclass(frozen=True)
@@ -113,23 +108,47 @@ class DenseLayer:
         """(neurons, n_terms) int64: the weights with the bias as the last column."""
         return signed_terms(self.weights, self.bias)
 
+    @property
+    def kernel_terms(self):
+        """What the hardware's weight ROM holds: :attr:`signed_terms`."""
+        return self.signed_terms
+
+    @property
+    def sweep_terms(self):
+        """Columns the hardware sweeps per pass (every input and the bias)."""
+        return self.n_terms
+
+    @property
+    def out_shape(self):
+        return (self.n_neurons,)
+
+    def describe(self):
+        return f"dense {self.n_inputs}->{self.n_neurons}"
+
+
+LAYER_TYPES = (DenseLayer, ConvLayer, PoolLayer)
+
 
 @dataclass(frozen=True)
 class NetworkParams:
-    """A chain of :class:`DenseLayer` fed by an SNG encoder; consumed by model and hardware.
+    """A chain of layers fed by an SNG encoder; consumed by model and hardware.
 
     Parameters
     ----------
     n_inputs : int
         Encoder inputs (values in [0, 1]).
-    layers : tuple of DenseLayer
-        1..16 layers; layer l's inputs are layer l-1's neurons.
+    layers : tuple of DenseLayer, ConvLayer or PoolLayer (:mod:`.conv`)
+        1..16 layers; layer l's inputs are layer l-1's neurons. A conv or pool layer's
+        ``in_shape`` must be the previous layer's output map (a dense layer's, or the encoder's
+        without ``input_shape``, is flat: any (C, H, W) of that size; HWC order, :mod:`.conv`).
     width : int
         Comparator width W of every stream, 1..16 (weights and inputs have W-bit magnitudes).
     length : int
         SC cycles per run, 1..2**20.
     source, seed, lfsr_width
         The stream sources (:mod:`.streams`).
+    input_shape : (channels, height, width) or None
+        The inputs as an image (HWC order); ``n_inputs`` must be its size.
     """
     n_inputs: int
     layers: tuple
@@ -138,6 +157,7 @@ class NetworkParams:
     source: str = "sobol"
     seed: int = 0
     lfsr_width: int = 16
+    input_shape: tuple | None = None
 
     def __post_init__(self):
         w = check_int("width", self.width, 1, MAX_WIDTH)
@@ -145,18 +165,29 @@ class NetworkParams:
         layers = tuple(self.layers)
         object.__setattr__(self, "layers", layers)
         check_int("number of layers", len(layers), 1, MAX_LAYERS)
+        shape = (self.n_inputs,)
+        if self.input_shape is not None:
+            shape = check_shape("input_shape", self.input_shape)
+            object.__setattr__(self, "input_shape", shape)
+            if int(np.prod(shape)) != self.n_inputs:
+                raise ParameterError(f"input_shape {shape} must have inputs ({self.n_inputs}) "
+                                     f"elements")
         fan_in = self.n_inputs
         for l, layer in enumerate(layers):
             where = f"layer {l + 1}: "
-            if not isinstance(layer, DenseLayer):
-                raise ParameterError(f"{where}must be a DenseLayer, got {type(layer).__name__}")
+            if not isinstance(layer, LAYER_TYPES):
+                raise ParameterError(f"{where}must be a DenseLayer, ConvLayer or PoolLayer, got "
+                                     f"{type(layer).__name__}")
+            what = 'network inputs' if l == 0 else 'neurons of layer ' + str(l)
             if layer.n_inputs != fan_in:
-                raise ParameterError(f"{where}weights must have {fan_in} inputs (the "
-                                     f"{'network inputs' if l == 0 else 'neurons of layer ' + str(l)}),"
-                                     f" got {layer.n_inputs}")
-            if np.abs(layer.signed_terms).max() > (1 << w):
+                raise ParameterError(f"{where}must have {fan_in} inputs (the {what}), got "
+                                     f"{layer.n_inputs}")
+            if len(shape) == 3 and not isinstance(layer, DenseLayer) and layer.in_shape != shape:
+                raise ParameterError(f"{where}in_shape must be {shape} (the {what}), got "
+                                     f"{layer.in_shape}")
+            if not isinstance(layer, PoolLayer) and np.abs(layer.signed_terms).max() > (1 << w):
                 raise ParameterError(f"{where}weights must be in -{1 << w}..{1 << w} at width {w}")
-            fan_in = layer.n_neurons
+            fan_in, shape = layer.n_neurons, layer.out_shape
         check_int("length", self.length, 1, MAX_LENGTH)
         check_choice("source", self.source, SOURCE_KINDS)
         if self.source == "sobol":
@@ -181,6 +212,8 @@ class NetworkParams:
 
     def describe(self):
         shape = " -> ".join(map(str, self.sizes))
+        if any(not isinstance(layer, DenseLayer) for layer in self.layers):
+            shape += " (" + ", ".join(layer.describe() for layer in self.layers) + ")"
         return (f"network {shape}, W={self.width}, L={self.length}, {self.source} "
                 f"(seed {self.seed})")
 
@@ -432,5 +465,5 @@ def is_neuron(params):
         return False
 
 
-__all__ = ["DenseLayer", "NetworkParams", "Network", "NetworkRun", "quantize_network",
-           "default_neuron", "LIFParams"]
+__all__ = ["DenseLayer", "ConvLayer", "PoolLayer", "NetworkParams", "Network", "NetworkRun",
+           "quantize_network", "default_neuron", "LIFParams"]

@@ -1,0 +1,215 @@
+"""Conv and pool layers in networks: the golden model against independent correlations, the spec
+format, and seeded random conv/pool networks co-simulated spike by spike against the RTL."""
+import numpy as np
+import pytest
+from scipy.signal import correlate
+
+from scfpga.model.conv import ConvLayer, PoolLayer
+from scfpga.model.netspec import network_from_spec, network_to_spec
+from scfpga.model.network import DenseLayer, Network, NetworkParams
+from scfpga.model.neuron import lif_neuron
+from scfpga.model.params import ParameterError
+from scfpga.sim.network import cosim_network
+
+
+def hwc(bits, shape):
+    """(batch, C*H*W, T) HWC vectors -> (batch, C, H, W, T)."""
+    c, h, w = shape
+    return bits.reshape(len(bits), h, w, c, -1).transpose(0, 3, 1, 2, 4)
+
+
+def reference_conv_currents(layer, s, bits):
+    """Per-cycle conv currents from a zero-padded NCHW map, one kernel offset at a time, with
+    the weight bits ``sign * [S(k) < |q|]`` (independent of the layer's index tables)."""
+    c, h, w = layer.in_shape
+    q = np.array(layer.weights)                      # (o, c, kh, kw)
+    o, _, kh, kw = q.shape
+    pad, st = layer.padding, layer.stride
+    x = np.pad(hwc(bits, layer.in_shape), ((0, 0), (0, 0), (pad, pad), (pad, pad), (0, 0)))
+    _, oh, ow = layer.out_shape
+    on = np.sign(q)[..., None] * (s[None, None, None, None, :] < np.abs(q)[..., None])
+    out = np.zeros((len(bits), o, oh, ow, len(s)), np.int64)
+    for ky in range(kh):
+        for kx in range(kw):
+            win = x[:, :, ky:ky + st * oh:st, kx:kx + st * ow:st]       # (b, c, oh, ow, T)
+            out += np.einsum("bcyxt,oct->boyxt", win, on[:, :, ky, kx])
+    if layer.bias is not None:
+        b = np.array(layer.bias)
+        out += (np.sign(b)[:, None] * (s[None] < np.abs(b)[:, None]))[None, :, None, None]
+    return out.transpose(0, 2, 3, 1, 4).reshape(len(bits), -1, len(s))      # back to HWC
+
+
+def random_conv_network(rng, length=None):
+    """conv -> pool -> (conv | nothing) -> dense on a small random image: kernel 1-5, stride
+    1-2, padding 0-2, channels 1-8, both sources, folds, lanes, max and average pooling."""
+    c, side = int(rng.integers(1, 4)), int(rng.integers(4, 8))
+    width = int(rng.integers(5, 9))
+    layers, shape = [], (c, side, side)
+    for depth in range(int(rng.integers(1, 3))):
+        k = int(rng.integers(1, min(5, shape[1]) + 1))
+        pad = int(rng.integers(0, min(2, k - 1) + 1))
+        stride = int(rng.integers(1, 3))
+        o = int(rng.choice([1, 2, 3, 4, 6, 8]))
+        folds = [f for f in range(1, o + 1) if o % f == 0]
+        w = rng.uniform(-0.5, 1, (o, shape[0], k, k))
+        b = rng.uniform(-0.5, 1, o) if rng.random() < 0.5 else None
+        conv = ConvLayer(np.round(w * (1 << width)).astype(int), shape,
+                         None if b is None else np.round(b * (1 << width)).astype(int),
+                         stride, pad, lif_neuron(width=12, threshold=int(rng.integers(1, 3)),
+                                                 leak_shift=int(rng.choice([0, 3]))),
+                         int(2 ** rng.integers(0, 3)), int(rng.choice(folds)))
+        layers.append(conv)
+        shape = conv.out_shape
+        if depth == 0 and min(shape[1:]) >= 2:
+            pool = PoolLayer(str(rng.choice(["max", "avg"])), shape, 2,
+                             int(rng.integers(1, 3)), 0, int(2 ** rng.integers(0, 2)))
+            layers.append(pool)
+            shape = pool.out_shape
+    n = int(np.prod(shape))
+    layers.append(DenseLayer(np.round(rng.uniform(-0.3, 1, (3, n)) * (1 << width)).astype(int),
+                             neuron=lif_neuron(width=12, threshold=2)))
+    return NetworkParams(c * side * side, tuple(layers), width,
+                         length or int(rng.integers(6, 13)), str(rng.choice(["sobol", "lfsr"])),
+                         int(rng.integers(0, 4)), input_shape=(c, side, side))
+
+
+# ---------------------------------------------------------------------------- golden model
+
+@pytest.mark.parametrize("seed", range(6))
+def test_conv_currents_match_a_padded_correlation(seed):
+    rng = np.random.default_rng(seed)
+    params = random_conv_network(rng, length=24)
+    model = Network(params)
+    run = model.evaluate(rng.random((2, params.n_inputs)))
+    s = model.streams(params.length)[1]
+    x = run.inputs
+    for l, layer in enumerate(params.layers):
+        if isinstance(layer, ConvLayer):
+            np.testing.assert_array_equal(run.currents[l], reference_conv_currents(layer, s[l], x))
+        x = run.spikes[l]
+
+
+def test_exact_accumulation_is_scipy_correlation():
+    """Weights of full magnitude (+-2**W) are always on: the current is the integer
+    cross-correlation of the input bits with the kernel's signs (scipy as the oracle)."""
+    rng = np.random.default_rng(4)
+    top = 1 << 6
+    q = rng.choice([-top, top], (3, 2, 3, 3))
+    conv = ConvLayer(q, (2, 7, 6), padding=1)
+    params = NetworkParams(84, (conv,), 6, 16, input_shape=(2, 7, 6))
+    run = Network(params).evaluate(rng.random((2, 84)))
+    x = hwc(run.inputs, (2, 7, 6))
+    for b in range(2):
+        for k in range(16):
+            want = np.stack([sum(correlate(x[b, c, :, :, k], np.sign(q[o, c]), mode="same")
+                                 for c in range(2)) for o in range(3)])
+            got = run.currents[0][b, :, k].reshape(7, 6, 3).transpose(2, 0, 1)
+            np.testing.assert_array_equal(got, want)
+
+
+def test_max_pool_is_an_or_one_cycle_later_and_avg_pool_a_density():
+    rng = np.random.default_rng(2)
+    bits = (rng.random((3, 4 * 4 * 2, 200)) < 0.3).astype(np.uint8)
+    for kind in ("max", "avg"):
+        pool = PoolLayer(kind, (2, 4, 4), 2)
+        run = Network(NetworkParams(32, (pool,), 8, 200)).evaluate_bits(bits)
+        win = hwc(bits, (2, 4, 4)).reshape(3, 2, 2, 2, 2, 2, 200).sum((3, 5))   # (b,c,y,x,T)
+        want = win.transpose(0, 2, 3, 1, 4).reshape(3, 8, 200)
+        np.testing.assert_array_equal(run.currents[0], want)           # the window's count
+        if kind == "max":
+            np.testing.assert_array_equal(run.spikes[0][..., 1:], want[..., :-1] > 0)
+            assert not run.spikes[0][..., 0].any()
+        else:
+            np.testing.assert_allclose(run.counts[0] / 200, want.mean(-1) / 4, atol=0.02)
+
+
+def test_conv_layer_validation():
+    q = np.ones((4, 2, 3, 3), int)
+    with pytest.raises(ParameterError, match="weights must have 2 input channels"):
+        ConvLayer(np.ones((4, 3, 3, 3), int), (2, 5, 5))
+    with pytest.raises(ParameterError, match="fold must divide out_channels"):
+        ConvLayer(q, (2, 5, 5), fold=3)
+    with pytest.raises(ParameterError, match="does not fit the 2x2 input"):
+        ConvLayer(q, (2, 2, 2))
+    with pytest.raises(ParameterError, match="layer 2: in_shape must be"):
+        conv = ConvLayer(q, (2, 5, 5))
+        NetworkParams(50, (conv, PoolLayer("max", (4, 9, 1), 1)), 8, input_shape=(2, 5, 5))
+    with pytest.raises(ParameterError, match="pool must be one of max, avg"):
+        PoolLayer("min", (1, 4, 4))
+
+
+# ---------------------------------------------------------------------------- specs
+
+CONV_SPEC = {"input_shape": [1, 8, 8], "length": 32, "layers": [
+    {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1, "fold": 2,
+     "bias": [0.1, 0.2, 0.0, -0.1]},
+    {"type": "maxpool2d", "kernel_size": 2},
+    {"type": "flatten"},
+    {"type": "dense", "neurons": 10}]}
+
+
+def test_conv_spec_reads_and_round_trips():
+    params = network_from_spec(CONV_SPEC)
+    assert params.sizes == (64, 256, 64, 10) and params.input_shape == (1, 8, 8)
+    assert [type(l).__name__ for l in params.layers] == ["ConvLayer", "PoolLayer", "DenseLayer"]
+    assert network_from_spec(network_to_spec(params)) == params
+
+
+@pytest.mark.parametrize("layer, message", [
+    ({"type": "conv2d", "out_channels": 4}, "layer 1: out_channels and kernel_size must be"),
+    ({"type": "conv2d", "out_channels": 4, "kernel_size": 3, "colour": 1},
+     "layer 1: unknown key 'colour' (allowed for conv2d"),
+    ({"type": "conv2d", "out_channels": 4, "kernel_size": 9}, "layer 1: kernel_size must be in"),
+    ({"type": "conv2d", "out_channels": 4, "kernel_size": 3, "stride": 0},
+     "layer 1: stride must be in 1..4"),
+    ({"type": "conv2d", "out_channels": 4, "kernel_size": 3, "padding": 3},
+     "layer 1: padding must be in 0..2"),
+    ({"type": "conv2d", "out_channels": 4, "kernel_size": 3, "in_channels": 2},
+     "layer 1: in_channels must be 1"),
+    ({"type": "maxpool2d", "kernel_size": 2, "weights": [1]}, "layer 1: unknown key 'weights'"),
+    ({"type": "avgpool2d", "kernel_size": [2]}, "layer 1: kernel_size must be an integer or"),
+])
+def test_conv_spec_errors_name_the_layer_and_key(layer, message):
+    with pytest.raises(ParameterError, match=message.replace("(", r"\(")):
+        network_from_spec({"input_shape": [1, 8, 8], "layers": [layer]})
+
+
+def test_a_conv_on_a_flat_input_needs_its_map():
+    with pytest.raises(ParameterError, match="layer 2: height and width must be given"):
+        network_from_spec({"inputs": 64, "layers": [
+            {"type": "dense", "neurons": 16}, {"type": "conv2d", "out_channels": 2,
+                                               "kernel_size": 3}]})
+    params = network_from_spec({"inputs": 64, "layers": [
+        {"type": "dense", "neurons": 16},
+        {"type": "conv2d", "out_channels": 2, "kernel_size": 3, "height": 4, "width": 4}]})
+    assert params.layers[1].in_shape == (1, 4, 4)
+
+
+# ---------------------------------------------------------------------------- RTL
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_conv_network_rtl_is_spike_exact(seed, tmp_path_factory):
+    rng = np.random.default_rng(500 + seed)
+    params = random_conv_network(rng)
+    p = Network(params).thresholds(rng.random((1, params.n_inputs)))
+    result = cosim_network(params, p, build_root=tmp_path_factory.getbasetemp() / "convsim")
+    assert result.ok, result.describe()
+
+
+def test_random_conv_networks_cover_what_they_claim():
+    nets = [random_conv_network(np.random.default_rng(500 + s)) for s in range(10)]
+    convs = [l for n in nets for l in n.layers if isinstance(l, ConvLayer)]
+    pools = [l for n in nets for l in n.layers if isinstance(l, PoolLayer)]
+    assert {n.source for n in nets} == {"sobol", "lfsr"}
+    assert {p.kind for p in pools} == {"max", "avg"}
+    assert {c.stride for c in convs} == {1, 2} and {c.padding for c in convs} >= {0, 1}
+    assert max(c.geometry.kernel[0] for c in convs) >= 3
+    assert any(c.fold > 1 for c in convs) and any(c.lanes > 1 for c in convs)
+    assert any(c.bias is not None for c in convs)
+    active = []
+    for s, n in enumerate(nets):
+        rng = np.random.default_rng(500 + s)
+        random_conv_network(rng)
+        run = Network(n).evaluate(rng.random((1, n.n_inputs)))
+        active += [bool(spikes.any()) for spikes in run.spikes]
+    assert np.mean(active) >= 0.9
