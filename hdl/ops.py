@@ -7,6 +7,7 @@ from functools import singledispatch
 
 from ..model.attention import AttentionParams
 from ..model.counter import CounterParams
+from ..model.dendrite import DendriteParams
 from ..model.dense import DenseParams
 from ..model.fusion import FusionParams
 from ..model.inhibition import InhibitionParams
@@ -22,6 +23,7 @@ from ..model.synapse import SynapseParams
 from ..model.wta import WTAParams
 from .attention import Attention
 from .counter import Counter
+from .dendrite import Dendrite
 from .dense import Dense
 from .fusion import Fusion
 from .inhibition import Inhibition
@@ -55,5 +57,6 @@ component.register(NetworkParams, Network)
 component.register(WTAParams, WTA)
 component.register(InhibitionParams, Inhibition)
 component.register(AttentionParams, Attention)
+component.register(DendriteParams, Dendrite)
 for _t in NEURON_TYPES:
     component.register(_t, FoldedNeurons)

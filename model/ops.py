@@ -24,6 +24,7 @@ import numpy as np
 
 from .attention import AttentionParams, attention_counts, quantize as quantize_qkv
 from .counter import CounterParams
+from .dendrite import DendriteParams, dendrite_run, soma
 from .dense import DenseParams, SCDenseLayer
 from .fusion import FusionParams, fusion_counts
 from .inhibition import InhibitionParams, inhibition_apply
@@ -472,3 +473,30 @@ register(Op("attention", "stochastic attention, AND-gate inner products, num/den
     Option("--dim", "sobol_dim", int, 1, "Sobol dimension of R_q (R_k, R_v: the next two)"),
 ), lambda v: AttentionParams(**v), "den0", needs_stimulus=True, layer=True,
    model_lines=_attention_lines))
+
+
+def _dendrite_lines(params, x, stim_seed):
+    """Somatic voltage (integer, units 2**-frac) after each step. ``x``: branch inputs in those
+    units, integers (T, n_branches); default: seeded random steps of 40 cycles."""
+    if x is None:
+        rng = np.random.default_rng(stim_seed)
+        x = np.repeat(rng.integers(0, 1 << (params.input_width - 2), (4, params.n_branches)),
+                      10, axis=0)
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ParameterError(f"x must have shape (T, {params.n_branches}), got {x.shape}")
+    return [str(int(s)) for s in soma(params, dendrite_run(params, x))[1:]]
+
+
+register(Op("dendrite", "Rall branching dendrite, fixed-point compartments (RallDendrite)",
+            DendriteParams, (
+    Option("--branches", "n_branches", int, 4, "dendritic branches, 1..16"),
+    Option("--branch-length", "branch_length", int, 3, "compartments per branch, 1..16"),
+    Option("--tau", "tau", float, 10.0, "membrane time constant (ms), >= dt"),
+    Option("--coupling", "coupling", float, 0.3, "inter-compartment coupling, [0, 1]"),
+    Option("--dt", "dt", float, 1.0, "time step (ms), > 0"),
+    Option("--width", "width", int, 16, "voltage register width (signed), 8..32"),
+    Option("--input-width", "input_width", int, 12, "input width (signed), 2..width"),
+    Option("--shift", "shift", int, 8, "fraction bits of the constants, 1..16"),
+), lambda v: DendriteParams.from_float(**v), "soma", needs_stimulus=True, layer=True,
+   model_lines=_dendrite_lines))

@@ -21,6 +21,7 @@ import numpy as np
 
 from .model.attention import (AttentionParams, attention_bitstream, attention_float,
                               quantize as quantize_qkv, softmax_attention)
+from .model.dendrite import DendriteParams, dendrite_step, soma as dendrite_soma
 from .model.dense import MAX_INPUTS, MAX_LENGTH, MAX_NEURONS, DenseParams
 from .model.dense import SCDenseLayer as DenseModel
 from .model.fusion import FusionLayer
@@ -34,7 +35,8 @@ from .model.params import ParameterError, check_int
 # The reference layers above; the neuron zoo under mlxsnn's factory name; the network classes
 # (layers that feed each other, model = RTL) under scfpga's own names.
 __all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer", "WinnerTakeAll",
-           "LateralInhibition", "StochasticAttention", "create_neuron", "Neuron",
+           "LateralInhibition", "StochasticAttention",
+           "RallDendrite", "create_neuron", "Neuron",
            "DenseLayer", "Network", "NetworkParams", "quantize_network"]
 
 
@@ -464,3 +466,73 @@ class StochasticAttention:
         """AND-gate attention decoded as ``num / den``, shape (N, dim_v) (bit-exact RTL model)."""
         p = self.params(Q, K, V, length, use_sobol)
         return attention_bitstream(p, *quantize_qkv(p, *self._shapes(Q, K, V)))
+
+
+class RallDendrite:
+    """Compartmental dendrite with sc_neurocore's ``RallDendrite`` call shape: ``step``,
+    ``branch_voltages``.
+
+    Parameters
+    ----------
+    n_branches, branch_length : int
+        1..16 each.
+    tau, coupling, dt : float
+        Membrane time constant and time step (ms, ``0 < dt <= tau``); coupling in [0, 1].
+    diameters : sequence of float or None
+        Branch diameters for the 3/2 power rule (default: equal, each branch weighs 1/n).
+    width, input_width, shift, frac : int
+        Fixed point of the hardware (:class:`~scfpga.model.dendrite.DendriteParams`).
+
+    Attributes
+    ----------
+    params : DendriteParams
+
+    Notes
+    -----
+    Every step is the bit-exact fixed-point model of the RTL (op ``dendrite``): voltages are
+    integers in units of ``2**-frac`` (default 1/256) saturating at ``width`` bits (default
+    +-128), inputs are rounded to that unit and must fit ``input_width`` bits (default
+    |I| < 8); ``dt / tau``, ``coupling`` and the 3/2-rule weights are quantised to ``shift``
+    bits (default 8). The update is synchronous (every compartment from the previous step's
+    voltages); :func:`scfpga.model.dendrite.dendrite_float` is the float reference.
+    ``step`` returns the somatic voltage as a float; a batch of inputs ``(batch, n_branches)``
+    keeps one state per row (the first call fixes the batch shape; :meth:`reset` clears it).
+    """
+
+    def __init__(self, n_branches=4, branch_length=3, tau=10.0, coupling=0.3, dt=1.0, *,
+                 diameters=None, width=16, input_width=12, shift=8, frac=8):
+        self.params = DendriteParams.from_float(n_branches, branch_length, tau, coupling, dt,
+                                                diameters, width, input_width, shift, frac)
+        self.n_branches, self.branch_length = n_branches, branch_length
+        self.tau, self.coupling, self.dt = float(tau), float(coupling), float(dt)
+        self.reset()
+
+    def reset(self):
+        self._v = np.zeros((self.n_branches, self.branch_length), np.int64)
+
+    @property
+    def scale(self):
+        return float(1 << self.params.frac)
+
+    def step(self, branch_inputs):
+        """Advance one step with ``branch_inputs`` (n_branches,) at the distal tips; return
+        the somatic voltage (float; an array for a batch)."""
+        x = np.asarray(branch_inputs, np.float64)
+        if x.shape[-1:] != (self.n_branches,) or not np.isfinite(x).all():
+            raise ParameterError(f"branch_inputs must be finite with shape (..., "
+                                 f"{self.n_branches}), got {x.shape}")
+        q = np.floor(x * self.scale + 0.5).astype(np.int64)
+        lim = 1 << (self.params.input_width - 1)
+        if q.min() < -lim or q.max() >= lim:
+            raise ParameterError(f"branch_inputs must be in [{-lim / self.scale}, "
+                                 f"{(lim - 1) / self.scale}] (input_width)")
+        if self._v.shape[:-2] != q.shape[:-1]:
+            self._v = np.broadcast_to(self._v, q.shape + (self.branch_length,)).copy()
+        self._v = dendrite_step(self.params, self._v, q)
+        s = dendrite_soma(self.params, self._v) / self.scale
+        return float(s) if np.ndim(s) == 0 else s
+
+    @property
+    def branch_voltages(self):
+        """Compartment voltages, shape (n_branches, branch_length) (distal first)."""
+        return self._v / self.scale

@@ -17,6 +17,7 @@ from ..hdl.ops import component
 from ..hdl.verilog import to_verilog
 from ..model.attention import AttentionParams
 from ..model.counter import CounterParams
+from ..model.dendrite import DendriteParams
 from ..model.dense import DenseParams
 from ..model.fusion import FusionParams
 from ..model.inhibition import InhibitionParams
@@ -31,7 +32,7 @@ from ..model.wta import WTAParams
 from ..model.network import NetworkParams
 from ..model.neuron_types import PARAM_TYPES as NEURON_TYPES
 from . import counter, dense, fusion, lfsr, lif, mux, network, neuron, sng, sobol, synapse
-from . import attention, inhibition, wta
+from . import attention, dendrite, inhibition, wta
 from .runner import cosim
 
 
@@ -86,6 +87,7 @@ register(NetworkParams, network)
 register(WTAParams, wta)
 register(InhibitionParams, inhibition)
 register(AttentionParams, attention)
+register(DendriteParams, dendrite)
 for _t in NEURON_TYPES:
     register(_t, neuron)
 

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from scfpga.hdl.verilog import to_verilog
-from scfpga.layers import LateralInhibition, StochasticAttention, WinnerTakeAll
+from scfpga.layers import LateralInhibition, RallDendrite, StochasticAttention, WinnerTakeAll
 from scfpga.model import ParameterError
 from scfpga.model.attention import AttentionParams, attention_counts
+from scfpga.model.dendrite import (DendriteParams, branch_shares, dendrite_float, dendrite_run,
+                                    soma)
 from scfpga.model.inhibition import InhibitionParams, inhibition_apply, inhibition_float
 from scfpga.model.lfsr import LFSRParams, lfsr_jump, lfsr_sequence
 from scfpga.model.sources import source_sequence
@@ -204,3 +206,46 @@ def test_attention_cosimulation(seed, tmp_path):
     p = random_attention(seed)
     stim, expected = cosim_ok(p, "attention", 2 * p.length + 60, seed, tmp_path)
     assert expected["done"].sum() >= 1
+
+
+# --- Rall dendrite ----------------------------------------------------------------------------
+
+def test_dendrite_fixed_point_tracks_the_float_reference():
+    rng = np.random.default_rng(3)
+    T = 300
+    t = np.arange(T)[:, None]
+    drive = 2 + np.sin(2 * np.pi * t / 50 + np.arange(4)) + 0.2 * rng.standard_normal((T, 4))
+    p = DendriteParams.from_float(4, 3, 10.0, 0.3, 1.0, shift=12, frac=8, width=20)
+    q = np.floor(drive * 256 + 0.5).astype(np.int64)
+    states = dendrite_run(p, q)
+    fv, fs = dendrite_float(q / 256, 3, 10.0, 0.3, 1.0)
+    err = np.abs(soma(p, states) / 256 - fs)
+    assert err.max() < 0.05 * np.abs(fs).max(), err.max()
+    assert np.abs(states / 256 - fv).max() < 0.5
+    # the quantised constants are what the docstring says
+    assert (p.leak, p.coup, p.gains) == (410, 1229, (1024,) * 4)
+
+
+def test_dendrite_rall_rule_and_reference_shape():
+    np.testing.assert_allclose(branch_shares(2, [1.0, 4.0]), [1 / 9, 8 / 9])
+    d = RallDendrite(n_branches=3, branch_length=4, tau=10.0, coupling=0.5, dt=1.0)
+    assert d.branch_voltages.shape == (3, 4)
+    v = [d.step(np.array([1.0, 0.0, 0.0])) for _ in range(20)]
+    assert isinstance(v[0], float) and v[0] == 0.0 and v[-1] > 0   # distal input reaches the soma late
+    bv = d.branch_voltages
+    assert (np.diff(bv[0]) < 0).all() and (bv[1:] == 0).all()    # decays toward the soma
+    with pytest.raises(ParameterError, match="coupling"):
+        RallDendrite(2, 2, coupling=1.5)
+    with pytest.raises(ParameterError, match="branch_inputs"):
+        d.step(np.array([100.0, 0, 0]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_dendrite_cosimulation(seed, tmp_path):
+    rng = np.random.default_rng(800 + seed)
+    width = int(rng.integers(8, 19))
+    p = DendriteParams.from_float(int(rng.integers(1, 5)), int(rng.integers(1, 5)),
+                                  float(rng.uniform(2, 20)), float(rng.uniform(0, 1)), 1.0,
+                                  width=width, input_width=int(rng.integers(2, width + 1)),
+                                  shift=int(rng.integers(4, 13)), frac=0)
+    cosim_ok(p, "dendrite", 300, seed, tmp_path)
