@@ -55,6 +55,7 @@ def test_round_trip_gives_the_same_network(tmp_path):
     path = tmp_path / "net.nir"
     nir.write(path, to_nir(net, dt=DT))
     assert from_nir(path, dt=DT) == net
+    assert from_nir(nir.read(path), dt=DT) == net          # passes NIR's own type check
     # a different dt is a different network
     assert from_nir(graph, dt=DT / 2) != net
 
