@@ -346,6 +346,8 @@ def block_design(block_name, values=None, length=DEFAULT_LENGTH, input_source="s
     Missing options take the defaults of the op table (:mod:`scfpga.model.ops`).
     """
     block = get(_check_block(block_name))
+    if values is not None and not isinstance(values, dict):
+        raise ParameterError(f"params must be a table of {block_name} options, got {values!r}")
     keys = {}
     for o in block.options:
         keys[o.field] = o

@@ -63,10 +63,16 @@ def design_from_dict(spec, base=None):
     if not isinstance(spec, dict) or "design" not in spec:
         raise ParameterError(f"a design file must set design = \"<kind>\" (one of {kinds})")
     kind = spec["design"]
-    cls = runnable_type(OPS[kind]) if kind in OPS else None
+    cls = runnable_type(OPS[kind]) if isinstance(kind, str) and kind in OPS else None
     if cls is None:
         raise ParameterError(f"design must be one of {kinds}, got {kind!r}")
-    return cls.from_spec(get(kind), spec, base)
+    try:
+        return cls.from_spec(get(kind), spec, base)
+    except ParameterError:
+        raise
+    except (TypeError, ValueError) as e:      # a value of the wrong kind met a conversion
+        raise ParameterError(f"a {kind} design file has a value of the wrong type "
+                             f"(numbers, lists of numbers or strings as documented): {e}") from None
 
 
 def load_design(path):
