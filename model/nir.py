@@ -221,12 +221,14 @@ class NodeQuantisation:
 
     def line(self):
         thr = "-" if self.threshold_int is None else f"{self.threshold_error:.1e}"
-        return (f"layer {self.layer} [{' '.join(f'{n}:{t}' for n, t in zip(self.nodes, self.types))}]"
+        nodes = " ".join(f"{n}:{t}" for n, t in zip(self.nodes, self.types))
+        return (f"layer {self.layer} [{nodes}]"
                 f" -> {self.neuron} x{self.neurons}: scale {self.scale:.4g}, weights "
                 f"{self.weight_format} rms err {self.weight_rms_error:.1e} max "
                 f"{self.weight_max_error:.1e} ({self.weights_zeroed} zeroed), threshold Q="
                 f"{self.threshold_int} err {thr}, state {self.state_format}, coef err "
-                f"{self.coef_error:.1e}, SC membrane noise {self.sc_noise:.2f} x threshold per cycle")
+                f"{self.coef_error:.1e}, SC membrane noise {self.sc_noise:.2f} x threshold "
+                "per cycle")
 
 
 def _neuron(kind, nodes, n, dt, width):

@@ -1,5 +1,5 @@
-"""NIR in and out: ``from_nir(graph_or_path, dt=1e-4)`` -> :class:`scfpga.model.network.NetworkParams`,
-``to_nir(network)`` -> :class:`nir.NIRGraph`.
+"""NIR in and out: ``from_nir(graph_or_path, dt=1e-4)`` -> a
+:class:`scfpga.model.network.NetworkParams`, ``to_nir(network)`` -> a :class:`nir.NIRGraph`.
 
 The conversion, its semantics and the traps it handles are documented in
 :mod:`scfpga.model.nir` (where the op table reads it); this module is the user-facing API::

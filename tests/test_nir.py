@@ -158,7 +158,8 @@ def test_scalar_and_zero_d_parameters():
     (lambda: _lif(3, tau=1e-4), "tau = 0.0001 is shorter than dt = 0.001"),
     (lambda: _lif(3, thr=[1, -1, 1]), "thresholds must be > 0"),
     (lambda: nir.LIF(tau=np.full(2, 0.01), r=np.ones(2), v_leak=np.zeros(2),
-                     v_threshold=np.ones(2), v_reset=np.zeros(2)), "has shape (2,), expected a scalar or 3 values"),
+                     v_threshold=np.ones(2), v_reset=np.zeros(2)),
+     "has shape (2,), expected a scalar or 3 values"),
 ])
 def test_unsupported_nodes_and_parameters_are_errors_naming_the_node(bad, message):
     with pytest.raises(ParameterError, match=None) as e:
