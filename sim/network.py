@@ -16,6 +16,7 @@ from amaranth.back import verilog
 from ..hdl.network import Network as NetworkDesign, schedule
 from ..model.network import Network
 from ..model.params import ParameterError
+from . import processes
 from .runner import default_build_root, run_cocotb
 
 TOP = "network"
@@ -114,10 +115,10 @@ module tb;
 endmodule
 """)
     try:
-        subprocess.run(["iverilog", "-g2012", "-o", "tb.vvp", "-s", "tb", "tb.v", f"{top}.v"],
-                       cwd=work, check=True, capture_output=True, timeout=300)
-        subprocess.run(["vvp", "-n", "tb.vvp"], cwd=work, check=True, capture_output=True,
-                       timeout=600)
+        processes.run(["iverilog", "-g2012", "-o", "tb.vvp", "-s", "tb", "tb.v", f"{top}.v"],
+                      cwd=work, check=True, capture_output=True, timeout=300)
+        processes.run(["vvp", "-n", "tb.vvp"], cwd=work, check=True, capture_output=True,
+                      timeout=600)
     except (OSError, subprocess.SubprocessError):
         return None
     vcd = work / "window.vcd"
