@@ -222,6 +222,8 @@ def test_cli_model_report_and_raster(nirfile, capsys):
     assert "layer 1 [n0:Affine n1:LIF] -> leaky x6" in err
     rep = json.loads((nirfile / "q.json").read_text())
     assert rep["dt"] == DT and [r["neurons"] for r in rep["layers"]] == [6, 3]
+    assert cli.spec_target(["build", f, "--board", "icebreaker"]) == \
+        ["build", "network", f, "--board", "icebreaker"]
     assert cli.main(["model", f, "--dt", "1e-3", "--x", str(nirfile / "raster.npy")]) == 0
     raster = np.load(nirfile / "raster.npy").transpose(0, 2, 1)
     expect = Network(net).evaluate_bits(raster).counts[-1]
