@@ -13,14 +13,21 @@ device's block RAM and logic cells with the fewest clocks per SC cycle
 * logic cells, a linear model per accumulator slot, lane, neuron and layer fitted to the
   out-of-context builds of ``scripts/network_cost.py`` (W = 8; within 6 LC of all 12); an
   estimate, so :func:`fit_layout` keeps a margin.
+
+Conv and pool layers (:mod:`scfpga.model.conv`): the weight ROM holds the kernel once
+(``rom_passes * steps`` rows; pools have none), plus the window source's position table (block
+RAM beyond 64 passes) and, for a first layer, the encoder's input buffer (one flip-flop per
+input). Their logic is the dense model's plus a per-lane window mux over the input vector
+(about ``inputs / 3`` LC per lane, not yet fitted to builds: ``scripts/conv_cost.py`` measures).
 """
 import itertools
 from dataclasses import replace
 
+from ..model.conv import ConvLayer, PoolLayer
 from ..model.network import NetworkParams
 from ..model.params import ParameterError
 from .network import schedule
-from .network_layer import state_word
+from .network_layer import is_window, state_word
 from .neuron import state_layout
 
 EBR_SHAPES = ((256, 16), (512, 8), (1024, 4), (2048, 2))
@@ -49,10 +56,15 @@ def estimate(params: NetworkParams):
         # Only the output layer's score and count are read; synthesis drops them elsewhere.
         word = state_word(layer, p.length).size if l == len(p.layers) - 1 else \
             state_layout(layer.neuron).size
-        rom_rows = ls.passes * ls.steps
-        ebr += layer.lanes * ebr_count(ls.parallel * (p.width + 2), rom_rows)
+        rom_rows = ls.rom_passes * ls.steps
+        if layer_has_weights(layer):
+            ebr += layer.lanes * ebr_count(ls.parallel * (p.width + 2), rom_rows)
         ebr += ebr_count(word, layer.n_neurons)
-        cur_bits = layer.n_terms.bit_length() + 1
+        cur_bits = layer.sweep_terms.bit_length() + 1
+        if is_window(layer):
+            if ls.passes > 64:                # the window source's position table
+                ebr += ebr_count(3 * max(1, layer.n_inputs.bit_length()), ls.passes)
+            lc += layer.lanes * layer.n_inputs / 3 + (p.n_inputs if l == 0 else 0)
         # Least squares over the 12 builds of scripts/network_cost.py (residuals <= 6 LC):
         # comparators and sign steering per slot and lane, accumulator and current registers
         # per slot, spike bits per neuron, and per layer its update core and control.
@@ -60,18 +72,35 @@ def estimate(params: NetworkParams):
         lc += 0.33 * ls.parallel * 2 * cur_bits
         lc += 2.93 * layer.n_neurons + 260
         if l == 0:
+            rows = ls.encoder_rows if is_window(layer) else ls.steps
             iw = p.plan.inputs[0].index_width if p.source == "sobol" else 0
-            table = ls.steps << max(1, (iw - 1).bit_length()) if p.source == "sobol" else ls.steps
-            ebr += layer.lanes * (ebr_count(p.width + 1, ls.steps) + ebr_count(state_w, ls.steps)
+            table = rows << max(1, (iw - 1).bit_length()) if p.source == "sobol" else rows
+            ebr += layer.lanes * (ebr_count(p.width + 1, rows) + ebr_count(state_w, rows)
                                   + ebr_count(state_w, table))
     return {"ebr": ebr, "lc": int(round(lc + 260))}
 
 
+def layer_has_weights(layer):
+    """Pool layers have no weight ROM (every window synapse is always on)."""
+    return not isinstance(layer, PoolLayer)
+
+
 def with_layout(params, folds, lanes):
-    """``params`` with per-layer ``fold`` and ``lanes`` replaced (weights and neurons kept)."""
-    layers = tuple(replace(layer, fold=int(f), lanes=int(n))
+    """``params`` with per-layer ``fold`` and ``lanes`` replaced (weights and neurons kept; a
+    pool's fold is fixed: one channel per pass)."""
+    layers = tuple(replace(layer, lanes=int(n)) if isinstance(layer, PoolLayer)
+                   else replace(layer, fold=int(f), lanes=int(n))
                    for layer, f, n in zip(params.layers, folds, lanes))
     return replace(params, layers=layers)
+
+
+def _layer_folds(layer):
+    """Candidate folds of a layer: dense as :func:`_folds`; conv: divisors of out_channels."""
+    if isinstance(layer, PoolLayer):
+        return [layer.fold]
+    if isinstance(layer, ConvLayer):
+        return [f for f in range(1, layer.out_channels + 1) if layer.out_channels % f == 0]
+    return _folds(layer.n_neurons)
 
 
 def _folds(n):
@@ -106,8 +135,8 @@ def fit_layout(params: NetworkParams, device=None, ebr=None, lc=None, board=True
         lc, ebr = lc - BOARD_CORE["lc"], ebr - BOARD_CORE["ebr"]
     options = []
     for layer in params.layers:
-        lanes = [n for n in (1, 2, 4, 8, 16) if n <= max_lanes and n <= layer.n_terms]
-        options.append([(f, n) for f in _folds(layer.n_neurons)[:24] for n in lanes])
+        lanes = [n for n in (1, 2, 4, 8, 16) if n <= max_lanes and n <= layer.sweep_terms]
+        options.append([(f, n) for f in _layer_folds(layer)[:24] for n in lanes])
     best, best_key, smallest = None, None, None
     for choice in itertools.product(*options):
         candidate = with_layout(params, [c[0] for c in choice], [c[1] for c in choice])
