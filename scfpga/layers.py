@@ -28,6 +28,8 @@ from .model.fusion import FusionLayer
 from .model.inhibition import InhibitionParams, inhibition_apply
 from .model.wta import WTAParams, wta_mask, wta_rank
 from .model.network import DenseLayer, Network, NetworkParams, quantize_network
+from .conv_layers import (SCConv2DLayer, SpikeDropout, SpikingAvgPool2d,  # noqa: F401
+                          SpikingConv2d, SpikingFlatten, SpikingMaxPool2d)
 from .model.neuron_types import Neuron, create_neuron
 from .model.sobol import MAX_DIM
 from .model.params import ParameterError, check_int
@@ -37,7 +39,9 @@ from .model.params import ParameterError, check_int
 __all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer", "WinnerTakeAll",
            "LateralInhibition", "StochasticAttention",
            "RallDendrite", "create_neuron", "Neuron",
-           "DenseLayer", "Network", "NetworkParams", "quantize_network"]
+           "DenseLayer", "Network", "NetworkParams", "quantize_network",
+           "SCConv2DLayer", "SpikingConv2d", "SpikingMaxPool2d", "SpikingAvgPool2d",
+           "SpikingFlatten", "SpikeDropout"]
 
 
 def _range(name_lo, lo, name_hi, hi):

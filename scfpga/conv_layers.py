@@ -1,0 +1,274 @@
+"""The reference conv, pool, flatten and dropout layers under their own names and call shapes.
+
+``SCConv2DLayer`` (sc_neurocore) works on one (C, H, W) image; ``SpikingConv2d``,
+``SpikingMaxPool2d``, ``SpikingAvgPool2d``, ``SpikingFlatten`` and ``SpikeDropout`` (mlxsnn) work
+on batches of maps, one time step per call, **NHWC** by default (``layout="NCHW"`` accepted).
+Internally a map is a flat HWC vector (:mod:`scfpga.model.conv`): an NHWC batch reshaped, so the
+layers compute on exactly the vectors the network hardware holds.
+
+Every conv is the SC convolution of :class:`scfpga.model.conv.ConvLayer`: in step k the current
+of output ``(y, x, o)`` is ``sum over taps of sign(q) * (x_tap AND [S(k) < |q|])`` (+ the bias
+synapse), with ``q`` the sign-magnitude ``width``-bit weights and ``S`` the layer's weight source
+(:mod:`scfpga.model.streams`, restarted every ``length`` steps). For weights in [-1, 1] the
+current is an unbiased estimate of the float convolution, so float neuron thresholds keep their
+meaning. Inputs of the spiking layers must be spikes (0/1); ``SCConv2DLayer`` encodes its
+probabilities itself. Bad input raises :class:`scfpga.model.ParameterError`.
+"""
+import numpy as np
+
+from .model.conv import ConvLayer, PoolLayer
+from .model.dense import quantize_weights
+from .model.network import Network, NetworkParams
+from .model.neuron_types import Neuron, create_neuron
+from .model.params import ParameterError, check_choice, check_int
+
+LAYOUTS = ("NHWC", "NCHW")
+
+__all__ = ["SCConv2DLayer", "SpikingConv2d", "SpikingMaxPool2d", "SpikingAvgPool2d",
+           "SpikingFlatten", "SpikeDropout"]
+
+
+def _to_nhwc(x, layout, what="x"):
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ParameterError(f"{what} must have shape (B, H, W, C) ({layout} "
+                             f"{'(B, C, H, W)' if layout == 'NCHW' else ''}), got {x.shape}")
+    return x.transpose(0, 2, 3, 1) if layout == "NCHW" else x
+
+
+def _from_nhwc(y, layout):
+    return y.transpose(0, 3, 1, 2) if layout == "NCHW" else y
+
+
+def _spikes(x, what="x"):
+    if not np.isin(x, (0, 1)).all():
+        raise ParameterError(f"{what} must hold spikes (0 or 1); encode rates first")
+    return x.astype(np.uint8)
+
+
+def _pair(k):
+    return (k, k) if np.ndim(k) == 0 else tuple(k)
+
+
+def _window_counts(layer, x):
+    """(B, P, O) window currents of ``layer`` (conv or pool) for NHWC bits ``x`` and kernel
+    terms ``kt`` (O, taps): the gather of the shared index table, no dense matrix."""
+    geo = layer.geometry
+    flat = x.reshape(len(x), -1)
+    idx = geo.input_index()                                   # (P, taps), -1: padding
+    padded = np.concatenate([flat, np.zeros((len(x), 1), flat.dtype)], axis=1)
+    if geo.depthwise:                                         # (B, P, taps, C)
+        c = layer.in_shape[0]
+        cols = np.where(idx[..., None] >= 0, idx[..., None] + np.arange(c), -1)
+        return padded[:, cols].sum(2, dtype=np.int64)         # (B, P, C)
+    return padded[:, idx]                                     # (B, P, taps)
+
+
+class SpikingConv2d:
+    """Conv2d of SC synapses plus a spiking neuron, one time step per call (mlxsnn call shape).
+
+    ``layer(x, state) -> (spk, state)`` with ``x`` (B, H, W, C_in) spikes; ``spk`` (B, H', W',
+    C_out) is the spike each output's update decides (the network hardware shows it one SC
+    cycle later). ``init_state(batch_size, spatial_shape)`` takes the output (H', W').
+
+    Parameters beyond the reference's: ``weights`` (out, in, kh, kw) floats in [-1, 1] (default:
+    seeded uniform in +-1/sqrt(fan_in)), ``bias_values``, ``width`` (W), ``length`` (weight-source
+    period), ``source``, ``seed``, ``layout``. ``bn=True`` is refused (no batch norm in SC).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=False,
+                 bn=False, neuron="leaky", neuron_params=None, *, weights=None, bias_values=None,
+                 width=8, length=256, source="sobol", seed=0, layout="NHWC"):
+        if bn:
+            raise ParameterError("bn must be False: batch normalisation has no SC hardware here")
+        check_int("in_channels", in_channels, 1, 256)
+        check_int("out_channels", out_channels, 1, 256)
+        self.layout = check_choice("layout", layout, LAYOUTS)
+        kh, kw = _pair(kernel_size)
+        rng = np.random.default_rng(seed)
+        bound = 1 / np.sqrt(in_channels * kh * kw)
+        w = rng.uniform(-bound, bound, (out_channels, in_channels, kh, kw)) if weights is None \
+            else np.asarray(weights, np.float64)
+        if w.shape != (out_channels, in_channels, kh, kw):
+            raise ParameterError(f"weights must have shape {(out_channels, in_channels, kh, kw)}, "
+                                 f"got {w.shape}")
+        b = None
+        if bias or bias_values is not None:
+            b = np.zeros(out_channels) if bias_values is None else np.ravel(bias_values)
+        self.q = quantize_weights(w, width)
+        self.qb = None if b is None else quantize_weights(b, width)
+        self.stride, self.padding, self.width = stride, padding, width
+        self.length, self.source, self.seed = length, source, seed
+        self.neuron = neuron if isinstance(neuron, Neuron) else \
+            create_neuron(neuron, **(neuron_params or {}))
+        self._layers = {}
+
+    def network_layer(self, in_shape):
+        """The :class:`~scfpga.model.conv.ConvLayer` and its one-layer network for an input map
+        ``(C, H, W)`` (what the hardware is generated from), cached."""
+        if in_shape not in self._layers:
+            layer = ConvLayer(self.q, in_shape, self.qb, self.stride, self.padding,
+                              self.neuron.params)
+            params = NetworkParams(int(np.prod(in_shape)), (layer,), self.width, self.length,
+                                   self.source, self.seed, input_shape=in_shape)
+            self._layers[in_shape] = (layer, params,
+                                      Network(params).streams(self.length)[1][0])
+        return self._layers[in_shape][:2]
+
+    def init_state(self, batch_size, spatial_shape):
+        h, w = spatial_shape
+        shape = (batch_size, h, w, len(self.q))
+        return {"k": 0, "neuron": self.neuron.init_state(shape)}
+
+    def currents(self, x, k):
+        """(B, H', W', C_out) integer currents of NHWC spikes ``x`` in step ``k``."""
+        x = _spikes(x)
+        in_shape = (x.shape[3], x.shape[1], x.shape[2])
+        layer, _ = self.network_layer(in_shape)
+        s = self._layers[in_shape][2][k % self.length]
+        kt = layer.kernel_terms
+        on = np.sign(kt) * (s < np.abs(kt))                    # (O, taps [+ bias])
+        taps = layer.geometry.n_taps
+        cur = np.einsum("bpt,ot->bpo", _window_counts(layer, x).astype(np.int64), on[:, :taps])
+        if layer.bias is not None:
+            cur += on[:, taps]
+        _, oh, ow = layer.out_shape
+        return cur.reshape(len(x), oh, ow, -1)
+
+    def __call__(self, x, state):
+        x = _to_nhwc(x, self.layout)
+        if x.shape[3] != self.q.shape[1]:
+            raise ParameterError(f"x must have {self.q.shape[1]} channels, got {x.shape[3]}")
+        cur = self.currents(x, state["k"])
+        want = state["neuron"]
+        shape = np.shape(next(iter(want.values()))) if isinstance(want, dict) else None
+        if shape is not None and shape != cur.shape:
+            raise ParameterError(f"state must be for outputs {cur.shape[:3]} (init_state("
+                                 f"batch_size, spatial_shape={cur.shape[1:3]})), got {shape}")
+        spk, nstate = self.neuron(cur, want)
+        return _from_nhwc(spk, self.layout), {"k": state["k"] + 1, "neuron": nstate}
+
+
+class SCConv2DLayer:
+    """sc_neurocore's SC convolution on one image: ``forward(img)`` with ``img`` (C, H, W) of
+    probabilities in [0, 1] returns (out_channels, H', W') firing rates.
+
+    The image is encoded by the network's SNG encoder for ``length`` cycles and fed to one
+    :class:`~scfpga.model.conv.ConvLayer` of integrate-and-fire neurons (threshold 1): exactly
+    the network ``self.params`` the hardware is generated from. Weights: ``weights`` (out, in,
+    kh, kw) in [0, 1] (unipolar, the reference's), default seeded uniform.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, padding=0, stride=1, *,
+                 weights=None, length=256, width=8, source="sobol", seed=0):
+        check_int("in_channels", in_channels, 1, 256)
+        check_int("out_channels", out_channels, 1, 256)
+        kh, kw = _pair(kernel_size)
+        w = np.random.default_rng(seed).random((out_channels, in_channels, kh, kw)) \
+            if weights is None else np.asarray(weights, np.float64)
+        if w.shape != (out_channels, in_channels, kh, kw):
+            raise ParameterError(f"weights must have shape {(out_channels, in_channels, kh, kw)}, "
+                                 f"got {w.shape}")
+        if not ((w >= 0) & (w <= 1)).all():
+            raise ParameterError("weights must be unipolar probabilities in [0, 1]")
+        self.in_channels, self.padding, self.stride = in_channels, padding, stride
+        self.q = quantize_weights(w, width)
+        self.width, self.length, self.source, self.seed = width, length, source, seed
+        self.params = None
+
+    def forward(self, input_image):
+        img = np.asarray(input_image, np.float64)
+        if img.ndim != 3 or img.shape[0] != self.in_channels:
+            raise ParameterError(f"input_image must have shape ({self.in_channels}, H, W), got "
+                                 f"{img.shape}")
+        if not ((img >= 0) & (img <= 1)).all():
+            raise ParameterError("input_image must hold probabilities in [0, 1]")
+        shape = tuple(int(v) for v in img.shape)
+        layer = ConvLayer(self.q, shape, None, self.stride, self.padding)
+        self.params = NetworkParams(img.size, (layer,), self.width, self.length, self.source,
+                                    self.seed, input_shape=shape)
+        counts = Network(self.params).counts(img.transpose(1, 2, 0).reshape(1, -1))
+        _, oh, ow = layer.out_shape
+        return (counts[0] / self.length).reshape(oh, ow, -1).transpose(2, 0, 1)
+
+
+class _Pool:
+    kind = None
+
+    def __init__(self, kernel_size, stride=None, padding=0, *, layout="NHWC"):
+        self.kernel_size, self.stride, self.padding = _pair(kernel_size), stride, padding
+        self.layout = check_choice("layout", layout, LAYOUTS)
+
+    def pool_layer(self, in_shape):
+        """The :class:`~scfpga.model.conv.PoolLayer` for an input map ``(C, H, W)``."""
+        return PoolLayer(self.kind, in_shape, self.kernel_size, self.stride, self.padding)
+
+    def counts(self, x):
+        """(B, H', W', C) window spike counts of NHWC spikes ``x``."""
+        x = _spikes(_to_nhwc(x, self.layout))
+        layer = self.pool_layer((x.shape[3], x.shape[1], x.shape[2]))
+        _, oh, ow = layer.out_shape
+        return layer, _window_counts(layer, x).reshape(len(x), oh, ow, -1)
+
+
+class SpikingMaxPool2d(_Pool):
+    """A spike passes if any input of its window fired (an OR), same step; NHWC in and out.
+
+    The network's ``maxpool2d`` layer is this OR one SC cycle later (its IF neuron)."""
+    kind = "max"
+
+    def __call__(self, x):
+        _, c = self.counts(x)
+        return _from_nhwc((c > 0).astype(np.uint8), self.layout)
+
+
+class SpikingAvgPool2d(_Pool):
+    """The window's firing density (spike count / window size, zero padding counted), same step.
+
+    The network's ``avgpool2d`` layer turns this density into spikes with an IF neuron of
+    threshold ``kh * kw``."""
+    kind = "avg"
+
+    def __call__(self, x):
+        layer, c = self.counts(x)
+        kh, kw = layer.kernel_size
+        return _from_nhwc(c / (kh * kw), self.layout)
+
+
+class SpikingFlatten:
+    """Merge every dimension from ``start_dim`` on. An NHWC map flattens to the HWC vector the
+    network's next layer reads (no hardware: the spec's ``flatten``)."""
+
+    def __init__(self, start_dim=1):
+        self.start_dim = start_dim
+
+    def __call__(self, x):
+        x = np.asarray(x)
+        check_int("start_dim", self.start_dim, 0, max(0, x.ndim - 1))
+        return x.reshape(x.shape[:self.start_dim] + (-1,))
+
+
+class SpikeDropout:
+    """Drops each spike with probability ``p`` in training mode (seeded, no rescaling: spikes
+    stay binary); identity after :meth:`eval`. Training mode is the default, as for any mlx
+    module. Golden model only: the network hardware runs inference, where it is the identity."""
+
+    def __init__(self, p=0.5, seed=0):
+        p = float(p)
+        if not 0 <= p < 1:
+            raise ParameterError(f"p must be in [0, 1), got {p}")
+        self.p, self.training = p, True
+        self._rng = np.random.default_rng(seed)
+
+    def train(self, mode=True):
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def __call__(self, x):
+        x = np.asarray(x)
+        if not self.training or self.p == 0:
+            return x
+        return x * (self._rng.random(x.shape) >= self.p).astype(x.dtype)

@@ -1,0 +1,96 @@
+"""scfpga.layers conv, pool, flatten and dropout: the seeds' examples as written, and each layer
+against the network golden model (the RTL's bits) or an independent float reference."""
+import numpy as np
+import pytest
+
+import scfpga.layers as L
+from scfpga.model.network import Network
+from scfpga.model.params import ParameterError
+
+
+def test_the_seed_examples_run_as_written():
+    layer = L.SpikingConv2d(3, 16, kernel_size=3, padding=1)
+    state = layer.init_state(batch_size=4, spatial_shape=(8, 8))
+    spk, state = layer(np.ones((4, 8, 8, 3)), state)
+    assert spk.shape == (4, 8, 8, 16)
+    assert L.SpikingMaxPool2d(kernel_size=2, stride=2)(np.ones((4, 8, 8, 16))).shape == (4, 4, 4, 16)
+    assert L.SpikingAvgPool2d(kernel_size=2, stride=2)(np.ones((4, 8, 8, 16))).shape == (4, 4, 4, 16)
+    assert L.SpikingFlatten()(np.ones((4, 8, 8, 16))).shape == (4, 1024)
+    drop = L.SpikeDropout(p=0.3)
+    drop.train()
+    assert drop(np.ones((4, 10))).shape == (4, 10)
+    conv = L.SCConv2DLayer(in_channels=1, out_channels=2, kernel_size=3, padding=1)
+    out = conv.forward(np.random.default_rng(0).random((1, 8, 8)))
+    assert out.shape == (2, 8, 8) and ((out >= 0) & (out <= 1)).all()
+
+
+@pytest.mark.parametrize("layout", ["NHWC", "NCHW"])
+def test_spiking_conv2d_steps_are_the_network_layer(layout):
+    """Stepping the layer over T steps gives the network's conv layer spikes one cycle early
+    (the hardware shows a spike in the cycle after its update), in either layout."""
+    rng = np.random.default_rng(1)
+    layer = L.SpikingConv2d(2, 4, 3, stride=2, padding=1, bias=True,
+                            bias_values=[0.3, -0.2, 0.1, 0.0], neuron="leaky",
+                            neuron_params={"beta": 0.9, "threshold": 1.0},
+                            weights=rng.uniform(-1, 1, (4, 2, 3, 3)), length=40, layout=layout)
+    T, x = 40, (rng.random((40, 3, 7, 6, 2)) < 0.4).astype(np.uint8)        # (T, B, H, W, C)
+    state = layer.init_state(3, (4, 3))
+    spikes = []
+    for k in range(T):
+        xk = x[k].transpose(0, 3, 1, 2) if layout == "NCHW" else x[k]
+        spk, state = layer(xk, state)
+        spikes.append(spk.transpose(0, 2, 3, 1) if layout == "NCHW" else spk)
+    _, params = layer.network_layer((2, 7, 6))
+    run = Network(params).evaluate_bits(x.reshape(T, 3, -1).transpose(1, 2, 0))
+    got = np.stack(spikes, -1).reshape(3, -1, T)
+    np.testing.assert_array_equal(got[..., :-1], run.spikes[0][..., 1:])
+    assert got.any()
+
+
+def test_spiking_conv2d_currents_estimate_the_float_convolution():
+    rng = np.random.default_rng(2)
+    w = rng.uniform(-1, 1, (3, 2, 3, 3))
+    layer = L.SpikingConv2d(2, 3, 3, padding=1, weights=w, length=256)
+    x = (rng.random((1, 5, 5, 2)) < 0.5).astype(np.uint8)
+    mean = np.mean([layer.currents(x, k) for k in range(256)], axis=0)[0]      # (5, 5, 3)
+    xp = np.pad(x[0], ((1, 1), (1, 1), (0, 0)))
+    want = np.zeros((5, 5, 3))
+    for ky in range(3):
+        for kx in range(3):
+            want += np.einsum("yxc,oc->yxo", xp[ky:ky + 5, kx:kx + 5], w[:, :, ky, kx])
+    np.testing.assert_allclose(mean, want, atol=0.08)
+
+
+def test_pools_or_and_density_in_both_layouts():
+    rng = np.random.default_rng(3)
+    x = (rng.random((2, 6, 4, 3)) < 0.3).astype(np.uint8)
+    win = x.reshape(2, 3, 2, 2, 2, 3)                  # (B, y, ky, x, kx, C)
+    mx = L.SpikingMaxPool2d(2)(x)
+    np.testing.assert_array_equal(mx, win.max((2, 4)))
+    np.testing.assert_allclose(L.SpikingAvgPool2d(2)(x), win.mean((2, 4)))
+    nchw = L.SpikingMaxPool2d(2, layout="NCHW")(x.transpose(0, 3, 1, 2))
+    np.testing.assert_array_equal(nchw, mx.transpose(0, 3, 1, 2))
+
+
+def test_dropout_is_seeded_in_training_and_the_identity_in_eval():
+    x = np.ones((50, 200), np.uint8)
+    a, b = L.SpikeDropout(0.3, seed=4)(x), L.SpikeDropout(0.3, seed=4)(x)
+    np.testing.assert_array_equal(a, b)
+    assert set(np.unique(a)) <= {0, 1} and abs(1 - a.mean() - 0.3) < 0.01
+    np.testing.assert_array_equal(L.SpikeDropout(0.3).eval()(x), x)
+    with pytest.raises(ParameterError, match=r"p must be in \[0, 1\)"):
+        L.SpikeDropout(1.0)
+
+
+def test_conv_layer_errors():
+    with pytest.raises(ParameterError, match="bn must be False"):
+        L.SpikingConv2d(1, 2, 3, bn=True)
+    layer = L.SpikingConv2d(1, 2, 3)
+    with pytest.raises(ParameterError, match="x must hold spikes"):
+        layer(np.full((1, 5, 5, 1), 0.5), layer.init_state(1, (3, 3)))
+    with pytest.raises(ParameterError, match="x must have 1 channels"):
+        layer(np.ones((1, 5, 5, 2)), layer.init_state(1, (3, 3)))
+    with pytest.raises(ParameterError, match="layout must be one of NHWC, NCHW"):
+        L.SpikingMaxPool2d(2, layout="CHW")
+    with pytest.raises(ParameterError, match="input_image must have shape"):
+        L.SCConv2DLayer(1, 2, 3).forward(np.ones((2, 4, 4)))
