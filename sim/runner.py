@@ -1,9 +1,17 @@
-"""Build generated Verilog with Icarus and run :mod:`.bench` on it under cocotb."""
+"""Build generated Verilog and prove it against golden-model arrays.
+
+Per-cycle proofs (:func:`cosim`) run under Icarus in a generated Verilog testbench: stimulus and
+expected outputs in memories, the comparison in HDL, Python only before and after the
+simulation (:func:`cosim_icarus`); under Verilator (or with ``SCFPGA_COCOTB=1``) the cocotb test
+:mod:`.bench` drives the same schedule. :func:`run_cocotb` runs any cocotb bench.
+"""
 import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,6 +145,138 @@ def run_cocotb(verilog_text, top, test_module, arrays, build_root=None, simulato
     return result_file, log
 
 
+_PORT = re.compile(r"^\s*(input|output)\s+(?:wire\s+|reg\s+)?(?:signed\s+)?"
+                   r"(?:\[(\d+):(\d+)\]\s*)?(\\?[^\s;]+)\s*;", re.M)
+
+
+def top_ports(verilog_text, top):
+    """``{name: (direction, width)}`` of module ``top``'s ports, from its declarations."""
+    m = re.search(r"^\s*module\s+\\?" + re.escape(top) + r"\s*\(", verilog_text, re.M)
+    if m is None:
+        raise ValueError(f"module {top} not found in the Verilog")
+    body = verilog_text[m.end():verilog_text.index("endmodule", m.end())]
+    return {name.lstrip("\\"): (d, abs(int(hi) - int(lo)) + 1 if hi else 1)
+            for d, hi, lo, name in _PORT.findall(body)}
+
+
+def _testbench(top, ports, stim_ports, out_ports, depth):
+    """A Verilog testbench with the schedule of :mod:`.bench`: per-cycle inputs and expected
+    outputs read from memories, outputs compared in HDL each cycle, the first mismatch printed
+    (cycle, port, value in binary), no Python while it runs."""
+    clocked = "clk" in ports
+    # Every driven signal starts X and is set at time 0, as cocotb does: that event starts the
+    # DUT's combinational blocks (an always @* that sees no change stays X under Icarus).
+    lines = ["`timescale 1ns/1ps", "module scfpga_tb;", "  integer k, n;", "  reg clk, rst;"]
+    conn = []
+    if clocked:
+        conn.append(".clk(clk)")
+        if "rst" in ports:
+            conn.append(".rst(rst)")
+    for p in stim_ports:
+        w = ports[p][1]
+        lines += [f"  reg [{w - 1}:0] i_{p};", f"  reg [{w - 1}:0] m_i_{p} [0:{depth - 1}];"]
+        conn.append(f".\\{p} (i_{p})")          # escaped: a port may be a keyword (bit)
+    for p in out_ports:
+        w = ports[p][1]
+        lines += [f"  wire [{w - 1}:0] o_{p};", f"  reg [{w - 1}:0] m_o_{p} [0:{depth - 1}];"]
+        conn.append(f".\\{p} (o_{p})")
+    lines.append(f"  \\{top} dut({', '.join(conn)});")      # escaped: it may be a keyword (xnor)
+    if clocked:
+        lines.append("  always #5 clk = ~clk;")
+    lines += ["  initial begin", "    clk = 1;", "    rst = 1;",
+              *(f"    i_{p} = 0;" for p in stim_ports),
+              "    if (!$value$plusargs(\"cycles=%d\", n)) n = 0;"]
+    lines += [f"    $readmemh(\"i_{p}.hex\", m_i_{p});" for p in stim_ports]
+    lines += [f"    $readmemh(\"o_{p}.hex\", m_o_{p});" for p in out_ports]
+    if clocked:
+        lines += ["    @(posedge clk); @(posedge clk);", "    rst <= 0;"]
+    lines.append("    for (k = 0; k < n; k = k + 1) begin")
+    lines += [f"      i_{p} <= m_i_{p}[k];" for p in stim_ports]
+    lines.append("      @(negedge clk);" if clocked else "      #5;")
+    for p in out_ports:
+        lines += [f"      if (o_{p} !== m_o_{p}[k]) begin",
+                  f"        $display(\"SCFPGA MISMATCH %0d {p} %b\", k, o_{p});",
+                  "        $finish;", "      end"]
+    lines += ["      @(posedge clk);" if clocked else "      #5;", "    end",
+              "    $display(\"SCFPGA OK %0d\", n);", "    $finish;", "  end", "endmodule", ""]
+    return "\n".join(lines)
+
+
+def _hex(values, width):
+    """Memory file lines: ``values`` as ``width``-bit two's complement, hexadecimal."""
+    v = np.asarray(values, np.int64).view(np.uint64)
+    if width < 64:
+        v = v & np.uint64((1 << width) - 1)
+    return "\n".join(map("{:x}".format, v.tolist())) + "\n"
+
+
+def cosim_icarus(verilog_text, top, stimulus, expected, signed_ports=(), build_root=None,
+                 extra_sources=(), defines=None):
+    """:func:`cosim` under Icarus with the comparison in HDL (:func:`_testbench`): Python writes
+    the memories, starts ``vvp`` once and reads one line back. The design and testbench are
+    compiled once per design and memory depth (a content hash), then reused."""
+    require_icarus()
+    ports = top_ports(verilog_text, top)
+    for p in [*stimulus, *expected]:
+        if p not in ports:
+            raise ValueError(f"port {p!r} is not a port of {top}")
+    cycles = len(next(iter(expected.values())))
+    depth = max(1024, 1 << max(0, cycles - 1).bit_length())
+    stim_ports, out_ports = sorted(stimulus), sorted(expected)
+    tb = _testbench(top, ports, stim_ports, out_ports, depth)
+    extra_sources = [Path(p).resolve() for p in extra_sources]
+    defines = dict(defines or {})
+    design = hashlib.sha1(("icarus-tb" + verilog_text + tb).encode())
+    for extra in [*map(str, extra_sources), *(f"-D{k}={v}" for k, v in sorted(defines.items()))]:
+        design.update(extra.encode())
+    data = hashlib.sha1()
+    for name, arrays in (("i", stimulus), ("o", expected)):
+        for k in sorted(arrays):
+            data.update(f"{name}_{k}".encode())
+            data.update(np.ascontiguousarray(arrays[k]).tobytes())
+    work = Path(build_root or default_build_root()).resolve() / f"{top}-tb-{design.hexdigest()[:12]}"
+    run_dir = work / f"run-{data.hexdigest()[:12]}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = run_dir / "sim.log"
+    with open(work / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (work / "built.ok").exists():
+            (work / f"{top}.v").write_text(verilog_text)
+            (work / "tb.v").write_text(tb)
+            (work / "cmds.f").write_text("+timescale+1ns/1ps\n")
+            cmd = ["iverilog", "-g2012", "-c", "cmds.f", "-o", "sim.vvp", "-s", "scfpga_tb",
+                   *(f"-D{k}={v}" for k, v in sorted(defines.items())), "tb.v", f"{top}.v",
+                   *map(str, extra_sources)]
+            built = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
+            (work / "build.log").write_text(" ".join(cmd) + "\n" + built.stdout + built.stderr)
+            if built.returncode:
+                log.write_text((work / "build.log").read_text())
+                return CosimResult(ok=False, cycles=cycles, log=str(log))
+            (work / "built.ok").touch()
+    for p in stim_ports:
+        (run_dir / f"i_{p}.hex").write_text(_hex(stimulus[p], ports[p][1]))
+    for p in out_ports:
+        (run_dir / f"o_{p}.hex").write_text(_hex(expected[p], ports[p][1]))
+    ran = subprocess.run(["vvp", "-n", str(work / "sim.vvp"), f"+cycles={cycles}"], cwd=run_dir,
+                         capture_output=True, text=True)
+    log.write_text(ran.stdout + ran.stderr)
+    for line in ran.stdout.splitlines():
+        if line.startswith("SCFPGA OK"):
+            return CosimResult(ok=True, cycles=cycles, log=str(log))
+        if line.startswith("SCFPGA MISMATCH"):
+            _, _, k, port, bits = line.split()
+            k = int(k)
+            if set(bits.lower()) - {"0", "1"}:
+                actual = bits                     # X or Z: the raw logic string
+            else:
+                actual = int(bits, 2)
+                if port in signed_ports and bits[0] == "1":
+                    actual -= 1 << len(bits)
+            return CosimResult(ok=False, cycles=cycles, cycle=k, port=port,
+                               expected=int(expected[port][k]), actual=actual, log=str(log))
+    return CosimResult(ok=False, cycles=cycles, log=str(log))
+
+
 def cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=None, simulator=None,
           extra_sources=(), defines=None):
     """Co-simulate ``verilog_text`` (top module ``top``) against expected outputs.
@@ -160,6 +300,9 @@ def cosim(verilog_text, top, stimulus, expected, signed_ports=(), build_root=Non
     """
     stimulus = {k: np.asarray(v, dtype=np.int64) for k, v in stimulus.items()}
     expected = {k: np.asarray(v, dtype=np.int64) for k, v in expected.items()}
+    if choose_simulator(simulator) == "icarus" and not os.environ.get("SCFPGA_COCOTB"):
+        return cosim_icarus(verilog_text, top, stimulus, expected, signed_ports, build_root,
+                            extra_sources, defines)
     arrays = {"signed": np.array(sorted(signed_ports), dtype=str),
               **{f"in_{k}": v for k, v in stimulus.items()},
               **{f"out_{k}": v for k, v in expected.items()}}
