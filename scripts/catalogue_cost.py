@@ -7,7 +7,7 @@ logic can be optimised away and the design fits the SG48's IO. The chain adds on
 input bit (reported, and subtracted in the ``FF (op)`` column). Flow: :mod:`scfpga.boards.build`
 (Yosys ``synth_ice40`` -> nextpnr-ice40 -> icepack, seed 1, target 24 MHz, free IO).
 
-    python scripts/catalogue_cost.py
+    python scripts/catalogue_cost.py [--reuse]    (--reuse: keep builds of unchanged designs)
 
 Writes results/catalogue_cost.{json,md}; build trees in build/catalogue_cost/.
 """
@@ -28,6 +28,7 @@ from scfpga.boards import build as flow  # noqa: E402
 from scfpga.boards.toolchain import tool_versions  # noqa: E402
 from scfpga.hdl.ops import component  # noqa: E402
 from scfpga.model.attention import AttentionParams  # noqa: E402
+from scfpga.model.dendrite import DendriteParams  # noqa: E402
 from scfpga.model.inhibition import InhibitionParams  # noqa: E402
 from scfpga.model.wta import WTAParams  # noqa: E402
 
@@ -38,11 +39,9 @@ CASES = [
     ("wta", "n = 8, k = 1, W = 8", WTAParams(8, 1, 8)),
     ("wta", "n = 16, k = 3, W = 8", WTAParams(16, 3, 8)),
     ("inhibition", "n = 8, radius 2, strength 0.5, W = 8, frac 8", InhibitionParams.from_float()),
-    ("inhibition", "n = 16, radius 2, strength 0.5, W = 8, frac 8",
-     InhibitionParams.from_float(16)),
     ("attention", "Q 2x4, K 3x4, V 3x2, L = 256, W = 8, Sobol", AttentionParams()),
-    ("attention", "Q 4x8, K 6x8, V 6x5, L = 1024, W = 10, Sobol",
-     AttentionParams(4, 6, 8, 5, 1024, 10)),
+    ("dendrite", "4 branches x 3, 16-bit voltages, 12-bit inputs, shift 8",
+     DendriteParams.from_float()),
 ]
 
 
@@ -76,15 +75,20 @@ class SerialPins(wiring.Component):
         return m
 
 
-def main():
+def main(argv=None):
+    reuse = "--reuse" in (sys.argv[1:] if argv is None else argv)
     build_root = ROOT / "build" / "catalogue_cost"
     rows = []
     for i, (op, what, params) in enumerate(CASES):
         wrapper = SerialPins(component(params))
         verilog = amaranth_verilog.convert(wrapper, name=TOP, emit_src=False)
         t = time.monotonic()
-        r = flow.build_verilog(verilog, TOP, build_root / f"{i}_{op}", freq_mhz=24.0, seed=1,
-                               force=True)
+        work = build_root / f"{i}_{op}"
+        if reuse and (work / "report.json").exists() and \
+                (work / f"{TOP}.v").read_text() == verilog:       # same design, same flow
+            r = json.loads((work / "report.json").read_text())
+        else:
+            r = flow.build_verilog(verilog, TOP, work, freq_mhz=24.0, seed=1, force=True)
         row = {"op": op, "config": what, "params": repr(params),
                "logic_cells": r["logic_cells"]["used"], "luts": r["luts"],
                "flip_flops": r["flip_flops"], "chain_ff": wrapper.chain_bits,
