@@ -15,7 +15,7 @@ from ..model.lfsr import LFSRParams
 from ..model.lif import LIFParams
 from ..model.mux import MuxParams
 from ..model.network import NetworkParams
-from ..model.neuron_types import PARAM_TYPES as NEURON_TYPES
+from ..model.neuron_types import NeuronParams
 from ..model.params import ParameterError
 from ..model.sng import SNGParams
 from ..model.sobol import SobolParams
@@ -58,5 +58,4 @@ component.register(WTAParams, WTA)
 component.register(InhibitionParams, Inhibition)
 component.register(AttentionParams, Attention)
 component.register(DendriteParams, Dendrite)
-for _t in NEURON_TYPES:
-    component.register(_t, FoldedNeurons)
+component.register(NeuronParams, FoldedNeurons)     # every type of the zoo (a subclass)

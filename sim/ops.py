@@ -30,7 +30,7 @@ from ..model.sobol import SobolParams
 from ..model.synapse import SynapseParams
 from ..model.wta import WTAParams
 from ..model.network import NetworkParams
-from ..model.neuron_types import PARAM_TYPES as NEURON_TYPES
+from ..model.neuron_types import NeuronParams
 from . import counter, dense, fusion, lfsr, lif, mux, network, neuron, sng, sobol, synapse
 from . import attention, dendrite, inhibition, wta
 from .runner import cosim
@@ -88,8 +88,7 @@ register(WTAParams, wta)
 register(InhibitionParams, inhibition)
 register(AttentionParams, attention)
 register(DendriteParams, dendrite)
-for _t in NEURON_TYPES:
-    register(_t, neuron)
+register(NeuronParams, neuron)                      # every type of the zoo (a subclass)
 
 
 def model_output(op, params, cycles, stim_seed=1):

@@ -581,9 +581,11 @@ NEW_RUNS = {"lfsr": LFSR_RUN, "sobol": SOBOL_RUN, "counter": COUNTER_RUN}
 def test_every_block_can_run_on_a_board():
     from scfpga.boards.ops import runnable_names
     from scfpga.model.ops import OPS
-    # Left: fusion (a layer without a runnable adapter) and the neuron zoo (neurons run on a
-    # board inside a network's layers, not alone).
-    assert set(OPS) - set(runnable_names()) == {"fusion", "neuron"}
+    # Every primitive block, the dense layer and networks; not (yet) fusion, and the neuron zoo
+    # runs on a board inside a network's layers, not alone.
+    blocks = {"lfsr", "sobol", "sng", "and", "xnor", "mux", "counter", "lif", "dense", "network"}
+    assert blocks <= set(runnable_names()) and not {"fusion", "neuron"} & set(runnable_names())
+    assert set(runnable_names()) <= set(OPS)
 
 
 def test_source_and_counter_results_have_the_documented_meaning():
