@@ -297,6 +297,7 @@ def test_fusion_bad_arguments_and_input():
 
 
 def test_module_exports_the_reference_names():
-    assert scfpga.layers.__all__ == ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer"]
+    assert {"SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer"} <= set(scfpga.layers.__all__)
+    assert all(hasattr(scfpga.layers, name) for name in scfpga.layers.__all__)
     for cls in (SCDenseLayer, VectorizedSCLayer, SCFusionLayer):
         assert "Differences from sc_neurocore" in cls.__doc__
