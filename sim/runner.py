@@ -202,12 +202,20 @@ def _testbench(top, ports, stim_ports, out_ports, depth):
     return "\n".join(lines)
 
 
+_HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
+
+
 def _hex(values, width):
     """Memory file lines: ``values`` as ``width``-bit two's complement, hexadecimal."""
     v = np.asarray(values, np.int64).view(np.uint64)
     if width < 64:
         v = v & np.uint64((1 << width) - 1)
-    return "\n".join(map("{:x}".format, v.tolist())) + "\n"
+    digits = -(-width // 4)
+    shifts = np.arange(4 * (digits - 1), -1, -4, dtype=np.uint64)
+    text = np.empty((len(v), digits + 1), np.uint8)
+    text[:, :digits] = _HEX[(v[:, None] >> shifts) & np.uint64(15)]
+    text[:, digits] = ord("\n")
+    return text.tobytes()
 
 
 def cosim_icarus(verilog_text, top, stimulus, expected, signed_ports=(), build_root=None,
@@ -254,9 +262,9 @@ def cosim_icarus(verilog_text, top, stimulus, expected, signed_ports=(), build_r
                 return CosimResult(ok=False, cycles=cycles, log=str(log))
             (work / "built.ok").touch()
     for p in stim_ports:
-        (run_dir / f"i_{p}.hex").write_text(_hex(stimulus[p], ports[p][1]))
+        (run_dir / f"i_{p}.hex").write_bytes(_hex(stimulus[p], ports[p][1]))
     for p in out_ports:
-        (run_dir / f"o_{p}.hex").write_text(_hex(expected[p], ports[p][1]))
+        (run_dir / f"o_{p}.hex").write_bytes(_hex(expected[p], ports[p][1]))
     ran = subprocess.run(["vvp", "-n", str(work / "sim.vvp"), f"+cycles={cycles}"], cwd=run_dir,
                          capture_output=True, text=True)
     log.write_text(ran.stdout + ran.stderr)
