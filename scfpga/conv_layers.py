@@ -25,7 +25,7 @@ from .model.params import ParameterError, check_choice, check_int
 LAYOUTS = ("NHWC", "NCHW")
 
 __all__ = ["SCConv2DLayer", "SpikingConv2d", "SpikingMaxPool2d", "SpikingAvgPool2d",
-           "SpikingFlatten", "SpikeDropout"]
+           "SpikingFlatten", "SpikeDropout", "TemporalAggregatedConv", "TACTemporalPreserve"]
 
 
 def _to_nhwc(x, layout, what="x"):
@@ -272,3 +272,123 @@ class SpikeDropout:
         if not self.training or self.p == 0:
             return x
         return x * (self._rng.random(x.shape) >= self.p).astype(x.dtype)
+
+
+# ---------------------------------------------------------------------------- temporal aggregation
+
+def float_conv(x, kernel, geometry, bias=None):
+    """Float convolution of NHWC ``x`` with ``kernel`` (out, in, kh, kw) on the shared index
+    table of ``geometry`` (:class:`scfpga.model.conv.Geometry`): (B, H', W', out)."""
+    flat = np.asarray(x, np.float64).reshape(len(x), -1)
+    padded = np.concatenate([flat, np.zeros((len(x), 1))], axis=1)
+    taps = padded[:, geometry.input_index()]                        # (B, P, taps)
+    k = np.asarray(kernel, np.float64).transpose(0, 2, 3, 1).reshape(len(kernel), -1)
+    out = taps @ k.T + (0 if bias is None else bias)
+    oh, ow = geometry.out_hw
+    return out.reshape(len(x), oh, ow, -1)
+
+
+class TemporalAggregatedConv:
+    """TAC (float golden model): every ``chunk_size`` = K input steps are summed with weights
+    ``beta**(K-1-j)`` and convolved once; the membrane ``mem = beta**K mem + conv(aggregate)``
+    then spikes and resets once per chunk, so ``(T, B, H, W, C)`` gives ``(ceil(T / K), ...)``.
+
+    K = 1 is Conv + LIF step by step; with ``reset_mechanism="none"`` the membrane after a chunk
+    equals the step-by-step one exactly (linearity), for any K. Float, not SC: the aggregate is
+    no longer a bit map, so the SC network hardware has no TAC mode yet.
+    """
+    RESETS = ("subtract", "zero", "none")
+
+    def __init__(self, in_channels, out_channels, kernel_size, beta=0.9, chunk_size=None,
+                 stride=1, padding=0, bias=False, bn=False, threshold=1.0,
+                 reset_mechanism="subtract", *, weights=None, seed=0):
+        if bn:
+            raise ParameterError("bn must be False: batch normalisation is not modelled")
+        if not 0 < float(beta) < 1:
+            raise ParameterError(f"beta must be in (0, 1), got {beta}")
+        self.beta, self.threshold = float(beta), float(threshold)
+        self.chunk_size = check_int("chunk_size", 1 if chunk_size is None else chunk_size, 1,
+                                    1 << 20)
+        self.reset = check_choice("reset_mechanism", reset_mechanism, self.RESETS)
+        kh, kw = _pair(kernel_size)
+        rng = np.random.default_rng(seed)
+        bound = 1 / np.sqrt(in_channels * kh * kw)
+        self.weights = rng.uniform(-bound, bound, (out_channels, in_channels, kh, kw)) \
+            if weights is None else np.asarray(weights, np.float64)
+        self.bias = np.zeros(out_channels) if bias else None
+        self.stride, self.padding = stride, padding
+
+    def geometry(self, in_shape):
+        return ConvLayer(np.zeros(self.weights.shape, int), in_shape, None, self.stride,
+                         self.padding).geometry
+
+    def init_state(self, batch_size, spatial_shape):
+        return {"mem": np.zeros((batch_size,) + tuple(spatial_shape) + (len(self.weights),))}
+
+    def _chunks(self, T):
+        return [(lo, min(T, lo + self.chunk_size)) for lo in range(0, T, self.chunk_size)]
+
+    def _aggregate(self, x_seq, lo, hi):
+        w = self.beta ** np.arange(hi - lo - 1, -1, -1)
+        return np.tensordot(w, x_seq[lo:hi], axes=1), w.sum()
+
+    def _fire(self, mem):
+        spk = (mem >= self.threshold).astype(np.float64)
+        if self.reset == "subtract":
+            mem = mem - spk * self.threshold
+        elif self.reset == "zero":
+            mem = mem * (1 - spk)
+        return spk, mem
+
+    def _check(self, x_seq):
+        x = np.asarray(x_seq, np.float64)
+        if x.ndim != 5 or x.shape[-1] != self.weights.shape[1]:
+            raise ParameterError(f"x_seq must have shape (T, B, H, W, {self.weights.shape[1]}), "
+                                 f"got {x.shape}")
+        return x
+
+    def __call__(self, x_seq, state):
+        x = self._check(x_seq)
+        geo = self.geometry((x.shape[4], x.shape[2], x.shape[3]))
+        mem, out = state["mem"], []
+        for lo, hi in self._chunks(len(x)):
+            agg, wsum = self._aggregate(x, lo, hi)
+            cur = float_conv(agg, self.weights, geo,
+                             None if self.bias is None else self.bias * wsum)
+            mem = self.beta ** (hi - lo) * mem + cur
+            spk, mem = self._fire(mem)
+            out.append(spk)
+        return np.stack(out), {"mem": mem}
+
+    def theoretical_error_bound(self, firing_rate):
+        """Upper bound on the mean ``|U_exact - U_TAC|`` per neuron at a chunk's end: the exact
+        run resets after each of its spikes inside the chunk (about ``rho (K - 1)`` of them,
+        each worth at most ``threshold``), TAC only at the chunk's end; 0 without reset."""
+        rho = float(firing_rate)
+        if not 0 <= rho <= 1:
+            raise ParameterError(f"firing_rate must be in [0, 1], got {firing_rate}")
+        if self.reset == "none":
+            return 0.0
+        if self.reset == "zero":
+            raise ParameterError("theoretical_error_bound holds for reset_mechanism 'subtract' "
+                                 "or 'none' (a zero reset loses the whole membrane)")
+        return self.threshold * rho * (self.chunk_size - 1)
+
+
+class TACTemporalPreserve(TemporalAggregatedConv):
+    """TAC-TP: one conv per chunk of K steps on the chunk's ``beta``-weighted mean, then the LIF
+    steps K times on that shared current, so the output keeps all T steps. K = 1 is Conv + LIF
+    exactly."""
+
+    def __call__(self, x_seq, state):
+        x = self._check(x_seq)
+        geo = self.geometry((x.shape[4], x.shape[2], x.shape[3]))
+        mem, out = state["mem"], []
+        for lo, hi in self._chunks(len(x)):
+            agg, wsum = self._aggregate(x, lo, hi)
+            cur = float_conv(agg / wsum, self.weights, geo, self.bias)
+            for _ in range(hi - lo):
+                mem = self.beta * mem + cur
+                spk, mem = self._fire(mem)
+                out.append(spk)
+        return np.stack(out), {"mem": mem}

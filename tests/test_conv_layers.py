@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import scfpga.layers as L
+from scfpga.conv_layers import float_conv
 from scfpga.model.network import Network
 from scfpga.model.params import ParameterError
 
@@ -94,3 +95,62 @@ def test_conv_layer_errors():
         L.SpikingMaxPool2d(2, layout="CHW")
     with pytest.raises(ParameterError, match="input_image must have shape"):
         L.SCConv2DLayer(1, 2, 3).forward(np.ones((2, 4, 4)))
+
+
+# ---------------------------------------------------------------------------- temporal aggregation
+
+def conv_lif_reference(layer, x_seq, reset):
+    """Conv + LIF one step at a time, convolution by shifted slices (independent of TAC)."""
+    w, pad, beta, thr = layer.weights, layer.padding, layer.beta, layer.threshold
+    T, B, H, W, _ = x_seq.shape
+    o, _, kh, kw = w.shape
+    mem, spikes, mems = np.zeros((B, H + 2 * pad - kh + 1, W + 2 * pad - kw + 1, o)), [], []
+    for x in x_seq:
+        xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+        cur = sum(np.einsum("byxc,oc->byxo", xp[:, ky:ky + mem.shape[1], kx:kx + mem.shape[2]],
+                            w[:, :, ky, kx]) for ky in range(kh) for kx in range(kw))
+        mem = beta * mem + cur
+        mems.append(mem.copy())
+        spk = (mem >= thr).astype(float)
+        mem = mem - spk * thr if reset == "subtract" else mem if reset == "none" else mem * (1 - spk)
+        spikes.append(spk)
+    return np.stack(spikes), np.stack(mems)
+
+
+@pytest.mark.parametrize("cls", [L.TemporalAggregatedConv, L.TACTemporalPreserve])
+@pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
+def test_tac_with_chunks_of_one_is_conv_plus_lif(cls, reset):
+    rng = np.random.default_rng(5)
+    layer = cls(2, 3, 3, beta=0.8, chunk_size=1, padding=1, threshold=0.5, reset_mechanism=reset)
+    x = (rng.random((12, 2, 5, 4, 2)) < 0.4).astype(float)
+    spk, _ = layer(x, layer.init_state(2, (5, 4)))
+    want, _ = conv_lif_reference(layer, x, reset)
+    np.testing.assert_array_equal(spk, want)
+    assert want.any()
+
+
+def test_tac_over_the_whole_sequence_is_exact_without_reset():
+    rng = np.random.default_rng(6)
+    layer = L.TemporalAggregatedConv(2, 4, 3, beta=0.9, chunk_size=16, padding=1,
+                                     threshold=1e9, reset_mechanism="none")
+    x = (rng.random((16, 2, 6, 6, 2)) < 0.3).astype(float)
+    spk, state = layer(x, layer.init_state(2, (6, 6)))
+    assert spk.shape == (1, 2, 6, 6, 4)
+    _, mems = conv_lif_reference(layer, x, "none")
+    np.testing.assert_allclose(state["mem"], mems[-1], atol=1e-9)
+    tp = L.TACTemporalPreserve(2, 16, 3, beta=0.9, chunk_size=4, padding=1)
+    assert tp(np.ones((16, 2, 8, 8, 2)), tp.init_state(2, (8, 8)))[0].shape == (16, 2, 8, 8, 16)
+
+
+def test_tac_error_bound_holds_against_measurement():
+    rng = np.random.default_rng(7)
+    for K in (2, 4, 8):
+        layer = L.TemporalAggregatedConv(2, 4, 3, beta=0.9, chunk_size=K, padding=1,
+                                         threshold=0.3, weights=rng.uniform(0, 0.4, (4, 2, 3, 3)))
+        x = (rng.random((K, 4, 6, 6, 2)) < 0.4).astype(float)
+        exact_spk, exact_mem = conv_lif_reference(layer, x, "subtract")
+        tac = np.tensordot(layer.beta ** np.arange(K - 1, -1, -1), x, axes=1)
+        u_tac = float_conv(tac, layer.weights, layer.geometry((2, 6, 6)))
+        err = np.abs(exact_mem[-1] - u_tac).mean()
+        rho = exact_spk[:-1].mean()
+        assert 0 < err <= layer.theoretical_error_bound(rho) + 1e-12
