@@ -53,7 +53,7 @@ def random_currents(rng, cycles, current_bits):
     return np.clip(cur, -lim - 1, lim)
 
 
-def make_case(params, cycles, rng, p_on=1.0, current_bits=8, n=3):
+def make_case(params, cycles, rng, current_bits=8, n=3, p_on=1.0):
     """Stimulus (``current``) and expected outputs for the folded bank (every cycle enabled:
     ``p_on`` is accepted for the bench interface and must be 1)."""
     currents = random_currents(rng, cycles, current_bits)
@@ -66,7 +66,7 @@ def bank_verilog(params, current_bits=8, n=3):
 
 def cosimulate_neuron(params, cycles=600, seed=1, current_bits=8, n=3, build_root=None):
     """Co-simulate a folded bank of ``n`` neurons under cocotb + Icarus: ``(ok, message)``."""
-    stim, expected = make_case(params, cycles, np.random.default_rng(seed), 1.0, current_bits, n)
+    stim, expected = make_case(params, cycles, np.random.default_rng(seed), current_bits, n)
     result = cosim(bank_verilog(params, current_bits, n), TOP, stim, expected,
                    signed_ports(params), build_root=build_root)
     what = f"{type(params).__name__} bank of {n}"
