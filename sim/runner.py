@@ -11,11 +11,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from . import processes
+from .processes import isolate_runner
 
 ICARUS_HINT = ("Icarus Verilog (iverilog) is not installed: install it with "
                "'sudo apt-get install iverilog' (Debian/Ubuntu), or run 'make test', which does")
@@ -117,7 +119,7 @@ def run_cocotb(verilog_text, top, test_module, arrays, build_root=None, simulato
     work = Path(build_root or default_build_root()).resolve() / f"{top}-{design.hexdigest()[:12]}"
     run_dir = work / f"run-{data.hexdigest()[:12]}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    runner = get_runner(simulator)
+    runner = isolate_runner(get_runner(simulator))      # its children in their own group
     # Amaranth emits unused bits and width adjustments Verilator warns about; they are harmless.
     build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"] if simulator == "verilator" else []
     with open(work / ".lock", "w") as lock:
@@ -255,7 +257,7 @@ def cosim_icarus(verilog_text, top, stimulus, expected, signed_ports=(), build_r
             cmd = ["iverilog", "-g2012", "-c", "cmds.f", "-o", "sim.vvp", "-s", "scfpga_tb",
                    *(f"-D{k}={v}" for k, v in sorted(defines.items())), "tb.v", f"{top}.v",
                    *map(str, extra_sources)]
-            built = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
+            built = processes.run(cmd, cwd=work, capture_output=True, text=True)
             (work / "build.log").write_text(" ".join(cmd) + "\n" + built.stdout + built.stderr)
             if built.returncode:
                 log.write_text((work / "build.log").read_text())
@@ -265,7 +267,7 @@ def cosim_icarus(verilog_text, top, stimulus, expected, signed_ports=(), build_r
         (run_dir / f"i_{p}.hex").write_bytes(_hex(stimulus[p], ports[p][1]))
     for p in out_ports:
         (run_dir / f"o_{p}.hex").write_bytes(_hex(expected[p], ports[p][1]))
-    ran = subprocess.run(["vvp", "-n", str(work / "sim.vvp"), f"+cycles={cycles}"], cwd=run_dir,
+    ran = processes.run(["vvp", "-n", str(work / "sim.vvp"), f"+cycles={cycles}"], cwd=run_dir,
                          capture_output=True, text=True)
     log.write_text(ran.stdout + ran.stderr)
     for line in ran.stdout.splitlines():
