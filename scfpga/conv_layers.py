@@ -25,7 +25,8 @@ from .model.params import ParameterError, check_choice, check_int
 LAYOUTS = ("NHWC", "NCHW")
 
 __all__ = ["SCConv2DLayer", "SpikingConv2d", "SpikingMaxPool2d", "SpikingAvgPool2d",
-           "SpikingFlatten", "SpikeDropout", "TemporalAggregatedConv", "TACTemporalPreserve"]
+           "SpikingFlatten", "SpikeDropout", "TemporalAggregatedConv", "TACTemporalPreserve",
+           "LearnableTAC"]
 
 
 def _to_nhwc(x, layout, what="x"):
@@ -392,3 +393,25 @@ class TACTemporalPreserve(TemporalAggregatedConv):
                 spk, mem = self._fire(mem)
                 out.append(spk)
         return np.stack(out), {"mem": mem}
+
+
+class LearnableTAC(TemporalAggregatedConv):
+    """TAC with its own aggregation weights ``agg_weights`` (K values, initialised to
+    ``beta**(K-1-j)``; set them to train): ``preserve_temporal=True`` runs the TAC-TP dynamics
+    (T output steps, the chunk's weighted mean as the shared input), False the TAC dynamics
+    (one output per chunk). With the initial weights it is exactly that operator."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, beta=0.9, chunk_size=4,
+                 preserve_temporal=False, **kw):
+        super().__init__(in_channels, out_channels, kernel_size, beta, chunk_size, **kw)
+        self.preserve_temporal = bool(preserve_temporal)
+        self.agg_weights = self.beta ** np.arange(self.chunk_size - 1, -1, -1)
+
+    def _aggregate(self, x_seq, lo, hi):
+        w = np.asarray(self.agg_weights, np.float64)[self.chunk_size - (hi - lo):]
+        return np.tensordot(w, x_seq[lo:hi], axes=1), w.sum()
+
+    def __call__(self, x_seq, state):
+        run = TACTemporalPreserve.__call__ if self.preserve_temporal else \
+            TemporalAggregatedConv.__call__
+        return run(self, x_seq, state)

@@ -30,7 +30,7 @@ from .model.wta import WTAParams, wta_mask, wta_rank
 from .model.network import DenseLayer, Network, NetworkParams, quantize_network
 from .conv_layers import (SCConv2DLayer, SpikeDropout, SpikingAvgPool2d,  # noqa: F401
                           SpikingConv2d, SpikingFlatten, SpikingMaxPool2d, TACTemporalPreserve,
-                          TemporalAggregatedConv)
+                          TemporalAggregatedConv, LearnableTAC)
 from .model.neuron_types import Neuron, create_neuron
 from .model.sobol import MAX_DIM
 from .model.params import ParameterError, check_int
@@ -42,7 +42,8 @@ __all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer", "WinnerTakeAll"
            "RallDendrite", "create_neuron", "Neuron",
            "DenseLayer", "Network", "NetworkParams", "quantize_network",
            "SCConv2DLayer", "SpikingConv2d", "SpikingMaxPool2d", "SpikingAvgPool2d",
-           "SpikingFlatten", "SpikeDropout", "TemporalAggregatedConv", "TACTemporalPreserve"]
+           "SpikingFlatten", "SpikeDropout", "TemporalAggregatedConv", "TACTemporalPreserve",
+           "LearnableTAC"]
 
 
 def _range(name_lo, lo, name_hi, hi):

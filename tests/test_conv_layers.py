@@ -154,3 +154,24 @@ def test_tac_error_bound_holds_against_measurement():
         err = np.abs(exact_mem[-1] - u_tac).mean()
         rho = exact_spk[:-1].mean()
         assert 0 < err <= layer.theoretical_error_bound(rho) + 1e-12
+
+
+@pytest.mark.parametrize("preserve", [False, True])
+def test_learnable_tac_starts_as_tac_and_follows_its_weights(preserve):
+    rng = np.random.default_rng(8)
+    x = (rng.random((10, 2, 6, 6, 2)) < 0.4).astype(float)
+    w = rng.uniform(-0.5, 0.5, (3, 2, 3, 3))
+    ref_cls = L.TACTemporalPreserve if preserve else L.TemporalAggregatedConv
+    ref = ref_cls(2, 3, 3, beta=0.9, chunk_size=4, padding=1, threshold=0.5, weights=w)
+    lt = L.LearnableTAC(2, 3, 3, beta=0.9, chunk_size=4, preserve_temporal=preserve, padding=1,
+                        threshold=0.5, weights=w)
+    want = ref(x, ref.init_state(2, (6, 6)))[0]
+    got = lt(x, lt.init_state(2, (6, 6)))[0]
+    np.testing.assert_array_equal(got, want)
+    assert got.shape[0] == (10 if preserve else 3)
+    lt.agg_weights = np.array([0.0, 0.0, 0.0, 1.0])           # only the chunk's last step
+    if not preserve:
+        state = lt.init_state(2, (6, 6))
+        spk, _ = lt(x[:4], state)
+        mem = float_conv(x[3], w, lt.geometry((2, 6, 6)))
+        np.testing.assert_array_equal(spk[0], mem >= 0.5)
