@@ -26,7 +26,7 @@ LAYOUTS = ("NHWC", "NCHW")
 
 __all__ = ["SCConv2DLayer", "SpikingConv2d", "SpikingMaxPool2d", "SpikingAvgPool2d",
            "SpikingFlatten", "SpikeDropout", "TemporalAggregatedConv", "TACTemporalPreserve",
-           "LearnableTAC"]
+           "LearnableTAC", "FourierTemporalConv"]
 
 
 def _to_nhwc(x, layout, what="x"):
@@ -415,3 +415,57 @@ class LearnableTAC(TemporalAggregatedConv):
         run = TACTemporalPreserve.__call__ if self.preserve_temporal else \
             TemporalAggregatedConv.__call__
         return run(self, x_seq, state)
+
+
+class FourierTemporalConv(TemporalAggregatedConv):
+    """Spatial conv, then a per-channel second-order IIR filter as the membrane, then spikes
+    (float golden model). With pole radius ``r``, angle ``theta`` and zeros ``b0``, ``b1``::
+
+        mem(t) = 2 r cos(theta) mem(t-1) - r**2 mem(t-2) + b0 I(t) + b1 I(t-1)
+
+    (``mem`` after the previous step's reset). ``filter_order=1`` is ``mem(t) = r mem(t-1) +
+    I(t)``: Conv + LIF with ``beta = r`` (``r`` initialised to ``beta``, ``theta`` to 0, ``b0``
+    to 1, ``b1`` to 0). Per channel arrays ``r``, ``theta``, ``b0``, ``b1`` are the parameters to
+    train. :meth:`get_frequency_response` is ``|H(e^{jw})|`` of each channel's filter.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, filter_order=2, beta=0.9, **kw):
+        super().__init__(in_channels, out_channels, kernel_size, beta, 1, **kw)
+        self.filter_order = check_int("filter_order", filter_order, 1, 2)
+        c = out_channels
+        self.r, self.theta = np.full(c, self.beta), np.zeros(c)
+        self.b0, self.b1 = np.ones(c), np.zeros(c)
+
+    def init_state(self, batch_size, spatial_shape):
+        shape = (batch_size,) + tuple(spatial_shape) + (len(self.weights),)
+        return {"mem": np.zeros(shape), "mem_prev": np.zeros(shape),
+                "input_prev": np.zeros(shape)}
+
+    def coefficients(self):
+        """(a1, a2, b0, b1) per channel: ``mem(t) = a1 mem(t-1) + a2 mem(t-2) + b0 I + b1 I'``."""
+        if self.filter_order == 1:
+            z = np.zeros_like(self.r)
+            return self.r, z, np.ones_like(self.r), z
+        return 2 * self.r * np.cos(self.theta), -self.r ** 2, self.b0, self.b1
+
+    def __call__(self, x_seq, state):
+        x = self._check(x_seq)
+        geo = self.geometry((x.shape[4], x.shape[2], x.shape[3]))
+        a1, a2, b0, b1 = self.coefficients()
+        mem, prev, iprev = state["mem"], state["mem_prev"], state["input_prev"]
+        out = []
+        for xt in x:
+            cur = float_conv(xt, self.weights, geo, self.bias)
+            new = a1 * mem + a2 * prev + b0 * cur + b1 * iprev
+            spk, new = self._fire(new)
+            prev, mem, iprev = mem, new, cur
+            out.append(spk)
+        return np.stack(out), {"mem": mem, "mem_prev": prev, "input_prev": iprev}
+
+    def get_frequency_response(self, num_points=256):
+        """``(freqs, magnitudes)``: ``num_points`` frequencies in [0, pi] and ``|H|`` per
+        channel, ``H(z) = (b0 + b1 z^-1) / (1 - a1 z^-1 - a2 z^-2)``."""
+        w = np.linspace(0, np.pi, check_int("num_points", num_points, 2, 1 << 20))
+        z = np.exp(-1j * w)
+        a1, a2, b0, b1 = (np.asarray(v)[:, None] for v in self.coefficients())
+        return w, np.abs((b0 + b1 * z) / (1 - a1 * z - a2 * z ** 2))

@@ -175,3 +175,26 @@ def test_learnable_tac_starts_as_tac_and_follows_its_weights(preserve):
         spk, _ = lt(x[:4], state)
         mem = float_conv(x[3], w, lt.geometry((2, 6, 6)))
         np.testing.assert_array_equal(spk[0], mem >= 0.5)
+
+
+def test_fourier_temporal_conv_first_order_is_conv_plus_lif_and_its_response_is_the_filter():
+    from scipy.signal import freqz
+    rng = np.random.default_rng(9)
+    x = (rng.random((12, 2, 5, 5, 2)) < 0.4).astype(float)
+    w = rng.uniform(-0.5, 0.8, (3, 2, 3, 3))
+    ftc = L.FourierTemporalConv(2, 3, 3, filter_order=1, beta=0.8, padding=1, threshold=0.5,
+                                weights=w)
+    tac = L.TemporalAggregatedConv(2, 3, 3, beta=0.8, chunk_size=1, padding=1, threshold=0.5,
+                                   weights=w)
+    np.testing.assert_array_equal(ftc(x, ftc.init_state(2, (5, 5)))[0],
+                                  tac(x, tac.init_state(2, (5, 5)))[0])
+    f2 = L.FourierTemporalConv(2, 16, 3, filter_order=2, padding=1)
+    f2.r, f2.theta = rng.uniform(0.5, 0.95, 16), rng.uniform(0, np.pi, 16)
+    f2.b0, f2.b1 = rng.uniform(0.5, 1, 16), rng.uniform(-0.5, 0.5, 16)
+    spk, state = f2(np.ones((10, 2, 8, 8, 2)), f2.init_state(2, (8, 8)))
+    assert spk.shape == (10, 2, 8, 8, 16) and set(state) == {"mem", "mem_prev", "input_prev"}
+    freqs, mag = f2.get_frequency_response(64)
+    for c in (0, 7):
+        _, h = freqz([f2.b0[c], f2.b1[c]], [1, -2 * f2.r[c] * np.cos(f2.theta[c]), f2.r[c] ** 2],
+                     worN=freqs)
+        np.testing.assert_allclose(mag[c], np.abs(h), rtol=1e-9)
