@@ -26,7 +26,7 @@ LAYOUTS = ("NHWC", "NCHW")
 
 __all__ = ["SCConv2DLayer", "SpikingConv2d", "SpikingMaxPool2d", "SpikingAvgPool2d",
            "SpikingFlatten", "SpikeDropout", "TemporalAggregatedConv", "TACTemporalPreserve",
-           "LearnableTAC", "FourierTemporalConv"]
+           "LearnableTAC", "FourierTemporalConv", "InfoMaxSpikeConv", "TemporalCollapseConv"]
 
 
 def _to_nhwc(x, layout, what="x"):
@@ -469,3 +469,117 @@ class FourierTemporalConv(TemporalAggregatedConv):
         z = np.exp(-1j * w)
         a1, a2, b0, b1 = (np.asarray(v)[:, None] for v in self.coefficients())
         return w, np.abs((b0 + b1 * z) / (1 - a1 * z - a2 * z ** 2))
+
+
+def _entropy(p):
+    """Binary entropy in bits (0 at 0 and 1)."""
+    p = np.clip(np.asarray(p, np.float64), 1e-12, 1 - 1e-12)
+    return -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
+
+
+class InfoMaxSpikeConv(TemporalAggregatedConv):
+    """Conv + LIF, one step per call, with a gate ``alpha[c]`` (initial 1) scaling each output
+    channel's spikes (float golden model). Running firing rates (EMA with ``ema_decay``) of the
+    input and of each output channel give the information measures, in bits per output
+    position: input ``C_in h(rho_in) * spatial_reduction``, output capacity ``sum_c alpha_c
+    h(rho_c)`` (``h``: binary entropy). :meth:`info_loss` = ``info_reg_weight * relu(input -
+    capacity) + gate_reg_weight * sum |alpha|``; :meth:`effective_channels` counts gates above a
+    threshold; :meth:`minimum_channels` is the capacity bound solved for C_out."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, beta=0.9, info_reg_weight=0.01,
+                 gate_reg_weight=0.001, ema_decay=0.99, **kw):
+        super().__init__(in_channels, out_channels, kernel_size, beta, 1, **kw)
+        self.info_reg_weight, self.gate_reg_weight = float(info_reg_weight), float(gate_reg_weight)
+        if not 0 <= float(ema_decay) < 1:
+            raise ParameterError(f"ema_decay must be in [0, 1), got {ema_decay}")
+        self.ema_decay = float(ema_decay)
+        self.alpha = np.ones(out_channels)
+        self.rate_in, self.rate_out = None, None
+        self.spatial_reduction = 1.0
+
+    def __call__(self, x, state):
+        x = np.asarray(x, np.float64)
+        spk_seq, state = TemporalAggregatedConv.__call__(self, x[None], state)
+        spk = spk_seq[0]
+        r_in, r_out = x.mean(), spk.mean((0, 1, 2))
+        d = self.ema_decay
+        self.rate_in = r_in if self.rate_in is None else d * self.rate_in + (1 - d) * r_in
+        self.rate_out = r_out if self.rate_out is None else d * self.rate_out + (1 - d) * r_out
+        self.spatial_reduction = x.shape[1] * x.shape[2] / (spk.shape[1] * spk.shape[2])
+        return spk * self.alpha, state
+
+    def _information(self):
+        if self.rate_in is None:
+            raise ParameterError("info measures need at least one forward step")
+        c_in = self.weights.shape[1]
+        need = c_in * _entropy(self.rate_in) * self.spatial_reduction
+        return need, float(np.sum(self.alpha * _entropy(self.rate_out)))
+
+    def info_loss(self):
+        need, capacity = self._information()
+        return (self.info_reg_weight * max(0.0, need - capacity)
+                + self.gate_reg_weight * float(np.abs(self.alpha).sum()))
+
+    def effective_channels(self, threshold=0.5):
+        return int(np.sum(self.alpha > threshold))
+
+    def channel_utilization(self):
+        need, capacity = self._information()
+        return {"gates": self.alpha.copy(), "firing_rates": np.asarray(self.rate_out),
+                "entropy_bits": _entropy(self.rate_out), "input_bits": need,
+                "capacity_bits": capacity}
+
+    @staticmethod
+    def minimum_channels(c_in, rho_in, rho_out, spatial_reduction=1.0):
+        """Fewest output channels whose capacity ``C h(rho_out)`` holds the input's
+        ``c_in h(rho_in) spatial_reduction`` bits per output position."""
+        return int(np.ceil(c_in * _entropy(rho_in) * spatial_reduction / _entropy(rho_out)
+                           - 1e-9))
+
+
+class TemporalCollapseConv(TemporalAggregatedConv):
+    """Conv + LIF over a sequence that merges each run of consecutive quiet steps (input spike
+    density <= ``collapse_threshold``) into one conv call on their ``beta``-weighted sum (the
+    TAC aggregate) and one neuron update, whose spike is repeated over the merged steps
+    (float golden model). The plan comes from the densities of this call's input (the
+    reference plans from the previous call's); :meth:`collapse_stats` reports it. With no
+    quiet step it is Conv + LIF exactly."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, beta=0.9,
+                 collapse_threshold=0.02, **kw):
+        super().__init__(in_channels, out_channels, kernel_size, beta, 1, **kw)
+        self.collapse_threshold = float(collapse_threshold)
+        self._stats = None
+
+    def plan(self, x_seq):
+        """``[(lo, hi), ...]``: the groups of steps one conv call serves."""
+        quiet = np.asarray(x_seq).reshape(len(x_seq), -1).mean(1) <= self.collapse_threshold
+        groups, lo = [], 0
+        for t in range(1, len(quiet) + 1):
+            if t == len(quiet) or not (quiet[t] and quiet[t - 1]):
+                groups.append((lo, t))
+                lo = t
+        return groups
+
+    def __call__(self, x_seq, state):
+        x = self._check(x_seq)
+        geo = self.geometry((x.shape[4], x.shape[2], x.shape[3]))
+        mem, out = state["mem"], []
+        groups = self.plan(x)
+        for lo, hi in groups:
+            agg, wsum = self._aggregate(x, lo, hi)
+            cur = float_conv(agg, self.weights, geo,
+                             None if self.bias is None else self.bias * wsum)
+            mem = self.beta ** (hi - lo) * mem + cur
+            spk, mem = self._fire(mem)
+            out += [spk] * (hi - lo)
+        self._stats = {"timesteps": len(x), "conv_calls": len(groups),
+                       "collapsed_steps": len(x) - len(groups),
+                       "speedup": len(x) / max(1, len(groups))}
+        return np.stack(out), {"mem": mem}
+
+    def collapse_stats(self):
+        """Steps, conv calls, steps saved and their ratio for the last call."""
+        if self._stats is None:
+            raise ParameterError("collapse_stats needs a forward call first")
+        return dict(self._stats)

@@ -31,7 +31,7 @@ from .model.network import DenseLayer, Network, NetworkParams, quantize_network
 from .conv_layers import (SCConv2DLayer, SpikeDropout, SpikingAvgPool2d,  # noqa: F401
                           SpikingConv2d, SpikingFlatten, SpikingMaxPool2d, TACTemporalPreserve,
                           TemporalAggregatedConv, LearnableTAC,
-                          FourierTemporalConv)
+                          FourierTemporalConv, InfoMaxSpikeConv, TemporalCollapseConv)
 from .model.neuron_types import Neuron, create_neuron
 from .model.sobol import MAX_DIM
 from .model.params import ParameterError, check_int
@@ -44,7 +44,8 @@ __all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer", "WinnerTakeAll"
            "DenseLayer", "Network", "NetworkParams", "quantize_network",
            "SCConv2DLayer", "SpikingConv2d", "SpikingMaxPool2d", "SpikingAvgPool2d",
            "SpikingFlatten", "SpikeDropout", "TemporalAggregatedConv", "TACTemporalPreserve",
-           "LearnableTAC", "FourierTemporalConv"]
+           "LearnableTAC", "FourierTemporalConv", "InfoMaxSpikeConv",
+           "TemporalCollapseConv"]
 
 
 def _range(name_lo, lo, name_hi, hi):

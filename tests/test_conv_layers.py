@@ -198,3 +198,47 @@ def test_fourier_temporal_conv_first_order_is_conv_plus_lif_and_its_response_is_
         _, h = freqz([f2.b0[c], f2.b1[c]], [1, -2 * f2.r[c] * np.cos(f2.theta[c]), f2.r[c] ** 2],
                      worN=freqs)
         np.testing.assert_allclose(mag[c], np.abs(h), rtol=1e-9)
+
+
+def test_infomax_gates_scale_channels_and_measure_information():
+    rng = np.random.default_rng(10)
+    w = rng.uniform(-0.2, 0.8, (4, 2, 3, 3))
+    imc = L.InfoMaxSpikeConv(2, 4, 3, info_reg_weight=0.01, padding=1, threshold=0.5, weights=w)
+    ref = L.TemporalAggregatedConv(2, 4, 3, beta=0.9, chunk_size=1, padding=1, threshold=0.5,
+                                   weights=w)
+    x = (rng.random((6, 2, 8, 8, 2)) < 0.3).astype(float)
+    s1, s2 = imc.init_state(2, (8, 8)), ref.init_state(2, (8, 8))
+    imc.alpha[2] = 0.0
+    for t in range(6):
+        g, s1 = imc(x[t], s1)
+        spk, s2 = ref(x[t][None], s2)
+        np.testing.assert_array_equal(g, spk[0] * [1, 1, 0, 1])
+    assert imc.effective_channels() == 3
+    u = imc.channel_utilization()
+    assert u["input_bits"] > 0 and u["capacity_bits"] == pytest.approx(
+        float(np.sum(u["gates"] * u["entropy_bits"])))
+    need, cap = u["input_bits"], u["capacity_bits"]
+    assert imc.info_loss() == pytest.approx(0.01 * max(0, need - cap) + 0.001 * 3)
+    c = L.InfoMaxSpikeConv.minimum_channels(2, 0.3, 0.1, 4.0)
+    h = lambda p: -(p * np.log2(p) + (1 - p) * np.log2(1 - p))          # noqa: E731
+    assert c * h(0.1) >= 2 * h(0.3) * 4 > (c - 1) * h(0.1)
+
+
+def test_temporal_collapse_merges_quiet_steps_only():
+    rng = np.random.default_rng(11)
+    w = rng.uniform(-0.2, 0.8, (3, 2, 3, 3))
+    x = (rng.random((12, 2, 6, 6, 2)) < 0.3).astype(float)
+    x[3:7] = 0                                                   # four silent steps
+    tcc = L.TemporalCollapseConv(2, 3, 3, beta=0.9, padding=1, threshold=0.5, weights=w)
+    spk, _ = tcc(x, tcc.init_state(2, (6, 6)))
+    assert spk.shape == (12, 2, 6, 6, 3)
+    assert tcc.collapse_stats() == {"timesteps": 12, "conv_calls": 9, "collapsed_steps": 3,
+                                    "speedup": 12 / 9}
+    np.testing.assert_array_equal(spk[3], spk[6])                 # one update, repeated
+    busy = L.TemporalCollapseConv(2, 3, 3, beta=0.9, padding=1, threshold=0.5, weights=w,
+                                  collapse_threshold=-1)
+    ref = L.TemporalAggregatedConv(2, 3, 3, beta=0.9, chunk_size=1, padding=1, threshold=0.5,
+                                   weights=w)
+    np.testing.assert_array_equal(busy(x, busy.init_state(2, (6, 6)))[0],
+                                  ref(x, ref.init_state(2, (6, 6)))[0])
+    assert busy.collapse_stats()["conv_calls"] == 12
