@@ -112,7 +112,7 @@ class WindowInput(wiring.Component):
         # Per pass: (iy0 + pad, ix0 + pad, base + bias) with base the origin's index (pool: plus
         # the pass's channel); ``bias`` keeps the word non-negative.
         bias = (pad * w + pad) * c_n
-        yb, xb = max(1, int(pos[:, 0].max()).bit_length()), max(1, int(pos[:, 1].max()).bit_length())
+        yb, xb = (max(1, int(pos[:, i].max()).bit_length()) for i in (0, 1))
         rows = []
         for g in range(ls.passes):
             iy, ix = (int(v) for v in pos[g // per_pos])

@@ -14,8 +14,9 @@ def test_the_seed_examples_run_as_written():
     state = layer.init_state(batch_size=4, spatial_shape=(8, 8))
     spk, state = layer(np.ones((4, 8, 8, 3)), state)
     assert spk.shape == (4, 8, 8, 16)
-    assert L.SpikingMaxPool2d(kernel_size=2, stride=2)(np.ones((4, 8, 8, 16))).shape == (4, 4, 4, 16)
-    assert L.SpikingAvgPool2d(kernel_size=2, stride=2)(np.ones((4, 8, 8, 16))).shape == (4, 4, 4, 16)
+    x = np.ones((4, 8, 8, 16))
+    assert L.SpikingMaxPool2d(kernel_size=2, stride=2)(x).shape == (4, 4, 4, 16)
+    assert L.SpikingAvgPool2d(kernel_size=2, stride=2)(x).shape == (4, 4, 4, 16)
     assert L.SpikingFlatten()(np.ones((4, 8, 8, 16))).shape == (4, 1024)
     drop = L.SpikeDropout(p=0.3)
     drop.train()
@@ -112,7 +113,7 @@ def conv_lif_reference(layer, x_seq, reset):
         mem = beta * mem + cur
         mems.append(mem.copy())
         spk = (mem >= thr).astype(float)
-        mem = mem - spk * thr if reset == "subtract" else mem if reset == "none" else mem * (1 - spk)
+        mem = {"subtract": mem - spk * thr, "none": mem, "zero": mem * (1 - spk)}[reset]
         spikes.append(spk)
     return np.stack(spikes), np.stack(mems)
 
