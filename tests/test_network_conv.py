@@ -213,3 +213,18 @@ def test_random_conv_networks_cover_what_they_claim():
         run = Network(n).evaluate(rng.random((1, n.n_inputs)))
         active += [bool(spikes.any()) for spikes in run.spikes]
     assert np.mean(active) >= 0.9
+
+
+@pytest.mark.parametrize("layer", [
+    ConvLayer(np.arange(-20, 34, 3).reshape(3, 2, 3, 1) * 8, (2, 5, 4), [100, -50, 20], 2, 1,
+              lanes=4),
+    PoolLayer("max", (3, 4, 5), 2, 1, lanes=2),
+    PoolLayer("avg", (2, 5, 5), 3, 1, 1),
+], ids=["conv", "maxpool", "avgpool"])
+def test_each_window_op_alone_reading_the_encoder_is_spike_exact(layer, tmp_path):
+    n = layer.n_inputs
+    params = NetworkParams(n, (layer,), 8, 12, "lfsr", 1, input_shape=layer.in_shape)
+    x = np.random.default_rng(3).random((1, n))
+    assert Network(params).evaluate(x).spikes[0].any()
+    result = cosim_network(params, Network(params).thresholds(x), build_root=tmp_path)
+    assert result.ok, result.describe()
