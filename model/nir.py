@@ -491,6 +491,9 @@ def to_nir(network, dt=DEFAULT_DT):
 
     for l, layer in enumerate(network.layers):
         where = f"layer {l + 1}: "
+        if not isinstance(layer, DenseLayer):
+            raise ParameterError(f"{where}{layer.describe()}: conv and pool layers have no NIR "
+                                 "export yet (dense networks only)")
         w = np.array(layer.weights, np.float64) / top
         n = layer.n_neurons
         full = lambda v: np.full(n, float(v))        # noqa: E731
