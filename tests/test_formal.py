@@ -5,6 +5,7 @@ import json
 import pytest
 
 import scfpga.cli as cli
+from scfpga.hdl.verilog import to_verilog
 from scfpga.model.sobol import SobolParams
 from scfpga.prove import (Proof, equiv_proofs, lfsr_proofs, lif_proofs, proofs, run_proof,
                           sobol_proofs)
@@ -34,7 +35,6 @@ def test_a_wrong_period_is_refuted():
 def test_a_sobol_longer_than_the_window_is_refuted():
     """index_width = W + 1 gives period 2**(W+1): the W-bit window is not restored."""
     proof = sobol_proofs(4)[0]
-    from scfpga.hdl.verilog import to_verilog
     dut = proof.files["dut.v"]
     cut = dut.index("  (* anyconst *)")
     long = to_verilog(SobolParams(4, 1, index_width=5), "dut")
