@@ -96,8 +96,32 @@ def signed_terms(weights, bias):
     return q
 
 
+class SynapseMatrix:
+    """What a layer of ``weights`` (neurons x inputs, tuples of ints) and an optional per-neuron
+    ``bias`` synapse (input always 1) knows of its shape; shared by the dense layer and the
+    network's layers."""
+
+    @property
+    def n_inputs(self):
+        return len(self.weights[0])
+
+    @property
+    def n_neurons(self):
+        return len(self.weights)
+
+    @property
+    def n_terms(self):
+        """Synapses per neuron: inputs plus the bias term."""
+        return self.n_inputs + (self.bias is not None)
+
+    @cached_property
+    def signed_terms(self):
+        """(n_neurons, n_terms) int64 array: the weights with the bias as the last column."""
+        return signed_terms(self.weights, self.bias)
+
+
 @dataclass(frozen=True)
-class DenseParams:
+class DenseParams(SynapseMatrix):
     """A dense SC layer; consumed by the model and by :class:`scfpga.hdl.dense.Dense`.
 
     Parameters
@@ -177,24 +201,6 @@ class DenseParams:
         q = quantize_weights(weights, width)
         b = None if bias is None else quantize_weights(np.ravel(bias), width)
         return cls(q, b, width, **kwargs)
-
-    @property
-    def n_inputs(self):
-        return len(self.weights[0])
-
-    @property
-    def n_neurons(self):
-        return len(self.weights)
-
-    @property
-    def n_terms(self):
-        """Synapses per neuron: inputs plus the bias term."""
-        return self.n_inputs + (self.bias is not None)
-
-    @cached_property
-    def signed_terms(self):
-        """(n_neurons, n_terms) int64 array: the weights with the bias as the last column."""
-        return signed_terms(self.weights, self.bias)
 
     @property
     def plan(self):

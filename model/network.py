@@ -28,7 +28,6 @@ estimates with the SC error of ``length`` cycles. :func:`quantize_network` says 
 costs.
 """
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -37,8 +36,8 @@ from . import neuron as neurons
 from . import neuron_fast  # noqa: F401  (compiled runs of the leaky and IF types)
 from . import neuron_types  # noqa: F401  (registers every neuron type by name)
 from .conv import ConvLayer, PoolLayer, check_shape, default_neuron
-from .dense import (MAX_LFSR_WIDTH, MAX_LENGTH, MAX_WIDTH, int_matrix, quantize_weights,
-                    signed_terms)
+from .dense import (MAX_LFSR_WIDTH, MAX_LENGTH, MAX_WIDTH, SynapseMatrix, int_matrix,
+                    quantize_weights)
 from .kernels import cycle_counts, pack_inputs, packed_currents, source_groups, weight_masks
 from .lif import LIFParams
 from .params import ParameterError, check_choice, check_int
@@ -53,7 +52,7 @@ MAX_LANES = 64
 
 
 @dataclass(frozen=True)
-class DenseLayer:
+class DenseLayer(SynapseMatrix):
     """One layer of a network: dense SC synapses into a neuron population.
 
     Parameters
@@ -90,23 +89,6 @@ class DenseLayer:
         if self.lanes & (self.lanes - 1):
             raise ParameterError(f"lanes must be a power of two, got {self.lanes}")
         check_int("fold", self.fold, 1, self.n_neurons)
-
-    @property
-    def n_inputs(self):
-        return len(self.weights[0])
-
-    @property
-    def n_neurons(self):
-        return len(self.weights)
-
-    @property
-    def n_terms(self):
-        return self.n_inputs + (self.bias is not None)
-
-    @cached_property
-    def signed_terms(self):
-        """(neurons, n_terms) int64: the weights with the bias as the last column."""
-        return signed_terms(self.weights, self.bias)
 
     @property
     def kernel_terms(self):
