@@ -42,8 +42,6 @@ Run interface (``sync`` domain):
   currents so far); ``spike`` holds every neuron's current spike bit (the model's ``spikes``
   of the current cycle), ``spike_valid`` is 1 while ``spike`` shows a newly updated cycle.
 """
-from functools import reduce
-from operator import xor
 from typing import NamedTuple
 
 import numpy as np
@@ -58,7 +56,8 @@ from ..model.lfsr import lfsr_leap_columns
 from ..model.mux import uniform_select
 from ..model.params import ParameterError, check_int
 from .lif import LIFCore
-from .sobol import Sobol
+from .sources import (StreamSource, direction_bits, direction_index, input_source_table, leap,
+                      sign_magnitude_word)
 
 MAX_LANES = 64
 
@@ -121,32 +120,6 @@ def run_schedule(params, lanes=1):
     """The :class:`RunSchedule` of ``Dense(params, lanes)`` (validates both)."""
     steps = sweep_steps(params, lanes)
     return RunSchedule(params.length, steps)
-
-
-def _leap(value, cols):
-    """The XOR network mapping ``value`` to the state ``len`` steps later."""
-    return Cat(*[reduce(xor, [value[i] for i, c in enumerate(cols) if (c >> b) & 1], C(0, 1))
-                 for b in range(len(cols))])
-
-
-class _Source(wiring.Component):
-    """The weight or select source: ``value`` is the model stream value of the current cycle."""
-
-    def __init__(self, plan, params):
-        self.plan, self.params = plan, params
-        super().__init__({"en": In(1), "value": Out(plan.width)})
-
-    def elaborate(self, platform):
-        m = Module()
-        if self.plan.kind == "sobol":
-            m.submodules.sobol = sobol = Sobol(self.params)
-            m.d.comb += [sobol.en.eq(self.en), self.value.eq(sobol.value)]
-        else:
-            state = Signal(self.params.width, init=self.params.seed)
-            with m.If(self.en):
-                m.d.sync += state.eq(_leap(state, lfsr_leap_columns(self.params, self.plan.leap)))
-            m.d.comb += self.value.eq(state[self.plan.shift:])
-        return m
 
 
 class IFNeuron(wiring.Component):
@@ -249,26 +222,12 @@ class Dense(wiring.Component):
         """Per lane: weight-ROM words, source seeds / Sobol direction tables (init contents)."""
         p, plan, lanes = self.params, self.params.plan, self.lanes
         q = p.signed_terms
-        wrom, init, dirs = [], [], []
-        cb = max(1, (plan.inputs[0].index_width - 1).bit_length()) if p.source == "sobol" else 0
-        for lane in range(lanes):
-            words, seeds, table = [], [], [0] * (self.steps << cb)
-            for row in range(self.steps):
-                t = row * lanes + lane
-                word = 0
-                for j in range(p.n_neurons):
-                    v = int(q[j, t]) if t < p.n_terms else 0
-                    word |= (abs(v) | ((v < 0) << (p.width + 1))) << (j * (p.width + 2))
-                words.append(word)
-                src = plan.inputs[t] if t < p.n_inputs else None
-                if p.source == "lfsr":
-                    seeds.append(src.seed if src else 0)
-                elif src:
-                    for c, v in enumerate(src.directions):
-                        table[(row << cb) | c] = v
-            wrom.append(words)
-            init.append(seeds if p.source == "lfsr" else table)
-        return wrom, init, cb
+        wrom = [[sign_magnitude_word([q[j, t] if t < p.n_terms else 0 for j in range(p.n_neurons)],
+                                     p.width)
+                 for t in range(lane, self.steps * lanes, lanes)] for lane in range(lanes)]
+        init = [input_source_table(plan, p.n_inputs, self.steps, lanes, lane)
+                for lane in range(lanes)]
+        return wrom, init, direction_bits(plan)
 
     def elaborate(self, platform):
         m = Module()
@@ -309,11 +268,11 @@ class Dense(wiring.Component):
         m.d.comb += advance.eq(self.en & b_valid & b_last)
 
         # ---- shared weight and select sources (reset to element 0 by start)
-        m.submodules.weight_src = wsrc = ResetInserter(clear)(_Source(plan, plan.weight))
+        m.submodules.weight_src = wsrc = ResetInserter(clear)(StreamSource(plan, plan.weight))
         m.d.comb += wsrc.en.eq(advance)
         sel_term = None
         if p.accumulation == "mux":
-            m.submodules.select_src = ssrc = ResetInserter(clear)(_Source(plan, plan.select))
+            m.submodules.select_src = ssrc = ResetInserter(clear)(StreamSource(plan, plan.select))
             m.d.comb += ssrc.en.eq(advance)
             sel_term = Signal(range(p.n_terms))
             m.d.comb += sel_term.eq(uniform_select(ssrc.value, p.n_terms, w))
@@ -322,14 +281,7 @@ class Dense(wiring.Component):
         wrom_init, src_init, cb = self._rom_rows()
         dir_c = Signal(max(1, cb))
         if sobol:                        # lowest zero bit of the cycle index selects V
-            # A Mux chain, not m.If: Icarus never evaluates an `always @*` whose inputs stay
-            # constant from time 0, and k does stay 0 until the first run.
-            iw = plan.inputs[0].index_width
-            top = min(len(k), iw)        # k's bits above len(k) are 0
-            lowest = C(top if top < iw else 0, len(dir_c))
-            for j in reversed(range(top)):
-                lowest = Mux(~k[j], j, lowest)
-            m.d.comb += dir_c.eq(lowest)
+            m.d.comb += dir_c.eq(direction_index(k, plan.inputs[0].index_width, len(dir_c)))
         contrib = [[] for _ in range(n_neur)]
         fw = w + 2
         for lane in range(lanes):
@@ -356,7 +308,7 @@ class Dense(wiring.Component):
                 m.d.comb += port.en.eq(self.en)
             value = Signal(state_w)
             m.d.comb += value.eq(Mux(b_first, 0 if sobol else i_rd.data, s_rd.data))
-            nxt = value ^ i_rd.data if sobol else _leap(value, lfsr_leap_columns(
+            nxt = value ^ i_rd.data if sobol else leap(value, lfsr_leap_columns(
                 plan.inputs[0], plan.leap))
             m.d.comb += [s_wr.addr.eq(b_row), s_wr.data.eq(nxt), s_wr.en.eq(self.en & b_valid)]
             term = Cat(C(lane, lane_bits), b_row) if lane_bits else b_row

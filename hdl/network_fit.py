@@ -29,6 +29,7 @@ from ..model.params import ParameterError
 from .network import schedule
 from .network_layer import is_window, state_word
 from .neuron import state_layout
+from .sources import direction_bits
 
 EBR_SHAPES = ((256, 16), (512, 8), (1024, 4), (2048, 2))
 # iCE40 devices: (logic cells, EBRs).
@@ -73,8 +74,7 @@ def estimate(params: NetworkParams):
         lc += 2.93 * layer.n_neurons + 260
         if l == 0:
             rows = ls.encoder_rows if is_window(layer) else ls.steps
-            iw = p.plan.inputs[0].index_width if p.source == "sobol" else 0
-            table = rows << max(1, (iw - 1).bit_length()) if p.source == "sobol" else rows
+            table = rows << direction_bits(p.plan)
             ebr += layer.lanes * (ebr_count(p.width + 1, rows) + ebr_count(state_w, rows)
                                   + ebr_count(state_w, table))
     return {"ebr": ebr, "lc": int(round(lc + 260))}

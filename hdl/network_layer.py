@@ -21,8 +21,9 @@ from amaranth.lib.wiring import In, Out
 
 from ..model.conv import ConvLayer, PoolLayer
 from ..model.lfsr import lfsr_leap_columns
-from .dense import _leap, _Source
 from .neuron import state_layout, step_core
+from .sources import (StreamSource, direction_bits, direction_index, input_source_table, leap,
+                      sign_magnitude_word)
 
 BRAM = {"ram_style": "block"}      # Yosys would build shallow tables from logic otherwise
 
@@ -209,39 +210,16 @@ class Encoder(wiring.Component):
             "cycle": In(CycleSignature(params.length)), "fetch": In(FetchSignature(rows, lanes)),
         })
 
-    def _table(self, lane, cb):
-        """Per row: the LFSR seed, or the Sobol direction numbers (``cb`` index bits)."""
-        p, plan = self.params, self.params.plan
-        sobol = p.source == "sobol"
-        table = [0] * (self.rows << cb) if sobol else []
-        for row in range(self.rows):
-            i = row * self.lanes + lane
-            src = plan.inputs[i] if i < p.n_inputs else None
-            if sobol and src:
-                for d, v in enumerate(src.directions):
-                    table[(row << cb) | d] = v
-            elif not sobol:
-                table.append(src.seed if src else 0)
-        return table
-
     def elaborate(self, platform):
         m = Module()
         p, plan, lanes, f, cyc = self.params, self.params.plan, self.lanes, self.fetch, self.cycle
         sobol = p.source == "sobol"
         state_w = p.width if sobol else p.lfsr_width
         lane_bits = (lanes - 1).bit_length()
-        cb = max(1, (plan.inputs[0].index_width - 1).bit_length()) if sobol else 0
-        dir_c = None
-        if sobol:
-            # Lowest zero bit of k picks the direction number; a Mux chain, not m.If (Icarus
-            # never evaluates an `always @*` whose inputs stay constant from time 0).
-            iw = plan.inputs[0].index_width
-            top = min(len(cyc.k), iw)
-            dir_c = C(top if top < iw else 0, cb)
-            for j in reversed(range(top)):
-                dir_c = Mux(~cyc.k[j], j, dir_c)
+        cb = direction_bits(plan)
+        dir_c = direction_index(cyc.k, plan.inputs[0].index_width, cb) if sobol else None
         for lane in range(lanes):
-            table = self._table(lane, cb)
+            table = input_source_table(plan, p.n_inputs, self.rows, lanes, lane)
             pmem = Memory(shape=p.width + 1, depth=self.rows, init=[], attrs=BRAM)
             smem = Memory(shape=state_w, depth=self.rows, init=[], attrs=BRAM)
             imem = Memory(shape=state_w, depth=len(table), init=table, attrs=BRAM)
@@ -259,7 +237,7 @@ class Encoder(wiring.Component):
             ]
             value = Signal(state_w, name=f"value{lane}")
             m.d.comb += value.eq(Mux(cyc.k == 0, 0 if sobol else i_rd.data, s_rd.data))
-            nxt = value ^ i_rd.data if sobol else _leap(value, lfsr_leap_columns(plan.inputs[0],
+            nxt = value ^ i_rd.data if sobol else leap(value, lfsr_leap_columns(plan.inputs[0],
                                                                                 plan.leap))
             m.d.comb += [s_wr.addr.eq(f.row_b), s_wr.data.eq(nxt),
                          s_wr.en.eq(f.valid_b & f.final_b),
@@ -301,16 +279,14 @@ class DenseLayerCore(wiring.Component):
         """ROM rows ``pass * steps + step`` (a window layer: ``(pass % rom_passes) * steps +
         step``, the kernel shared by every position): each slot's magnitude (W+1 bits) and sign."""
         p, ls, layer = self.params, self.sched, self.layer
-        q, P, fw = layer.kernel_terms, ls.parallel, p.width + 2
+        q, P = layer.kernel_terms, ls.parallel
         words = []
         for g in range(ls.rom_passes):
             for step in range(ls.steps):
-                term, word = step * layer.lanes + lane, 0
-                for slot in range(P):
-                    j = g * P + slot
-                    v = int(q[j, term]) if (j < len(q) and term < layer.sweep_terms) else 0
-                    word |= (abs(v) | ((v < 0) << (p.width + 1))) << (slot * fw)
-                words.append(word)
+                term = step * layer.lanes + lane
+                words.append(sign_magnitude_word(
+                    [q[j, term] if (j < len(q) and term < layer.sweep_terms) else 0
+                     for j in range(g * P, g * P + P)], p.width))
         return words
 
     def elaborate(self, platform):
@@ -359,7 +335,7 @@ class DenseLayerCore(wiring.Component):
 
         # ---- the layer's weight source: stable for the cycle, advanced at the commit
         if not isinstance(layer, PoolLayer):
-            wsrc = ResetInserter(cyc.clear)(_Source(p.plan, p.plan.weights[self.index]))
+            wsrc = ResetInserter(cyc.clear)(StreamSource(p.plan, p.plan.weights[self.index]))
             m.submodules.weight_src = wsrc
             m.d.comb += wsrc.en.eq(cyc.commit)
 
