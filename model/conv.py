@@ -167,8 +167,21 @@ def _check_hw(layer, fold_limit):
     check_int("fold", layer.fold, 1, fold_limit)
 
 
+class FeatureMapLayer:
+    """A layer from a feature map ``in_shape`` to a feature map ``out_shape`` (both (C, H, W)):
+    its input and neuron counts are the maps' sizes."""
+
+    @property
+    def n_inputs(self):
+        return int(np.prod(self.in_shape))
+
+    @property
+    def n_neurons(self):
+        return int(np.prod(self.out_shape))
+
+
 @dataclass(frozen=True)
-class ConvLayer:
+class ConvLayer(FeatureMapLayer):
     """A 2-D convolution of SC synapses into a neuron per output ``(y, x, out_channel)``.
 
     Parameters
@@ -229,13 +242,6 @@ class ConvLayer:
     def out_shape(self):
         return (self.out_channels,) + self.geometry.out_hw
 
-    @property
-    def n_inputs(self):
-        return int(np.prod(self.in_shape))
-
-    @property
-    def n_neurons(self):
-        return int(np.prod(self.out_shape))
 
     @property
     def n_terms(self):
@@ -303,7 +309,7 @@ def pool_neuron(kind, kernel):
 
 
 @dataclass(frozen=True)
-class PoolLayer:
+class PoolLayer(FeatureMapLayer):
     """Max or average pooling of spikes over ``kernel_size`` windows of each channel.
 
     No weights: every window synapse is always on, the current is the window's spike count, and
@@ -352,13 +358,6 @@ class PoolLayer:
     def out_shape(self):
         return (self.in_shape[0],) + self.geometry.out_hw
 
-    @property
-    def n_inputs(self):
-        return int(np.prod(self.in_shape))
-
-    @property
-    def n_neurons(self):
-        return int(np.prod(self.out_shape))
 
     @property
     def n_terms(self):

@@ -204,15 +204,20 @@ def _layer(layer, index, fan_in, map_shape, width, base, rng_seed):
         if n < 1:
             raise ParameterError(f"neurons must be >= 1, got {n}")
         w = np.random.default_rng([rng_seed, index]).uniform(-1, 1, (n, fan_in))
-    bias = None
-    if layer.get("bias") is not None:
-        bias = _array(layer["bias"], base, "bias").ravel()
-        if bias.shape != (w.shape[0],):
-            raise ParameterError(f"bias must have one value per neuron ({w.shape[0]}), "
-                                 f"got shape {bias.shape}")
+    bias = _bias(layer, base, w.shape[0], "neuron")
     neuron = _neuron(layer)
     q, qb = _quantize(w, bias, width)
     return DenseLayer(q, qb, neuron, _int(layer, "lanes", "", 1), _int(layer, "fold", "", 1))
+
+
+def _bias(layer, base, n, per):
+    """The layer's optional ``bias`` (one value ``per`` neuron or out channel), or None."""
+    if layer.get("bias") is None:
+        return None
+    bias = _array(layer["bias"], base, "bias").ravel()
+    if bias.shape != (n,):
+        raise ParameterError(f"bias must have one value per {per} ({n}), got shape {bias.shape}")
+    return bias
 
 
 def _quantize(w, bias, width):
@@ -242,12 +247,7 @@ def _conv(layer, index, fan_in, map_shape, width, base, rng_seed):
             raise ParameterError(f"out_channels must be >= 1, got {o}")
         kh, kw = _pair(layer["kernel_size"])
         w = np.random.default_rng([rng_seed, index]).uniform(-1, 1, (o, c, kh, kw))
-    bias = None
-    if layer.get("bias") is not None:
-        bias = _array(layer["bias"], base, "bias").ravel()
-        if bias.shape != (w.shape[0],):
-            raise ParameterError(f"bias must have one value per out channel ({w.shape[0]}), "
-                                 f"got shape {bias.shape}")
+    bias = _bias(layer, base, w.shape[0], "out channel")
     neuron = _neuron(layer)
     q, qb = _quantize(w, bias, width)
     return ConvLayer(q, in_shape, qb, _int(layer, "stride", "", 1), _int(layer, "padding", "", 0),
