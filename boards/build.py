@@ -89,6 +89,22 @@ class DesignTooLarge(BuildError):
         self.over = over
 
 
+def _place(cmd, out, device, package, product, tool):
+    """Run nextpnr (``cmd``); a design too large for the device, or any failure, raises."""
+    rc = _run(cmd, out, "nextpnr.log")
+    if rc != 0 or not (out / product).exists():
+        raise (_too_large(out / "nextpnr.log", device, package)
+               or BuildError(f"{tool} failed (exit {rc}): {_errors(out / 'nextpnr.log')}; "
+                             f"see {out / 'nextpnr.log'}"))
+
+
+def _tool(cmd, out, product, tool):
+    """Run a packing tool into ``<tool>.log``; no ``product`` afterwards raises."""
+    rc = _run(cmd, out, f"{tool}.log")
+    if rc != 0 or not (out / product).exists():
+        raise BuildError(f"{tool} failed (exit {rc}); see {out / f'{tool}.log'}")
+
+
 def _run(cmd, cwd, log_name):
     """Run ``cmd`` in ``cwd`` with stdout and stderr in ``cwd/log_name``; the exit code."""
     with open(Path(cwd) / log_name, "w") as log:
@@ -258,18 +274,13 @@ def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_
            # Missing the target is reported (timing_met), not fatal: cost runs need the Fmax.
            "--timing-allow-fail"]
     cmd += ["--pcf", f"{top}.pcf"] if pcf is not None else ["--pcf-allow-unconstrained"]
-    rc = _run(cmd, out, "nextpnr.log")
-    if rc != 0 or not (out / f"{top}.asc").exists():
-        raise (_too_large(out / "nextpnr.log", device, package)
-               or BuildError(f"nextpnr failed (exit {rc}): {_errors(out / 'nextpnr.log')}; "
-                             f"see {out / 'nextpnr.log'}"))
+    _place(cmd, out, device, package, f"{top}.asc", "nextpnr")
     times["pnr"] = time.monotonic() - t
 
     say(f"packing {top}.bin with icepack")
     t = time.monotonic()
-    rc = _run([tool_path("yowasp-icepack"), f"{top}.asc", f"{top}.bin"], out, "icepack.log")
-    if rc != 0 or not (out / f"{top}.bin").exists():
-        raise BuildError(f"icepack failed (exit {rc}); see {out / 'icepack.log'}")
+    _tool([tool_path("yowasp-icepack"), f"{top}.asc", f"{top}.bin"], out, f"{top}.bin",
+          "icepack")
     times["pack"] = time.monotonic() - t
     times["total"] = time.monotonic() - t0
 
@@ -301,19 +312,13 @@ def _build_ecp5(verilog_text, top, out, device, package, freq_mhz, seed, pcf, sp
            # the 103 k-synapse network of scripts/ecp5_networks.py.
            "--router", "router2", "--timing-allow-fail"]
     cmd += ["--lpf", f"{top}.lpf"] if pcf is not None else ["--lpf-allow-unconstrained"]
-    rc = _run(cmd, out, "nextpnr.log")
-    if rc != 0 or not (out / f"{top}.config").exists():
-        raise (_too_large(out / "nextpnr.log", device, package)
-               or BuildError(f"nextpnr-ecp5 failed (exit {rc}): {_errors(out / 'nextpnr.log')}; "
-                             f"see {out / 'nextpnr.log'}"))
+    _place(cmd, out, device, package, f"{top}.config", "nextpnr-ecp5")
     times["pnr"] = time.monotonic() - t
 
     say(f"packing {top}.bit with ecppack")
     t = time.monotonic()
-    rc = _run([tool_path("yowasp-ecppack"), "--input", f"{top}.config", "--bit", f"{top}.bit"],
-              out, "ecppack.log")
-    if rc != 0 or not (out / f"{top}.bit").exists():
-        raise BuildError(f"ecppack failed (exit {rc}); see {out / 'ecppack.log'}")
+    _tool([tool_path("yowasp-ecppack"), "--input", f"{top}.config", "--bit", f"{top}.bit"],
+          out, f"{top}.bit", "ecppack")
     times["pack"] = time.monotonic() - t
     times["total"] = time.monotonic() - t0
 
