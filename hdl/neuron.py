@@ -19,7 +19,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..model.lif import LIFParams
 from ..model.neuron import state_fields
-from ..model.params import ParameterError
+from ..model.params import ParameterError, signed_range
 
 
 def state_layout(params):
@@ -42,7 +42,7 @@ def step_core(params, current_bits):
 
 def saturate(m, value, bits):
     """``value`` clamped into ``signed(bits)`` (neurons saturate, they never wrap)."""
-    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    lo, hi = signed_range(bits)
     out = Signal(signed(bits))
     m.d.comb += out.eq(Mux(value > hi, hi, Mux(value < lo, lo, value)))
     return out

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import ParameterError, check_int
+from .params import ParameterError, check_int, signed_range
 
 MAX_BRANCHES = 16
 MAX_LENGTH = 16
@@ -114,7 +114,7 @@ def branch_shares(n_branches, diameters=None):
 
 
 def _sat(v, width):
-    lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
+    lo, hi = signed_range(width)
     return np.clip(v, lo, hi)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .kernels import lif_kernel, lif_vector
-from .params import ParameterError, check_choice, check_int
+from .params import ParameterError, check_choice, check_int, signed_range
 
 RESET_MODES = ("subtract", "zero")
 MAX_INPUTS = 64
@@ -77,11 +77,11 @@ class LIFParams:
 
     @property
     def v_min(self):
-        return -(1 << (self.width - 1))
+        return signed_range(self.width)[0]
 
     @property
     def v_max(self):
-        return (1 << (self.width - 1)) - 1
+        return signed_range(self.width)[1]
 
 
 def lif_run(params: LIFParams, currents):

@@ -61,7 +61,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .neuron import init_state, register_neuron, state_fields, step
-from .params import ParameterError, check_choice, check_int
+from .params import ParameterError, check_choice, check_int, signed_range
 
 RESET_MECHANISMS = ("subtract", "zero", "none")
 MAX_WIDTH = 24
@@ -117,11 +117,11 @@ class _Fixed:
     # fixed-point helpers
     @property
     def v_min(self):
-        return -(1 << (self.width - 1))
+        return signed_range(self.width)[0]
 
     @property
     def v_max(self):
-        return (1 << (self.width - 1)) - 1
+        return signed_range(self.width)[1]
 
     @property
     def half(self):
@@ -622,7 +622,7 @@ class _NumpyOps:
 
     @staticmethod
     def sat(x, bits):
-        return np.clip(x, -(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+        return np.clip(x, *signed_range(bits))
 
     @staticmethod
     def where(cond, a, b):

@@ -180,3 +180,8 @@ def read_text(name, path):
         raise ParameterError(f"{name} {p} is not UTF-8 text (byte {e.start})") from None
     except OSError as e:
         raise ParameterError(f"{name} {p} cannot be read ({e.strerror or e})") from None
+
+
+def signed_range(bits):
+    """``(lo, hi)`` of a ``bits``-wide two's-complement value: where fixed-point state saturates."""
+    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
