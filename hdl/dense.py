@@ -57,7 +57,7 @@ from ..model.mux import uniform_select
 from ..model.params import ParameterError, check_int
 from .lif import LIFCore
 from .sources import (StreamSource, direction_bits, direction_index, input_source_table, leap,
-                      sign_magnitude_word)
+                      sign_magnitude_word, weight_field_bits)
 
 MAX_LANES = 64
 
@@ -283,7 +283,7 @@ class Dense(wiring.Component):
         if sobol:                        # lowest zero bit of the cycle index selects V
             m.d.comb += dir_c.eq(direction_index(k, plan.inputs[0].index_width, len(dir_c)))
         contrib = [[] for _ in range(n_neur)]
-        fw = w + 2
+        fw = weight_field_bits(w)
         for lane in range(lanes):
             # Block RAM, not logic: Yosys would build shallow ROMs from LUTs otherwise.
             bram = {"ram_style": "block"}

@@ -29,7 +29,7 @@ from ..model.params import ParameterError
 from .network import schedule
 from .network_layer import is_window, state_word
 from .neuron import state_layout
-from .sources import direction_bits
+from .sources import direction_bits, weight_field_bits
 
 EBR_SHAPES = ((256, 16), (512, 8), (1024, 4), (2048, 2))
 # iCE40 devices: (logic cells, EBRs).
@@ -59,7 +59,7 @@ def estimate(params: NetworkParams):
             state_layout(layer.neuron).size
         rom_rows = ls.rom_passes * ls.steps
         if layer_has_weights(layer):
-            ebr += layer.lanes * ebr_count(ls.parallel * (p.width + 2), rom_rows)
+            ebr += layer.lanes * ebr_count(ls.parallel * weight_field_bits(p.width), rom_rows)
         ebr += ebr_count(word, layer.n_neurons)
         cur_bits = layer.sweep_terms.bit_length() + 1
         if is_window(layer):

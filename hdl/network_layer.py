@@ -23,7 +23,7 @@ from ..model.conv import ConvLayer, PoolLayer
 from ..model.lfsr import lfsr_leap_columns
 from .neuron import state_layout, step_core
 from .sources import (StreamSource, direction_bits, direction_index, input_source_table, leap,
-                      sign_magnitude_word)
+                      sign_magnitude_word, weight_field_bits)
 
 BRAM = {"ram_style": "block"}      # Yosys would build shallow tables from logic otherwise
 
@@ -340,7 +340,7 @@ class DenseLayerCore(wiring.Component):
             m.d.comb += wsrc.en.eq(cyc.commit)
 
         # ---- per lane: input bit (stage B) and weight-ROM word, product bits per slot
-        fw = w + 2
+        fw = weight_field_bits(w)
         contrib = [[] for _ in range(P)]
         always_on = isinstance(layer, PoolLayer)     # pool synapses: no weights, no comparator
         fan = layer.sweep_terms - (layer.bias is not None)     # swept inputs before the bias

@@ -89,11 +89,16 @@ def input_source_table(plan, n_inputs, rows, lanes, lane):
     return table
 
 
+def weight_field_bits(width):
+    """Bits of one sign-magnitude weight in a ROM word: magnitude ``0..2**width`` and a sign."""
+    return width + 2
+
+
 def sign_magnitude_word(values, width):
-    """One weight-ROM word: each value's magnitude (``width + 1`` bits) and sign bit, value
-    ``s`` in bits ``s * (width + 2)`` upwards (how layers store their sign-magnitude weights)."""
-    word = 0
+    """One weight-ROM word: each value's magnitude (``width + 1`` bits) then its sign bit, value
+    ``s`` in field ``s`` of :func:`weight_field_bits` (how layers store their weights)."""
+    word, fw = 0, weight_field_bits(width)
     for s, v in enumerate(values):
         v = int(v)
-        word |= (abs(v) | ((v < 0) << (width + 1))) << (s * (width + 2))
+        word |= (abs(v) | ((v < 0) << (width + 1))) << (s * fw)
     return word
