@@ -1,0 +1,23 @@
+"""The run interface of layers that work in runs of ``length`` enabled cycles.
+
+* ``start``: an edge with ``start = 1`` while idle begins a run (``restart`` is high during
+  that cycle: the layer captures its inputs and clears its counts) and raises ``busy``.
+* ``en``: while busy each edge with ``en = 1`` consumes one cycle (``step``); the edge that
+  consumes cycle ``length - 1`` (``last``) drops ``busy`` and raises ``done`` for one cycle.
+"""
+from amaranth.hdl import Signal
+
+
+def run_control(m, start, en, busy, done, length):
+    """Add the run state machine to ``m``; returns the 1-bit signals ``(restart, step, last)``."""
+    restart, step, last = Signal(), Signal(), Signal()
+    remaining = Signal(range(length + 1))
+    m.d.comb += [restart.eq(start & ~busy), step.eq(busy & en), last.eq(step & (remaining == 1))]
+    m.d.sync += done.eq(0)
+    with m.If(restart):
+        m.d.sync += [busy.eq(1), remaining.eq(length)]
+    with m.Elif(step):
+        m.d.sync += remaining.eq(remaining - 1)
+        with m.If(last):
+            m.d.sync += [busy.eq(0), done.eq(1)]
+    return restart, step, last
