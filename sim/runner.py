@@ -207,7 +207,7 @@ def _testbench(top, ports, stim_ports, out_ports, depth):
 _HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 
 
-def _hex(values, width):
+def hex_lines(values, width):
     """Memory file lines: ``values`` as ``width``-bit two's complement, hexadecimal."""
     v = np.asarray(values, np.int64).view(np.uint64)
     if width < 64:
@@ -220,31 +220,30 @@ def _hex(values, width):
     return text.tobytes()
 
 
-def cosim_icarus(verilog_text, top, stimulus, expected, signed_ports=(), build_root=None,
-                 extra_sources=(), defines=None):
-    """:func:`cosim` under Icarus with the comparison in HDL (:func:`_testbench`): Python writes
-    the memories, starts ``vvp`` once and reads one line back. The design and testbench are
-    compiled once per design and memory depth (a content hash), then reused."""
-    require_icarus()
-    ports = top_ports(verilog_text, top)
-    for p in [*stimulus, *expected]:
-        if p not in ports:
-            raise ValueError(f"port {p!r} is not a port of {top}")
-    cycles = len(next(iter(expected.values())))
-    depth = max(1024, 1 << max(0, cycles - 1).bit_length())
-    stim_ports, out_ports = sorted(stimulus), sorted(expected)
-    tb = _testbench(top, ports, stim_ports, out_ports, depth)
-    extra_sources = [Path(p).resolve() for p in extra_sources]
-    defines = dict(defines or {})
-    design = hashlib.sha1(("icarus-tb" + verilog_text + tb).encode())
+def _design_hash(kind, verilog_text, tb, extra_sources, defines):
+    design = hashlib.sha1((kind + verilog_text + tb).encode())
     for extra in [*map(str, extra_sources), *(f"-D{k}={v}" for k, v in sorted(defines.items()))]:
         design.update(extra.encode())
+    return design.hexdigest()[:12]
+
+
+def run_icarus_tb(verilog_text, top, tb, memories, plusargs, build_root=None, extra_sources=(),
+                  defines=None, kind="tb"):
+    """Compile ``verilog_text`` with the testbench ``tb`` (top module ``scfpga_tb``) once per
+    design, write ``memories`` (file name -> bytes) into a run directory named by their content
+    hash and run ``vvp`` there once with ``plusargs`` (name -> int).
+
+    Returns ``(stdout, log)``; ``stdout`` is None when the design did not compile.
+    """
+    require_icarus()
+    extra_sources = [Path(p).resolve() for p in extra_sources]
+    defines = dict(defines or {})
+    design = _design_hash("icarus-" + kind, verilog_text, tb, extra_sources, defines)
     data = hashlib.sha1()
-    for name, arrays in (("i", stimulus), ("o", expected)):
-        for k in sorted(arrays):
-            data.update(f"{name}_{k}".encode())
-            data.update(np.ascontiguousarray(arrays[k]).tobytes())
-    work = Path(build_root or default_build_root()).resolve() / f"{top}-tb-{design.hexdigest()[:12]}"
+    for name in sorted(memories):
+        data.update(name.encode())
+        data.update(memories[name])
+    work = Path(build_root or default_build_root()).resolve() / f"{top}-{kind}-{design}"
     run_dir = work / f"run-{data.hexdigest()[:12]}"
     run_dir.mkdir(parents=True, exist_ok=True)
     log = run_dir / "sim.log"
@@ -261,29 +260,60 @@ def cosim_icarus(verilog_text, top, stimulus, expected, signed_ports=(), build_r
             (work / "build.log").write_text(" ".join(cmd) + "\n" + built.stdout + built.stderr)
             if built.returncode:
                 log.write_text((work / "build.log").read_text())
-                return CosimResult(ok=False, cycles=cycles, log=str(log))
+                return None, log
             (work / "built.ok").touch()
-    for p in stim_ports:
-        (run_dir / f"i_{p}.hex").write_bytes(_hex(stimulus[p], ports[p][1]))
-    for p in out_ports:
-        (run_dir / f"o_{p}.hex").write_bytes(_hex(expected[p], ports[p][1]))
-    ran = processes.run(["vvp", "-n", str(work / "sim.vvp"), f"+cycles={cycles}"], cwd=run_dir,
-                         capture_output=True, text=True)
+    for name, content in memories.items():
+        (run_dir / name).write_bytes(content)
+    ran = processes.run(["vvp", "-n", str(work / "sim.vvp"),
+                         *(f"+{k}={v}" for k, v in plusargs.items())],
+                        cwd=run_dir, capture_output=True, text=True)
     log.write_text(ran.stdout + ran.stderr)
-    for line in ran.stdout.splitlines():
+    return ran.stdout, log
+
+
+def logic_value(bits, signed):
+    """A ``%b`` string from the simulator as an int (two's complement when ``signed``); X or Z
+    bits give the raw string back."""
+    if set(bits.lower()) - {"0", "1"}:
+        return bits
+    value = int(bits, 2)
+    if signed and bits[0] == "1":
+        value -= 1 << len(bits)
+    return value
+
+
+def memory_depth(n):
+    """Memory depth for ``n`` words: a power of two >= 1024, so one compiled testbench serves
+    every run of similar size."""
+    return max(1024, 1 << max(0, n - 1).bit_length())
+
+
+def cosim_icarus(verilog_text, top, stimulus, expected, signed_ports=(), build_root=None,
+                 extra_sources=(), defines=None):
+    """:func:`cosim` under Icarus with the comparison in HDL (:func:`_testbench`): Python writes
+    the memories, starts ``vvp`` once and reads one line back. The design and testbench are
+    compiled once per design and memory depth (a content hash), then reused."""
+    require_icarus()
+    ports = top_ports(verilog_text, top)
+    for p in [*stimulus, *expected]:
+        if p not in ports:
+            raise ValueError(f"port {p!r} is not a port of {top}")
+    cycles = len(next(iter(expected.values())))
+    stim_ports, out_ports = sorted(stimulus), sorted(expected)
+    tb = _testbench(top, ports, stim_ports, out_ports, memory_depth(cycles))
+    memories = {**{f"i_{p}.hex": hex_lines(stimulus[p], ports[p][1]) for p in stim_ports},
+                **{f"o_{p}.hex": hex_lines(expected[p], ports[p][1]) for p in out_ports}}
+    stdout, log = run_icarus_tb(verilog_text, top, tb, memories, {"cycles": cycles}, build_root,
+                                extra_sources, defines)
+    for line in (stdout or "").splitlines():
         if line.startswith("SCFPGA OK"):
             return CosimResult(ok=True, cycles=cycles, log=str(log))
         if line.startswith("SCFPGA MISMATCH"):
             _, _, k, port, bits = line.split()
             k = int(k)
-            if set(bits.lower()) - {"0", "1"}:
-                actual = bits                     # X or Z: the raw logic string
-            else:
-                actual = int(bits, 2)
-                if port in signed_ports and bits[0] == "1":
-                    actual -= 1 << len(bits)
             return CosimResult(ok=False, cycles=cycles, cycle=k, port=port,
-                               expected=int(expected[port][k]), actual=actual, log=str(log))
+                               expected=int(expected[port][k]),
+                               actual=logic_value(bits, port in signed_ports), log=str(log))
     return CosimResult(ok=False, cycles=cycles, log=str(log))
 
 

@@ -1,37 +1,154 @@
 """Run-level co-simulation of a runnable design: many samples in one simulation.
 
 Where :func:`scfpga.sim.cosim` compares every port on every cycle, :func:`cosim_runs` compares
-what a user of the board sees: for each sample, every result word after a complete run. The
-simulator runs the cycles of a run without Python in the loop, so hundreds of samples take
-seconds (the per-cycle proof of the same RTL is the job of the block's own bench).
+what a user of the board sees: for each sample, every result word after a complete run.
+
+Under Icarus (the default) a generated Verilog testbench (:func:`runs_testbench`) does all of
+it: the load words and the expected results are memories it reads, it writes the loads, pulses
+``start``, waits for ``busy`` to fall, reads every result and compares it in HDL; Python writes
+the memories before and reads one line after. Under Verilator, or with ``SCFPGA_COCOTB=1``,
+the cocotb test :mod:`.runs_bench` drives the same schedule.
 """
 import json
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from .runner import run_cocotb
+from .runner import (choose_simulator, hex_lines, logic_value, memory_depth, run_cocotb,
+                     run_icarus_tb)
+
+CLOCK_NS = 10
 
 
 @dataclass
 class RunsResult:
-    """``ok``, or the first sample/result index whose value differs."""
+    """``ok``, or the first sample/result index whose value differs (``cycle``: the clock cycle
+    after reset at which it was read; ``hung``: that run's ``busy`` never fell)."""
     ok: bool
     samples: int
     sample: int | None = None
     result: int | None = None
     expected: int | None = None
-    actual: int | None = None
+    actual: int | str | None = None
     log: str = ""
+    cycle: int | None = None
+    hung: bool = False
 
     def describe(self, what="design", result_names=None):
         if self.ok:
             return f"bit-exact over {self.samples} runs"
+        if self.hung:
+            return f"run {self.sample}: {what} still busy after {self.cycle} cycles (a hang)"
         if self.sample is None:
             return f"{what}: simulation failed, see {self.log}"
         name = result_names[self.result] if result_names else f"result {self.result}"
+        at = f" (clock cycle {self.cycle}, port result_data)" if self.cycle is not None else ""
         return (f"mismatch in run {self.sample}: {what} {name} expected {self.expected}, "
-                f"got {self.actual}")
+                f"got {self.actual}{at}")
+
+
+def runs_testbench(top, n_loads, n_results, load_depth, result_depth):
+    """Verilog testbench for the runnable contract (:mod:`scfpga.boards.runnable`).
+
+    Per sample: one cycle per load word (``load_we``), a ``start`` pulse, a wait for ``busy``
+    to fall (an event wait plus a timed watchdog, no testbench activity per run cycle), then
+    every result read ``latency`` cycles after its address and compared with the expected
+    word. It prints ``SCFPGA OK``, the first ``SCFPGA MISMATCH sample result cycle bits`` or
+    ``SCFPGA HANG sample cycle``.
+    """
+    half = CLOCK_NS // 2
+    return f"""`timescale 1ns/1ps
+module scfpga_tb;
+  integer s, a, r, n, lat, maxc, hung;
+  reg clk, rst, load_we, start;
+  reg [15:0] load_addr, load_data, result_addr;
+  wire busy;
+  wire [31:0] result_data;
+  reg [15:0] m_loads [0:{load_depth - 1}];
+  reg [31:0] m_expected [0:{result_depth - 1}];
+  \\{top} dut(.clk(clk), .rst(rst), .load_addr(load_addr), .load_data(load_data),
+    .load_we(load_we), .start(start), .busy(busy), .result_addr(result_addr),
+    .result_data(result_data));
+  always #{half} clk = ~clk;
+  initial begin
+    clk = 1; rst = 1; load_we = 0; start = 0; load_addr = 0; load_data = 0; result_addr = 0;
+    hung = 0;
+    if (!$value$plusargs("samples=%d", n)) n = 0;
+    if (!$value$plusargs("latency=%d", lat)) lat = 0;
+    if (!$value$plusargs("max_cycles=%d", maxc)) maxc = 1048576;
+    // explicit ranges: the memories are deeper than the data (one build serves many runs)
+    $readmemh("loads.hex", m_loads, 0, n * {n_loads} - 1);
+    $readmemh("expected.hex", m_expected, 0, n * {n_results} - 1);
+    @(posedge clk); @(posedge clk);
+    rst <= 0;
+    for (s = 0; s < n; s = s + 1) begin
+      for (a = 0; a < {n_loads}; a = a + 1) begin
+        load_addr <= a; load_data <= m_loads[s * {n_loads} + a]; load_we <= 1;
+        @(posedge clk);
+      end
+      load_we <= 0; start <= 1;
+      @(posedge clk);
+      start <= 0;
+      @(negedge clk);                       // busy is up from the cycle after start
+      if (busy) begin
+        fork : run
+          begin wait (!busy); disable run; end
+          begin #(maxc * {CLOCK_NS}); hung = 1; disable run; end
+        join
+        if (hung) begin
+          $display("SCFPGA HANG %0d %0d", s, maxc);
+          $finish;
+        end
+        @(negedge clk);
+      end
+      for (r = 0; r < {n_results}; r = r + 1) begin
+        result_addr <= r;
+        if (lat) begin
+          repeat (lat) @(posedge clk);
+          @(negedge clk);
+        end else
+          #1;
+        if (result_data !== m_expected[s * {n_results} + r]) begin
+          $display("SCFPGA MISMATCH %0d %0d %0d %b", s, r, $time / {CLOCK_NS} - 2, result_data);
+          $finish;
+        end
+      end
+      @(posedge clk);
+    end
+    $display("SCFPGA OK %0d", n);
+    $finish;
+  end
+endmodule
+"""
+
+
+def runs_icarus(verilog_text, top, loads, expected, latency, max_cycles, signed, build_root=None):
+    """:func:`cosim_runs` under Icarus with the generated testbench: Python writes two memory
+    files and reads one line of output. Compiled once per design and memory depth."""
+    n, n_loads = loads.shape
+    n_results = expected.shape[1]
+    tb = runs_testbench(top, n_loads, n_results, memory_depth(loads.size),
+                        memory_depth(expected.size))
+    memories = {"loads.hex": hex_lines(loads.ravel(), 16),
+                "expected.hex": hex_lines(expected.ravel(), 32)}
+    stdout, log = run_icarus_tb(verilog_text, top, tb, memories,
+                                {"samples": n, "latency": latency, "max_cycles": max_cycles},
+                                build_root, kind="runs")
+    for line in (stdout or "").splitlines():
+        if line.startswith("SCFPGA OK"):
+            return RunsResult(ok=True, samples=n, log=str(log))
+        if line.startswith("SCFPGA MISMATCH"):
+            _, _, s, r, cycle, bits = line.split()
+            s, r = int(s), int(r)
+            return RunsResult(ok=False, samples=n, sample=s, result=r,
+                              expected=int(expected[s, r]), actual=logic_value(bits, signed[r]),
+                              log=str(log), cycle=int(cycle))
+        if line.startswith("SCFPGA HANG"):
+            _, _, s, cycles = line.split()
+            return RunsResult(ok=False, samples=n, sample=int(s), log=str(log), cycle=int(cycles),
+                              hung=True)
+    return RunsResult(ok=False, samples=n, log=str(log))
 
 
 def cosim_runs(verilog_text, top, loads, expected, latency=1, max_cycles=1 << 20, signed=False,
@@ -47,12 +164,18 @@ def cosim_runs(verilog_text, top, loads, expected, latency=1, max_cycles=1 << 20
         A run whose ``busy`` stays high longer than this fails the simulation (no hang).
     signed : bool or sequence of bool
         Compare ``result_data`` as two's-complement signed values (per result, or for all).
+    simulator : str, optional
+        ``icarus`` (default: the HDL testbench) or ``verilator`` (the cocotb bench, as is
+        Icarus with ``SCFPGA_COCOTB=1``).
     """
     loads = np.atleast_2d(np.asarray(loads, dtype=np.int64))
     expected = np.atleast_2d(np.asarray(expected, dtype=np.int64))
     if len(loads) != len(expected):
         raise ValueError("loads and expected must have one row per sample")
     signed = np.broadcast_to(np.asarray(signed, dtype=bool), expected.shape[1:])
+    if choose_simulator(simulator) == "icarus" and not os.environ.get("SCFPGA_COCOTB"):
+        return runs_icarus(verilog_text, top, loads, expected, int(latency), int(max_cycles),
+                           [bool(x) for x in signed], build_root)
     arrays = {"loads": loads, "expected": expected, "latency": np.int64(latency),
               "max_cycles": np.int64(max_cycles), "signed": signed}
     result_file, log = run_cocotb(verilog_text, top, "scfpga.sim.runs_bench", arrays,
@@ -62,4 +185,4 @@ def cosim_runs(verilog_text, top, loads, expected, latency=1, max_cycles=1 << 20
     r = json.loads(result_file.read_text())
     return RunsResult(ok=r["ok"], samples=r["samples"], sample=r.get("sample"),
                       result=r.get("result"), expected=r.get("expected"), actual=r.get("actual"),
-                      log=str(log))
+                      log=str(log), cycle=r.get("cycle"), hung=r.get("hung", False))
