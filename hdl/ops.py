@@ -9,6 +9,7 @@ from ..model.attention import AttentionParams
 from ..model.counter import CounterParams
 from ..model.dendrite import DendriteParams
 from ..model.dense import DenseParams
+from ..model.event import EventParams
 from ..model.fusion import FusionParams
 from ..model.inhibition import InhibitionParams
 from ..model.lfsr import LFSRParams
@@ -25,6 +26,7 @@ from .attention import Attention
 from .counter import Counter
 from .dendrite import Dendrite
 from .dense import Dense
+from .event import EventSynapses
 from .fusion import Fusion
 from .inhibition import Inhibition
 from .lfsr import LFSR
@@ -59,3 +61,4 @@ component.register(InhibitionParams, Inhibition)
 component.register(AttentionParams, Attention)
 component.register(DendriteParams, Dendrite)
 component.register(NeuronParams, FoldedNeurons)     # every type of the zoo (a subclass)
+component.register(EventParams, EventSynapses)

@@ -26,6 +26,7 @@ from .attention import AttentionParams, attention_counts, quantize as quantize_q
 from .counter import CounterParams
 from .dendrite import DendriteParams, dendrite_run, soma
 from .dense import DenseParams, SCDenseLayer
+from . import event
 from .fusion import FusionParams, fusion_counts
 from .inhibition import InhibitionParams, inhibition_apply
 from .lfsr import LFSRParams
@@ -500,3 +501,30 @@ register(Op("dendrite", "Rall branching dendrite, fixed-point compartments (Rall
     Option("--shift", "shift", int, 8, "fraction bits of the constants, 1..16"),
 ), lambda v: DendriteParams.from_float(**v), "soma", needs_stimulus=True, layer=True,
    model_lines=_dendrite_lines))
+
+
+# ------------------------------------------------------------ event-driven synapses (AER)
+
+_EVENT_SIZE = (Option("--pre", "n_pre", int, 16, "inputs (address-event sources), 1..4096"),
+               Option("--post", "n_post", int, 8, "outputs (accumulators), 1..256"),
+               Option("--weight-width", "weight_width", int, 8, "signed weight bits, 2..32"))
+_EVENT_RANDOM = (Option("--conn-weight", "conn_weight", int, 1, "integer weight of every synapse"),
+                 Option("--seed", "seed", int, 0, "connectivity seed, 0..2**63-1"))
+
+register(Op("event-linear", "event-driven dense synapses: rows of active inputs only "
+            "(EventLinear)", event.EventParams, _EVENT_SIZE + (
+    Option("--weights", "weights", str, None, "(n_pre, n_post) real weights as .npy, quantised "
+           "to --weight-width bits; default: seeded random integers"),
+    Option("--density", "density", float, 1.0, "random weights: fraction non-zero, [0, 1]"),
+    Option("--weight-seed", "weight_seed", int, 1, "seed of the random weights"),
+), event.make_linear, "y0", layer=True, model_lines=event.model_lines))
+
+register(Op("event-fixed-prob", "seeded sparse synapses, each pair with probability conn_num "
+            "(EventFixedProb)", event.EventParams, _EVENT_SIZE + _EVENT_RANDOM + (
+    Option("--conn-num", "conn_num", float, 0.2, "connection probability, [0, 1]"),
+), event.make_random("prob"), "y0", layer=True, model_lines=event.model_lines))
+
+register(Op("event-fixed-num-conn", "seeded sparse synapses, conn_num inputs per output "
+            "(FixedNumConn, EventFixedNumConn)", event.EventParams, _EVENT_SIZE + _EVENT_RANDOM + (
+    Option("--conn-num", "conn_num", int, 4, "inputs per output (fan-in), 0..n_pre"),
+), event.make_random("num"), "y0", layer=True, model_lines=event.model_lines))

@@ -19,6 +19,7 @@ from ..model.attention import AttentionParams
 from ..model.counter import CounterParams
 from ..model.dendrite import DendriteParams
 from ..model.dense import DenseParams
+from ..model.event import EventParams
 from ..model.fusion import FusionParams
 from ..model.inhibition import InhibitionParams
 from ..model.lfsr import LFSRParams
@@ -33,6 +34,7 @@ from ..model.network import NetworkParams
 from ..model.neuron_types import NeuronParams
 from . import counter, dense, fusion, lfsr, lif, mux, network, neuron, sng, sobol, synapse
 from . import attention, dendrite, inhibition, wta
+from . import event
 from .runner import cosim
 
 
@@ -89,6 +91,7 @@ register(InhibitionParams, inhibition)
 register(AttentionParams, attention)
 register(DendriteParams, dendrite)
 register(NeuronParams, neuron)                      # every type of the zoo (a subclass)
+register(EventParams, event)
 
 
 def model_output(op, params, cycles, stim_seed=1):
