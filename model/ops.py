@@ -39,6 +39,9 @@ from .neuron_types import NEURON_OPTIONS, NeuronParams, neuron_from_options
 from .params import ParameterError, load_array
 from .sng import SNGParams, quantize_unipolar
 from .sobol import SobolParams
+from . import step_ops
+from .predictive import PredictiveParams
+from .recurrent import RecurrentParams
 from .synapse import SynapseParams
 from .wta import WTAParams, wta_apply
 
@@ -528,3 +531,44 @@ register(Op("event-fixed-num-conn", "seeded sparse synapses, conn_num inputs per
             "(FixedNumConn, EventFixedNumConn)", event.EventParams, _EVENT_SIZE + _EVENT_RANDOM + (
     Option("--conn-num", "conn_num", int, 4, "inputs per output (fan-in), 0..n_pre"),
 ), event.make_random("num"), "y0", layer=True, model_lines=event.model_lines))
+
+
+# ------------------------------------------------- layers that step once per run (feedback, learning)
+
+_PAIR_SOURCE = (
+    Option("--source", "source", str, "sobol", "bitstream sources", ("lfsr", "sobol")),
+    Option("--seed", "seed", int, None, "LFSR start state of the data source (default: a dense "
+           "constant)"),
+    Option("--dim", "sobol_dim", int, 1, "Sobol dimension of the data source (the other: dim+1)"),
+)
+
+register(Op("predictive", "predictive coding: XOR error streams, popcount surprise, fixed-point "
+            "prediction update (PredictiveCodingSCLayer)", PredictiveParams, (
+    Option("--inputs", "n_inputs", int, 4, "input channels, 1..16"),
+    Option("--neurons", "n_neurons", int, 4, "predictive neurons, 1..16"),
+    Option("--length", "length", int, 256, "bitstream length L per step, a power of two"),
+    Option("--lr", "lr", float, 0.01, "learning rate, [0, 1] (quantised to --lr-shift bits)"),
+    Option("--lr-shift", "lr_shift", int, 10, "fraction bits of the learning rate, 0..16"),
+    Option("--width", "width", int, 8, "comparator width, 3..16"),
+    Option("--frac", "frac", int, 8, "weight bits below the comparator, 0..16"),
+    Option("--streams", "streams", str, "independent", "prediction source", ("independent",
+                                                                              "shared")),
+    Option("--weight-seed", "weight_seed", int, 0, "seed of the initial weights "
+           "(sc_neurocore's U(0.1, 0.9) draw)"),
+) + _PAIR_SOURCE, step_ops.make_predictive, "err0", needs_stimulus=True, layer=True,
+   model_lines=step_ops.predictive_lines))
+
+register(Op("recurrent", "echo-state reservoir, state fed back as streams (SCRecurrentLayer)",
+            RecurrentParams, (
+    Option("--inputs", "n_inputs", int, 3, "inputs, 1..16"),
+    Option("--neurons", "n_neurons", int, 10, "reservoir neurons, 1..32"),
+    Option("--length", "length", int, 256, "cycles per step L, a power of two 1..2**width"),
+    Option("--width", "width", int, 8, "comparator width, 3..16"),
+    Option("--delay", "feedback_delay", int, 1, "steps from a state to the run it feeds, 1..4"),
+    Option("--weights", "weights", str, "reference", "random weights: sc_neurocore's "
+           "non-negative draw or signed U(-1, 1)", ("reference", "signed")),
+    Option("--weight-seed", "weight_seed", int, 0, "seed of the random weights"),
+    Option("--input-strength", "input_strength", float, 0.5, "input weight scale"),
+    Option("--spectral-radius", "spectral_radius", float, 0.9, "W_rec scaled to this radius"),
+) + _PAIR_SOURCE, step_ops.make_recurrent, "acc0", needs_stimulus=True, layer=True,
+   model_lines=step_ops.recurrent_lines))

@@ -146,6 +146,14 @@ class PredictiveParams:
         return (self.length * self.n_inputs).bit_length()
 
 
+def initial_weights(n_inputs, n_neurons, seed=0):
+    """sc_neurocore's initial prediction weights: ``RandomState(seed).uniform(0.1, 0.9)``,
+    shape (n_neurons, n_inputs), floats (quantise with :meth:`PredictiveParams.from_float`)."""
+    rng = np.random.RandomState(check_int("seed", seed, 0, 2**32 - 1))
+    return rng.uniform(0.1, 0.9, (check_int("n_neurons", n_neurons, 1, MAX_SIZE),
+                                  check_int("n_inputs", n_inputs, 1, MAX_SIZE)))
+
+
 def check_inputs(params, x):
     """Input thresholds as int64 (..., n_inputs) in ``0..2**width``, else raise."""
     x = np.asarray(x)
