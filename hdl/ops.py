@@ -22,6 +22,8 @@ from ..model.sng import SNGParams
 from ..model.sobol import SobolParams
 from ..model.synapse import SynapseParams
 from ..model.wta import WTAParams
+from ..model.predictive import PredictiveParams
+from ..model.recurrent import RecurrentParams
 from .attention import Attention
 from .counter import Counter
 from .dendrite import Dendrite
@@ -38,6 +40,8 @@ from .sng import SNG
 from .sobol import Sobol
 from .synapse import Synapse
 from .wta import WTA
+from .predictive import Predictive
+from .recurrent import Recurrent
 
 
 @singledispatch
@@ -60,5 +64,7 @@ component.register(WTAParams, WTA)
 component.register(InhibitionParams, Inhibition)
 component.register(AttentionParams, Attention)
 component.register(DendriteParams, Dendrite)
+component.register(PredictiveParams, Predictive)
+component.register(RecurrentParams, Recurrent)
 component.register(NeuronParams, FoldedNeurons)     # every type of the zoo (a subclass)
 component.register(EventParams, EventSynapses)

@@ -30,10 +30,13 @@ from ..model.sng import SNGParams
 from ..model.sobol import SobolParams
 from ..model.synapse import SynapseParams
 from ..model.wta import WTAParams
+from ..model.predictive import PredictiveParams
+from ..model.recurrent import RecurrentParams
 from ..model.network import NetworkParams
 from ..model.neuron_types import NeuronParams
 from . import counter, dense, fusion, lfsr, lif, mux, network, neuron, sng, sobol, synapse
 from . import attention, dendrite, inhibition, wta
+from . import predictive, recurrent
 from . import event
 from .runner import cosim
 
@@ -90,6 +93,8 @@ register(WTAParams, wta)
 register(InhibitionParams, inhibition)
 register(AttentionParams, attention)
 register(DendriteParams, dendrite)
+register(PredictiveParams, predictive)
+register(RecurrentParams, recurrent)
 register(NeuronParams, neuron)                      # every type of the zoo (a subclass)
 register(EventParams, event)
 
