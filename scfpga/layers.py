@@ -33,6 +33,7 @@ from .conv_layers import (SCConv2DLayer, SpikeDropout, SpikingAvgPool2d,  # noqa
                           TemporalAggregatedConv, LearnableTAC,
                           FourierTemporalConv, InfoMaxSpikeConv, TemporalCollapseConv)
 from .model.neuron_types import Neuron, create_neuron
+from .event_layers import EventFixedNumConn, EventFixedProb, EventLinear, FixedNumConn
 from .model.sobol import MAX_DIM
 from .model.params import ParameterError, check_int
 
@@ -45,7 +46,8 @@ __all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer", "WinnerTakeAll"
            "SCConv2DLayer", "SpikingConv2d", "SpikingMaxPool2d", "SpikingAvgPool2d",
            "SpikingFlatten", "SpikeDropout", "TemporalAggregatedConv", "TACTemporalPreserve",
            "LearnableTAC", "FourierTemporalConv", "InfoMaxSpikeConv",
-           "TemporalCollapseConv"]
+           "TemporalCollapseConv",
+           "EventLinear", "EventFixedProb", "FixedNumConn", "EventFixedNumConn"]
 
 
 def _range(name_lo, lo, name_hi, hi):
