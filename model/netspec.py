@@ -60,7 +60,9 @@ TOP_KEYS = {"inputs": "number of inputs", "length": "SC cycles per run",
             "source": "sobol or lfsr", "width": "comparator width", "seed": "stream seed",
             "lfsr_width": "LFSR register width", "weight_seed": "seed of random weights",
             "layers": "the [[layers]] list", "design": "'network' (design files)",
-            "input_shape": "[channels, height, width] of an image input"}
+            "input_shape": "[channels, height, width] of an image input",
+            "encoding": "rate or raster (hardware input)",
+            "weight_memory": "rom, ram or spram (hardware weight store)"}
 LAYER_KEYS = ("type", "neurons", "weights", "bias", "neuron", "lanes", "fold")
 CONV_KEYS = ("type", "in_channels", "out_channels", "kernel_size", "stride", "padding", "height",
              "width", "weights", "bias", "neuron", "lanes", "fold")
@@ -139,7 +141,8 @@ def network_from_spec(spec, base=None):
         map_shape = None if isinstance(made, DenseLayer) else made.out_shape
     if not built:
         raise ParameterError("layers must hold at least one layer besides flatten")
-    kwargs = {k: spec[k] for k in ("length", "source", "seed", "lfsr_width") if k in spec}
+    kwargs = {k: spec[k] for k in ("length", "source", "seed", "lfsr_width", "encoding",
+                                   "weight_memory") if k in spec}
     n_in = int(np.prod(shape)) if shape else spec["inputs"]
     return NetworkParams(n_in, tuple(built), width, input_shape=shape, **kwargs)
 
@@ -315,4 +318,7 @@ def network_to_spec(params):
             "layers": layers}
     if params.input_shape is not None:
         spec["input_shape"] = list(params.input_shape)
+    for key, default in (("encoding", "rate"), ("weight_memory", "rom")):
+        if getattr(params, key) != default:          # defaults unwritten: old ids stay valid
+            spec[key] = getattr(params, key)
     return spec

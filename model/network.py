@@ -49,6 +49,8 @@ from .streams import network_plan, stream_values
 MAX_LAYERS = 16
 MAX_NEURONS = 4096
 MAX_LANES = 64
+ENCODINGS = ("rate", "raster")
+WEIGHT_MEMORIES = ("rom", "ram", "spram")
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,15 @@ class NetworkParams:
         The stream sources (:mod:`.streams`).
     input_shape : (channels, height, width) or None
         The inputs as an image (HWC order); ``n_inputs`` must be its size.
+    encoding : {"rate", "raster"}
+        Hardware: what a run is loaded with. ``"rate"``: one threshold per input, encoded by
+        the network's SNGs (:meth:`Network.evaluate_thresholds`); ``"raster"``: the input bit of
+        every input in every SC cycle, a spike raster (:meth:`Network.evaluate_bits`).
+    weight_memory : {"rom", "ram", "spram"}
+        Hardware: where weights and biases live. ``"rom"``: block RAM initialised by the
+        bitstream (a new network needs a new build); ``"ram"``: block RAM written at run time
+        through the load port; ``"spram"``: the iCE40 UltraPlus single-port RAMs (256 kbit
+        each, no power-up contents), written at run time. The golden model ignores both.
     """
     n_inputs: int
     layers: tuple
@@ -140,6 +151,8 @@ class NetworkParams:
     seed: int = 0
     lfsr_width: int = 16
     input_shape: tuple | None = None
+    encoding: str = "rate"
+    weight_memory: str = "rom"
 
     def __post_init__(self):
         w = check_int("width", self.width, 1, MAX_WIDTH)
@@ -172,6 +185,8 @@ class NetworkParams:
             fan_in, shape = layer.n_neurons, layer.out_shape
         check_int("length", self.length, 1, MAX_LENGTH)
         check_choice("source", self.source, SOURCE_KINDS)
+        check_choice("encoding", self.encoding, ENCODINGS)
+        check_choice("weight_memory", self.weight_memory, WEIGHT_MEMORIES)
         if self.source == "sobol":
             check_int("seed", self.seed, 0, MAX_DIM - 1)
         else:
