@@ -33,6 +33,7 @@ from .conv_layers import (SCConv2DLayer, SpikeDropout, SpikingAvgPool2d,  # noqa
                           TemporalAggregatedConv, LearnableTAC,
                           FourierTemporalConv, InfoMaxSpikeConv, TemporalCollapseConv)
 from .model.neuron_types import Neuron, create_neuron
+from .step_layers import PredictiveCodingSCLayer, SCRecurrentLayer  # noqa: F401
 from .event_layers import EventFixedNumConn, EventFixedProb, EventLinear, FixedNumConn
 from .model.sobol import MAX_DIM
 from .model.params import ParameterError, check_int
@@ -41,7 +42,7 @@ from .model.params import ParameterError, check_int
 # (layers that feed each other, model = RTL) under scfpga's own names.
 __all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer", "WinnerTakeAll",
            "LateralInhibition", "StochasticAttention",
-           "RallDendrite", "create_neuron", "Neuron",
+           "RallDendrite", "PredictiveCodingSCLayer", "SCRecurrentLayer", "create_neuron", "Neuron",
            "DenseLayer", "Network", "NetworkParams", "quantize_network",
            "SCConv2DLayer", "SpikingConv2d", "SpikingMaxPool2d", "SpikingAvgPool2d",
            "SpikingFlatten", "SpikeDropout", "TemporalAggregatedConv", "TACTemporalPreserve",
