@@ -533,7 +533,7 @@ register(Op("event-fixed-num-conn", "seeded sparse synapses, conn_num inputs per
 ), event.make_random("num"), "y0", layer=True, model_lines=event.model_lines))
 
 
-# ------------------------------------------------- layers that step once per run (feedback, learning)
+# ------------------------------------------ layers that step once per run (feedback, learning)
 
 _PAIR_SOURCE = (
     Option("--source", "source", str, "sobol", "bitstream sources", ("lfsr", "sobol")),
