@@ -4,17 +4,24 @@ Frames, codes and limits come from :mod:`.protocol`, the module the gateware is 
 
 >>> with BoardClient.open("/dev/ttyUSB1") as board:          # doctest: +SKIP
 ...     info = board.info()
-...     results = board.evaluate(design, design.loads_from_x(x))
+...     results = board.evaluate(design, design.loads_from_x(x))   # BATCH frames
+...     raw = board.run_batch(loads)          # (batch, n_results) raw 32-bit words
+
+A batch is one BATCH request: the header is answered at once, then the samples stream out
+while their results stream back; the host keeps :func:`.protocol.batch_window` samples
+ahead of the replies it has read, so it never waits a round trip per sample and never
+overruns the board's receive buffer.
 """
 import math
 import time
 
 import numpy as np
 
-from .protocol import (DEFAULT_BAUD, INFO_SIZE, MAX_PAYLOAD, MAX_READ_WORDS, MAX_WRITE_WORDS,
+from .protocol import (BATCH_WAIT_FACTOR, DEFAULT_BAUD, INFO_SIZE, MAX_BATCH_RESULTS,
+                       MAX_BATCH_SAMPLES, MAX_PAYLOAD, MAX_READ_WORDS, MAX_WRITE_WORDS,
                        PROTOCOL_VERSION, REPLY_HEADER, SYNC_REPLY, Command, Info, ProtocolError,
-                       decode_reply, decode_results, encode_request, read_payload, reply_size,
-                       write_payload)
+                       Status, batch_payload, batch_window, decode_reply, decode_results,
+                       encode_request, read_payload, reply_size, sample_block, write_payload)
 from .simboard import SimulatedBoard
 
 SIM_PORT = "sim"
@@ -130,6 +137,10 @@ class BoardClient:
         checksum is skipped too and the hunt goes on, all within one deadline of ``timeout``
         + ``extra_time`` seconds."""
         self.transport.write(encode_request(cmd, payload))
+        return self._reply(extra_time)
+
+    def _reply(self, extra_time=0.0):
+        """The next well-formed reply frame, within ``timeout + extra_time`` seconds."""
         deadline = time.monotonic() + self.timeout + extra_time
         skipped = 0
         while True:
@@ -194,6 +205,55 @@ class BoardClient:
             out += decode_results(reply.payload)
         return out
 
+    def run_batch(self, loads, addr=0, results=None):
+        """Run every row of ``loads`` in BATCH requests; raw 32-bit results (batch, count).
+
+        Parameters
+        ----------
+        loads : array (batch, n)
+            Row k is written to loads ``addr .. addr+n-1`` before sample k runs.
+        addr : int
+            First load of each row (other loads keep what WRITE put there).
+        results : (first, count) or None
+            Which results come back per sample, count 1..63; default all of them.
+
+        An error reply (bad frame, timeout, overrun) is a :class:`ProtocolError` naming the
+        sample it answers.
+        """
+        info = self._info or self.info()
+        loads = np.atleast_2d(np.asarray(loads, dtype=np.int64))
+        first, count = (0, info.n_results) if results is None else results
+        if not 1 <= count <= MAX_BATCH_RESULTS:
+            raise ProtocolError(f"a batch returns 1..{MAX_BATCH_RESULTS} results per sample, "
+                                f"got {count}")
+        if loads.ndim != 2 or loads.shape[1] == 0:
+            raise ProtocolError(f"loads must have shape (batch, n), got {loads.shape}")
+        n = loads.shape[1]
+        window = batch_window(n)
+        run_s = info.length / info.clk_hz
+        out = []
+        for start in range(0, len(loads), MAX_BATCH_SAMPLES):
+            rows = loads[start:start + MAX_BATCH_SAMPLES]
+            self._ok(Command.BATCH, batch_payload(addr, n, first, count, len(rows)), size=0)
+            blocks = [sample_block(row) for row in rows]
+            self.transport.write(b"".join(blocks[:window]))
+            for k in range(len(rows)):
+                # A reply may wait for the runs queued before it and the board's patience
+                # with the first byte of a sample.
+                reply = self._reply(window * run_s + BATCH_WAIT_FACTOR * info.timeout_s)
+                if reply.cmd != Command.BATCH or reply.status != Status.OK:
+                    name = (Status(reply.status).name if reply.status in Status._value2member_map_
+                            else hex(reply.status))
+                    raise ProtocolError(f"BATCH sample {start + k} failed: board replied {name}",
+                                        status=reply.status)
+                if len(reply.payload) != 4 * count:
+                    raise ProtocolError(f"BATCH reply payload has {len(reply.payload)} bytes, "
+                                        f"expected {4 * count}")
+                out.append(decode_results(reply.payload))
+                if k + window < len(rows):
+                    self.transport.write(blocks[k + window])
+        return np.array(out, dtype=np.int64).reshape(len(loads), count)
+
     def check_design(self, design):
         """Raise :class:`ProtocolError` unless the board runs ``design``."""
         info = self.info()
@@ -205,10 +265,15 @@ class BoardClient:
         return info
 
     def evaluate(self, design, loads):
-        """Run every row of ``loads`` (batch, n_loads); results (batch, n_results), decoded."""
+        """Run every row of ``loads`` (batch, n_loads); results (batch, n_results), decoded.
+
+        One BATCH request when a sample's results fit one reply (up to 63), else WRITE, RUN
+        and READ per sample."""
         check = getattr(design, "check_loads", None)       # optional in the contract
         loads = check(loads) if check else np.atleast_2d(np.asarray(loads, dtype=np.int64))
         self.check_design(design)
+        if design.n_results <= MAX_BATCH_RESULTS:
+            return design.decode_results(self.run_batch(loads))
         raw = []
         for row in loads:
             self.write_loads(0, row)

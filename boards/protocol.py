@@ -28,7 +28,34 @@ WRITE      0x10  ``addr u16, word u16 x n`` (n 1..63)   none; loads ``addr..addr
 RUN        0x20  none                                   ``cycles u32``: cycles the design was
                                                         busy; sent when the run has finished
 READ       0x30  ``addr u16, count u8`` (count 1..32)   ``result u32 x count``
+BATCH      0x40  ``addr u16, rcount u8, raddr u16,      none; then the board takes ``samples``
+                 n u16, samples u16`` (9 B)             sample blocks (below), one reply each
 =========  ====  =====================================  =========================================
+
+Batches
+-------
+BATCH streams many samples through one request, so the host never waits a round trip per
+sample. Its header frame is checked like any request (``rcount`` 1..:data:`MAX_BATCH_RESULTS`,
+``n`` >= 1 and ``samples`` >= 1, else BAD_LENGTH; ``addr + n`` beyond ``n_loads`` or
+``raddr + rcount`` beyond ``n_results``: BAD_ADDRESS) and answered at once; after an OK reply
+(empty payload) the board reads ``samples`` sample blocks, raw bytes without framing::
+
+    word u16 x n, chk u8          chk = -(sum of the 2n word bytes) mod 256
+
+For each block it writes the words to loads ``addr .. addr+n-1``, runs the design and sends
+one reply ``5A 40 00 len result u32 x rcount chk`` (results ``raddr .. raddr+rcount-1``,
+``len = 4 rcount``) as soon as the run ends: results are streamed, not kept for the batch.
+The board keeps receiving while it runs and replies: received bytes wait in a
+:data:`BATCH_FIFO_BYTES` byte buffer and replies in a buffer of the same size, so a host that
+keeps at most :func:`batch_window` samples ahead of the replies it has read never overflows
+it. A sample's bytes follow each other within the inter-byte timeout; its first byte may come
+up to ``BATCH_WAIT_FACTOR`` timeouts after the board has sent the previous reply (room for
+the host's USB latency). An error ends the batch with one error reply (``len = 0``) in
+place of the sample's reply: TIMEOUT (a sample stopped arriving), and, once the line has been
+quiet for the timeout (the bytes still in flight are swallowed), BAD_CHECKSUM (that sample's
+``chk``; it was not run), FRAMING or OVERRUN (a byte arrived with the receive buffer full).
+After an error the loads ``addr .. addr+n-1`` are undefined until written again. Results of
+the last run stay readable (READ) after the batch, as after RUN.
 
 Status codes
 ------------
@@ -42,7 +69,8 @@ BAD_LENGTH       0x02  ``len`` > MAX_PAYLOAD, or wrong for the command (e.g. WRI
 UNKNOWN_COMMAND  0x03  ``cmd`` is none of the above
 FRAMING          0x04  a byte arrived with a 0 stop bit (UART framing error)
 TIMEOUT          0x05  a frame stopped arriving: no byte for the inter-byte timeout
-BAD_ADDRESS      0x06  WRITE beyond ``n_loads`` or READ beyond ``n_results``
+BAD_ADDRESS      0x06  WRITE beyond ``n_loads`` or READ beyond ``n_results`` (BATCH: either)
+OVERRUN          0x07  BATCH only: a sample byte arrived while the receive buffer was full
 ===============  ====  ===========================================================================
 
 Errors and recovery
@@ -64,12 +92,20 @@ from enum import IntEnum
 
 SYNC_REQUEST = 0xA5
 SYNC_REPLY = 0x5A
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2                           # 2: BATCH
 MAX_PAYLOAD = 128
 MAX_WRITE_WORDS = (MAX_PAYLOAD - 2) // 2       # 63 16-bit load words per WRITE
 MAX_READ_WORDS = MAX_PAYLOAD // 4              # 32 32-bit results per READ
+MAX_BATCH_RESULTS = 63                         # results per BATCH sample reply: len <= 252
+MAX_BATCH_SAMPLES = 0xFFFF
+BATCH_HEADER_SIZE = 9
+BATCH_FIFO_BYTES = 512                         # receive and reply buffers: one iCE40 EBR each
+BATCH_WAIT_FACTOR = 20                         # first byte of a sample: 20 timeouts (200 ms)
 TIMEOUT_MS = 10                                # default inter-byte timeout
-DEFAULT_BAUD = 115200
+DEFAULT_BAUD = 115200                          # any USB-serial adapter; builds take --baud
+# The digits demo's link: the iCEBreaker's FT2232H makes 3 Mbaud exactly (12 MHz / 4) and
+# the 18 and 24 MHz cores divide it exactly (6 and 8 cycles per bit).
+FAST_BAUD = 3_000_000
 LOAD_WIDTH = 16
 RESULT_WIDTH = 32
 ADDR_WIDTH = 16
@@ -80,6 +116,7 @@ class Command(IntEnum):
     WRITE = 0x10
     RUN = 0x20
     READ = 0x30
+    BATCH = 0x40
 
 
 class Status(IntEnum):
@@ -90,6 +127,7 @@ class Status(IntEnum):
     FRAMING = 0x04
     TIMEOUT = 0x05
     BAD_ADDRESS = 0x06
+    OVERRUN = 0x07
 
 
 class ProtocolError(RuntimeError):
@@ -186,6 +224,36 @@ def decode_results(payload):
 
 def run_reply_payload(cycles):
     return struct.pack("<I", cycles)
+
+
+def batch_payload(addr, n, raddr, rcount, samples):
+    """The BATCH header payload: ``n`` load words from ``addr`` and ``rcount`` results from
+    ``raddr`` per sample, for ``samples`` samples."""
+    if not 1 <= rcount <= MAX_BATCH_RESULTS:
+        raise ValueError(f"BATCH returns 1..{MAX_BATCH_RESULTS} results per sample, got {rcount}")
+    if not 1 <= n <= 0xFFFF or not 1 <= samples <= MAX_BATCH_SAMPLES:
+        raise ValueError(f"BATCH takes 1..65535 words and samples, got {n} and {samples}")
+    return struct.pack("<HBHHH", addr, rcount, raddr, n, samples)
+
+
+def sample_block(words):
+    """One BATCH sample: its load words (u16 each) and the checksum byte."""
+    words = [int(w) for w in words]
+    if any(not 0 <= w < 1 << LOAD_WIDTH for w in words):
+        raise ValueError(f"load words must be in 0..{(1 << LOAD_WIDTH) - 1}")
+    body = struct.pack(f"<{len(words)}H", *words)
+    return body + bytes([checksum(body)])
+
+
+def sample_reply_size(rcount):
+    """Bytes of one BATCH sample's OK reply."""
+    return REPLY_HEADER + 4 * rcount + 1
+
+
+def batch_window(n):
+    """Samples of ``n`` words a host may send beyond the replies it has read: while the
+    board runs one sample, the next ``window - 1`` must fit its receive buffer."""
+    return 1 + BATCH_FIFO_BYTES // (2 * n + 1)
 
 
 # INFO reply: (field, struct code). flags bit 0 = results valid (a run finished since the last

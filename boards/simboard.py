@@ -6,11 +6,13 @@ follow :mod:`.protocol` byte for byte, including the error handling; the gatewar
 are checked against the same protocol module in the cocotb bench.
 """
 import dataclasses
+import struct
 
 import numpy as np
 
-from .protocol import (FLAG_RESULTS_VALID, MAX_PAYLOAD, MAX_READ_WORDS, PROTOCOL_VERSION,
-                       SYNC_REQUEST, Command, Info, Status, encode_reply, run_reply_payload)
+from .protocol import (BATCH_HEADER_SIZE, FLAG_RESULTS_VALID, MAX_BATCH_RESULTS, MAX_PAYLOAD,
+                       MAX_READ_WORDS, PROTOCOL_VERSION, SYNC_REQUEST, Command, Info, Status,
+                       encode_reply, run_reply_payload)
 
 
 class SimulatedBoard:
@@ -30,6 +32,11 @@ class SimulatedBoard:
     board is busy and drops every byte that arrives meanwhile, as the gateware does with bytes
     that arrive while it executes or replies.
 
+    During a BATCH, bytes are never dropped: they stand for the gateware's receive FIFO, which
+    the software board never overruns (it runs each sample the moment its last byte arrives;
+    OVERRUN is the gateware's alone). A read that finds nothing while the batch waits for a
+    sample is the line going quiet there too: the batch ends with TIMEOUT.
+
     Load words are stored as the gateware's load registers hold them: ``load_width + 1`` bits
     (a 16-bit word keeps its low bits), and a threshold above ``2**load_width`` compares like
     ``2**load_width`` (every source value is below it). So a RUN after an out-of-range WRITE
@@ -47,6 +54,9 @@ class SimulatedBoard:
         self._out = bytearray()
         self._frame = None              # bytes of the frame being received, after A5
         self._drain = None              # status to send once the line is quiet
+        self._batch = None              # (addr, n, raddr, rcount) while a BATCH runs
+        self._left = 0                  # samples the batch still expects
+        self._sample = bytearray()      # bytes of the sample being received
 
     # ------------------------------------------------------------------ transport interface
     def write(self, data):
@@ -55,7 +65,8 @@ class SimulatedBoard:
         return len(data)
 
     def read(self, n, timeout=None):
-        if not self._out and (self._frame is not None or self._drain is not None):
+        if not self._out and (self._frame is not None or self._drain is not None or
+                              self._batch is not None):
             self._quiet()
         chunk, self._out = bytes(self._out[:n]), self._out[n:]
         return chunk
@@ -71,15 +82,20 @@ class SimulatedBoard:
     # ----------------------------------------------------------------------- the engine
     def _quiet(self):
         status = Status.TIMEOUT if self._drain is None else self._drain
-        cmd = self._frame[0] if self._frame else 0
-        self._frame, self._drain = None, None
+        cmd = Command.BATCH if self._batch is not None else self._frame[0] if self._frame else 0
+        self._frame, self._drain, self._batch = None, None, None
         self._reply(cmd, status)
 
     def _reply(self, cmd, status, payload=b""):
         self._out += encode_reply(cmd, status, payload if status == Status.OK else b"")
 
     def _byte(self, byte):
-        if self._drain is not None or self._out:      # draining, or busy sending a reply
+        if self._drain is not None:                   # draining
+            return
+        if self._batch is not None:                   # a sample byte: queued, never dropped
+            self._sample_byte(byte)
+            return
+        if self._out:                                 # busy sending a reply
             return
         if self._frame is None:
             if byte == SYNC_REQUEST:
@@ -95,6 +111,43 @@ class SimulatedBoard:
                 self._reply(f[0], Status.BAD_CHECKSUM)
             else:
                 self._reply(f[0], *self._execute(f[0], bytes(f[2:-1])))
+
+    def _run(self):
+        raw = self.design.expected_results(self.effective_loads()[None, :])[0]
+        self.results = raw & 0xFFFFFFFF
+        self.results_valid = True
+        self.runs += 1
+
+    def _sample_byte(self, byte):
+        addr, n, raddr, rcount = self._batch
+        self._sample.append(byte)
+        if len(self._sample) < 2 * n + 1:
+            return
+        sample, self._sample = bytes(self._sample), bytearray()
+        # The gateware writes each word as it arrives, before the checksum is known.
+        self.loads[addr:addr + n] = np.frombuffer(sample[:-1], "<u2").astype(np.int64)
+        self.results_valid = False
+        if sum(sample) & 0xFF:
+            self._batch, self._drain = None, Status.BAD_CHECKSUM   # answered once quiet
+            self._frame = bytearray([Command.BATCH])
+            return
+        self._run()
+        self._reply(Command.BATCH, Status.OK,
+                    self.results[raddr:raddr + rcount].astype("<u4").tobytes())
+        self._left -= 1
+        if self._left == 0:
+            self._batch = None
+
+    def _batch_header(self, payload):
+        if len(payload) != BATCH_HEADER_SIZE:
+            return (Status.BAD_LENGTH,)
+        addr, rcount, raddr, n, samples = struct.unpack("<HBHHH", payload)
+        if not 1 <= rcount <= MAX_BATCH_RESULTS or n == 0 or samples == 0:
+            return (Status.BAD_LENGTH,)
+        if addr + n > self.design.n_loads or raddr + rcount > self.design.n_results:
+            return (Status.BAD_ADDRESS,)
+        self._batch, self._left, self._sample = (addr, n, raddr, rcount), samples, bytearray()
+        return (Status.OK,)
 
     def _execute(self, cmd, payload):
         n = len(payload)
@@ -116,10 +169,7 @@ class SimulatedBoard:
         if cmd == Command.RUN:
             if n:
                 return (Status.BAD_LENGTH,)
-            raw = self.design.expected_results(self.effective_loads()[None, :])[0]
-            self.results = raw & 0xFFFFFFFF
-            self.results_valid = True
-            self.runs += 1
+            self._run()
             cycles = getattr(self.design, "run_cycles", self.design.length)
             return Status.OK, run_reply_payload(cycles)
         if cmd == Command.READ:
@@ -130,4 +180,6 @@ class SimulatedBoard:
                 return (Status.BAD_ADDRESS,)
             words = self.results[addr:addr + count].astype("<u4")
             return Status.OK, words.tobytes()
+        if cmd == Command.BATCH:
+            return self._batch_header(payload)
         return (Status.UNKNOWN_COMMAND,)

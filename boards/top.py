@@ -14,7 +14,7 @@ from ..model.params import ParameterError
 from .engine import ProtocolEngine
 from .pll import (ECP5_F_OUT, F_OUT, ecp5_pll_instance, ecp5_pll_settings, pll_instance,
                   pll_settings)
-from .protocol import DEFAULT_BAUD
+from .protocol import BATCH_FIFO_BYTES, DEFAULT_BAUD
 from .protocol import timeout_cycles as default_timeout
 from .uart import UARTRx, UARTTx, uart_divisor
 
@@ -42,6 +42,8 @@ class BoardCore(wiring.Component):
     busy_ticks : int or None
         The busy LED stays on this many ticks after activity, so that a run of a few
         microseconds is visible; default 50 ms.
+    fifo_bytes : int
+        The engine's BATCH receive and reply FIFO depth (:data:`.protocol.BATCH_FIFO_BYTES`).
 
     Attributes
     ----------
@@ -49,7 +51,8 @@ class BoardCore(wiring.Component):
     """
 
     def __init__(self, design, clk_hz, baud=DEFAULT_BAUD, timeout_cycles=None,
-                 led_tick_log2=None, heartbeat_ticks=None, busy_ticks=None):
+                 led_tick_log2=None, heartbeat_ticks=None, busy_ticks=None,
+                 fifo_bytes=BATCH_FIFO_BYTES):
         self.design = design
         self.clk_hz = int(clk_hz)
         self.baud = baud
@@ -62,6 +65,7 @@ class BoardCore(wiring.Component):
         tick_s = 2**self.led_tick_log2 / self.clk_hz
         self.heartbeat_ticks = heartbeat_ticks or max(1, round(0.5 / tick_s))
         self.busy_ticks = busy_ticks or max(1, round(0.05 / tick_s))
+        self.fifo_bytes = fifo_bytes
         super().__init__({"uart_rx": In(1, init=1), "uart_tx": Out(1, init=1),
                           "led_heartbeat": Out(1), "led_busy": Out(1)})
 
@@ -69,7 +73,8 @@ class BoardCore(wiring.Component):
         m = Module()
         m.submodules.rx = rx = UARTRx(self.divisor)
         m.submodules.tx = tx = UARTTx(self.divisor)
-        m.submodules.engine = engine = ProtocolEngine(self.design, self.clk_hz, self.timeout_cycles)
+        m.submodules.engine = engine = ProtocolEngine(self.design, self.clk_hz, self.timeout_cycles,
+                                                      self.fifo_bytes)
         m.submodules.design = self.design
         wiring.connect(m, engine.design, self.design)
         m.d.comb += [
