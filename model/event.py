@@ -28,7 +28,7 @@ import numpy as np
 from .params import ParameterError, check_int, check_seed, load_array, signed_range
 
 MAX_PRE = 4096
-MAX_POST = 256
+MAX_POST = 4096
 MAX_SYNAPSES = 1 << 20
 MAX_WEIGHT_WIDTH = 32
 MAX_FRAC = 30
@@ -60,7 +60,7 @@ class EventParams:
     n_pre : int
         Inputs (address-event sources), 1..4096.
     n_post : int
-        Outputs (accumulators), 1..256.
+        Outputs (accumulators), 1..4096.
     pre_ptr : tuple of int
         ``n_pre + 1`` row pointers, non-decreasing from 0 to the synapse count.
     post : tuple of int

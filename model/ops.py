@@ -40,6 +40,7 @@ from .params import ParameterError, load_array
 from .sng import SNGParams, quantize_unipolar
 from .sobol import SobolParams
 from . import step_ops
+from . import faults, stdp
 from .predictive import PredictiveParams
 from .recurrent import RecurrentParams
 from .synapse import SynapseParams
@@ -509,7 +510,7 @@ register(Op("dendrite", "Rall branching dendrite, fixed-point compartments (Rall
 # ------------------------------------------------------------ event-driven synapses (AER)
 
 _EVENT_SIZE = (Option("--pre", "n_pre", int, 16, "inputs (address-event sources), 1..4096"),
-               Option("--post", "n_post", int, 8, "outputs (accumulators), 1..256"),
+               Option("--post", "n_post", int, 8, "outputs (accumulators), 1..4096"),
                Option("--weight-width", "weight_width", int, 8, "signed weight bits, 2..32"))
 _EVENT_RANDOM = (Option("--conn-weight", "conn_weight", int, 1, "integer weight of every synapse"),
                  Option("--seed", "seed", int, 0, "connectivity seed, 0..2**63-1"))
@@ -572,3 +573,15 @@ register(Op("recurrent", "echo-state reservoir, state fed back as streams (SCRec
     Option("--spectral-radius", "spectral_radius", float, 0.9, "W_rec scaled to this radius"),
 ) + _PAIR_SOURCE, step_ops.make_recurrent, "acc0", needs_stimulus=True, layer=True,
    model_lines=step_ops.recurrent_lines))
+
+register(Op("stdp", "dense layer learning on chip: pair-based STDP, weights in block RAM "
+            "(SCLearningLayer)", stdp.STDPParams, tuple(Option(*o) for o in stdp.OPTIONS),
+            stdp.from_options, layer=True, model_lines=stdp.model_lines))
+register(Op("hwaware", "dense SC layer with stuck-at faults and weight variability folded into "
+            "its ROM (HardwareAwareSCLayer)", DenseParams, tuple(
+    Option(*o) for o in faults.HARDWARE_AWARE_OPTIONS), faults.hardware_aware_from_options,
+    "counts", needs_stimulus=True, layer=True, model_lines=_dense_lines))
+register(Op("memristive", "dense SC layer through a memristor crossbar model: levels, "
+            "device variation, stuck devices (MemristiveDenseLayer)", DenseParams, tuple(
+    Option(*o) for o in faults.MEMRISTIVE_OPTIONS), faults.memristive_from_options, "counts",
+    needs_stimulus=True, layer=True, model_lines=_dense_lines))

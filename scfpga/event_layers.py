@@ -67,7 +67,7 @@ class EventLinear(_EventOp):
     Parameters
     ----------
     n_pre, n_post : int
-        Inputs 1..4096, outputs 1..256.
+        Inputs and outputs 1..4096.
     weight : array (n_pre, n_post)
         Real weights (quantised, see the module docstring); zeros are not stored.
     weight_bits : int

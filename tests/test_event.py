@@ -102,7 +102,7 @@ def test_quantisation_rule():
 
 
 @pytest.mark.parametrize("kwargs, name", [
-    (dict(n_pre=0), "n_pre"), (dict(n_post=300), "n_post"), (dict(weight_width=1), "weight_width"),
+    (dict(n_pre=0), "n_pre"), (dict(n_post=5000), "n_post"), (dict(weight_width=1), "weight_width"),
     (dict(pre_ptr=(0, 2, 1, 2)), "pre_ptr"), (dict(post=(0, 5)), "post"),
     (dict(pre_ptr=(0, 2, 2, 2), post=(1, 1)), "post"), (dict(weight=(200, 1)), "weight")])
 def test_bad_parameters(kwargs, name):
