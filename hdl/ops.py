@@ -42,6 +42,8 @@ from .synapse import Synapse
 from .wta import WTA
 from .predictive import Predictive
 from .recurrent import Recurrent
+from ..model.stdp import STDPParams
+from .stdp import STDPLayer
 
 
 @singledispatch
@@ -68,3 +70,4 @@ component.register(PredictiveParams, Predictive)
 component.register(RecurrentParams, Recurrent)
 component.register(NeuronParams, FoldedNeurons)     # every type of the zoo (a subclass)
 component.register(EventParams, EventSynapses)
+component.register(STDPParams, STDPLayer)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .dense import DenseParams
 from .params import ParameterError, check_int, check_seed
 
 
@@ -250,3 +251,48 @@ class MemristiveDevice:
         stuck = rng.random(w.shape) < self.stuck_rate
         high = rng.random(w.shape) < 0.5
         return np.where(stuck, high.astype(np.float64), g), stuck
+
+
+# ------------------------------------------------- dense layers with defects (CLI ops)
+
+_DENSE_OPTIONS = (
+    ("--inputs", "n_inputs", int, 16, "inputs, 1..1022"),
+    ("--neurons", "n_neurons", int, 4, "neurons, 1..4096"),
+    ("--length", "length", int, 256, "bitstream length L per run"),
+    ("--width", "width", int, 8, "comparator width W, 1..16"),
+    ("--weight-seed", "weight_seed", int, 1, "seed of the random weights in [0, 1]"),
+    ("--seed", "seed", int, 42, "seed of the defects"),
+    ("--stuck-rate", "stuck_rate", float, 0.05, "fraction of stuck synapses, [0, 1]"),
+    ("--variability", "variability", float, 0.02, "additive weight noise (standard deviation)"),
+)
+HARDWARE_AWARE_OPTIONS = _DENSE_OPTIONS
+MEMRISTIVE_OPTIONS = tuple(o if o[1] not in ("stuck_rate", "variability") else
+                           (o[0], o[1], o[2], {"stuck_rate": 0.01, "variability": 0.05}[o[1]], o[4])
+                           for o in _DENSE_OPTIONS) + (
+    ("--levels", "levels", int, 64, "programmable conductance levels, 2..4096"),
+    ("--d2d", "d2d", float, 0.05, "device-to-device relative gain variation"),
+)
+
+
+def _dense(v, weights):
+    return DenseParams.from_float(weights, None, v["width"], length=v["length"])
+
+
+def _random_weights(v):
+    for name in ("n_inputs", "n_neurons"):
+        check_int(name, v[name], 1)
+    check_seed("weight_seed", v["weight_seed"])
+    return np.random.default_rng(v["weight_seed"]).random((v["n_neurons"], v["n_inputs"]))
+
+
+def hardware_aware_from_options(v):
+    """A dense layer whose random weights carry a :func:`defect_map` (folded into its ROM)."""
+    w = _random_weights(v)
+    return _dense(v, defect_map(w.shape, v["stuck_rate"], v["variability"], v["seed"]).apply(w))
+
+
+def memristive_from_options(v):
+    """A dense layer whose random weights went through a :class:`MemristiveDevice`."""
+    w = _random_weights(v)
+    device = MemristiveDevice(v["levels"], v["d2d"], v["variability"], v["stuck_rate"])
+    return _dense(v, device.program(w, v["seed"])[0])

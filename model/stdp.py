@@ -44,7 +44,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .faults import FaultMap
+from .faults import FaultMap, stuck_at_map
 from .lfsr import LFSRParams, lfsr_sequence
 from .params import ParameterError, check_choice, check_int, check_seed, signed_range
 from .sobol import SobolParams, sobol_sequence
@@ -98,8 +98,8 @@ class STDPParams:
         Membrane width (signed), 8..24.
     seed : int
         Encoder LFSR seed, 1..65535.
-    update_seed : int
-        Update LFSR seed 1..65535, or Sobol dimension 1..1024.
+    update_seed : int or None
+        Update LFSR seed 1..65535 (default 0xACE1), or Sobol dimension 1..1024 (default 1).
     weight_seed : int
         Seed of the default initial weights.
     faults : FaultMap or None
@@ -125,7 +125,7 @@ class STDPParams:
     leak_shift: int = 3
     v_width: int = 16
     seed: int = 1
-    update_seed: int = 0xACE1
+    update_seed: int | None = None
     weight_seed: int = 0
     faults: FaultMap | None = field(default=None, compare=True)
 
@@ -159,6 +159,8 @@ class STDPParams:
             object.__setattr__(self, "threshold", min(hi, max(1, self.n_inputs * (top + 1) // 2)))
         check_int("threshold", self.threshold, 1, hi)
         check_int("seed", self.seed, 1, (1 << LFSR_WIDTH) - 1)
+        if self.update_seed is None:
+            object.__setattr__(self, "update_seed", 0xACE1 if self.update_source == "lfsr" else 1)
         if self.update_source == "lfsr":
             check_int("update_seed", self.update_seed, 1, (1 << LFSR_WIDTH) - 1)
         else:
@@ -370,3 +372,56 @@ class STDPLayer:
         :class:`Flip` (or None). Returns the list of :class:`Epoch`."""
         flips = flips or [()] * len(rates_list)
         return [self.run_epoch(r, f) for r, f in zip(rates_list, flips)]
+
+
+# ------------------------------------------------------------------------------ the op's CLI
+
+# (flag, field, type, default, help[, choices]) of ``scfpga gen|model|sim stdp``.
+OPTIONS = (
+    ("--inputs", "n_inputs", int, 16, "inputs, 1..64"),
+    ("--neurons", "n_neurons", int, 4, "neurons, 1..16"),
+    ("--length", "length", int, 64, "time steps per epoch, 1..4096"),
+    ("--width", "width", int, 8, "input rate bits, 1..12"),
+    ("--weight-bits", "weight_bits", int, 8, "unsigned weight bits, 2..12"),
+    ("--trace-bits", "trace_bits", int, 8, "trace bits, 2..12"),
+    ("--tau-pre", "tau_pre_shift", int, 3, "pre trace decay shift (potentiation window)"),
+    ("--tau-post", "tau_post_shift", int, 3, "post trace decay shift (depression window)"),
+    ("--a-plus", "a_plus", int, 4, "potentiation amplitude, 0..15"),
+    ("--a-minus", "a_minus", int, 5, "depression amplitude, 0..15"),
+    ("--rate-shift", "rate_shift", int, 8, "deterministic update dw = (a * trace) >> rate_shift"),
+    ("--update", "update", str, "deterministic", "weight update rule",
+     ("deterministic", "stochastic")),
+    ("--update-source", "update_source", str, "lfsr", "stochastic update source", UPDATE_SOURCES),
+    ("--update-seed", "update_seed", int, None, "update LFSR seed (default 0xACE1), or Sobol "
+     "dimension (default 1)"),
+    ("--threshold", "threshold", int, None, "firing threshold (default n_inputs * 2**B / 2)"),
+    ("--leak-shift", "leak_shift", int, 3, "membrane leak shift, 0: none"),
+    ("--seed", "seed", int, 1, "encoder LFSR seed, 1..65535"),
+    ("--weight-seed", "weight_seed", int, 0, "seed of the random initial weights"),
+    ("--stuck-rate", "stuck_rate", float, 0.0, "fraction of synapses stuck at 0 or at 1, [0, 1]"),
+    ("--fault-seed", "fault_seed", int, 0, "seed of the fault map"),
+)
+
+
+def from_options(v):
+    """:class:`STDPParams` from the option values (``update``, ``stuck_rate``, ``fault_seed``
+    become ``stochastic`` and a fault map)."""
+    v = dict(v)
+    stochastic = v.pop("update") == "stochastic"
+    rate, fseed = v.pop("stuck_rate"), v.pop("fault_seed")
+    params = STDPParams(stochastic=stochastic, **v)
+    if rate:
+        params = params.with_faults(stuck_at_map(params.shape, params.weight_bits, rate, fseed))
+    return params
+
+
+def model_lines(params, x, stim_seed):
+    """Per epoch, each neuron's spike count (space-separated). ``x``: rates in [0, 1]
+    (epochs, inputs); default: 4 seeded random epochs."""
+    if x is None:
+        x = np.random.default_rng(stim_seed).random((4, params.n_inputs))
+    x = np.atleast_2d(np.asarray(x, np.float64))
+    if x.ndim != 2 or x.shape[1] != params.n_inputs:
+        raise ParameterError(f"x must have shape (epochs, {params.n_inputs}), got {x.shape}")
+    epochs = STDPLayer(params).train([quantize_rates(params, r) for r in x])
+    return [" ".join(str(int(c)) for c in e.counts) for e in epochs]

@@ -38,6 +38,8 @@ from . import counter, dense, fusion, lfsr, lif, mux, network, neuron, sng, sobo
 from . import attention, dendrite, inhibition, wta
 from . import predictive, recurrent
 from . import event
+from . import stdp
+from ..model.stdp import STDPParams
 from .runner import cosim
 
 
@@ -97,6 +99,7 @@ register(PredictiveParams, predictive)
 register(RecurrentParams, recurrent)
 register(NeuronParams, neuron)                      # every type of the zoo (a subclass)
 register(EventParams, event)
+register(STDPParams, stdp)
 
 
 def model_output(op, params, cycles, stim_seed=1):
