@@ -121,7 +121,7 @@ def test_predictive_cosimulation(seed, tmp_path):
     assert (weights != weights[0]).any()                 # the learned weights were compared
 
 
-def test_cosimulation_catches_other_streams_and_a_rounding_update(tmp_path):
+def test_cosimulation_catches_other_streams_and_another_learning_rate(tmp_path):
     p = PredictiveParams(3, 2, ((10, 200, 90), (0, 256, 128)), 16, 5, 3, 5, 4)
     for other in (PredictiveParams(3, 2, p.weights, 16, 5, 3, 5, 4, "shared"),
                   PredictiveParams(3, 2, p.weights, 16, 5, 3, 6, 4)):   # another lr
