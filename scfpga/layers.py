@@ -35,6 +35,7 @@ from .conv_layers import (SCConv2DLayer, SpikeDropout, SpikingAvgPool2d,  # noqa
 from .model.neuron_types import Neuron, create_neuron
 from .step_layers import PredictiveCodingSCLayer, SCRecurrentLayer  # noqa: F401
 from .event_layers import EventFixedNumConn, EventFixedProb, EventLinear, FixedNumConn
+from .graph_layers import SpikeGNNLayer, SpikeGraphConv
 from .model.sobol import MAX_DIM
 from .model.params import ParameterError, check_int
 
@@ -48,7 +49,8 @@ __all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer", "WinnerTakeAll"
            "SpikingFlatten", "SpikeDropout", "TemporalAggregatedConv", "TACTemporalPreserve",
            "LearnableTAC", "FourierTemporalConv", "InfoMaxSpikeConv",
            "TemporalCollapseConv",
-           "EventLinear", "EventFixedProb", "FixedNumConn", "EventFixedNumConn"]
+           "EventLinear", "EventFixedProb", "FixedNumConn", "EventFixedNumConn",
+           "SpikeGraphConv", "SpikeGNNLayer"]
 
 
 def _range(name_lo, lo, name_hi, hi):
