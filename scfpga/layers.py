@@ -33,6 +33,7 @@ from .conv_layers import (SCConv2DLayer, SpikeDropout, SpikingAvgPool2d,  # noqa
                           TemporalAggregatedConv, LearnableTAC,
                           FourierTemporalConv, InfoMaxSpikeConv, TemporalCollapseConv)
 from .model.neuron_types import Neuron, create_neuron
+from .learning_layers import HardwareAwareSCLayer, MemristiveDenseLayer, SCLearningLayer
 from .step_layers import PredictiveCodingSCLayer, SCRecurrentLayer  # noqa: F401
 from .event_layers import EventFixedNumConn, EventFixedProb, EventLinear, FixedNumConn
 from .graph_layers import SpikeGNNLayer, SpikeGraphConv
@@ -49,6 +50,7 @@ __all__ = ["SCDenseLayer", "VectorizedSCLayer", "SCFusionLayer", "WinnerTakeAll"
            "SpikingFlatten", "SpikeDropout", "TemporalAggregatedConv", "TACTemporalPreserve",
            "LearnableTAC", "FourierTemporalConv", "InfoMaxSpikeConv",
            "TemporalCollapseConv",
+           "SCLearningLayer", "HardwareAwareSCLayer", "MemristiveDenseLayer",
            "EventLinear", "EventFixedProb", "FixedNumConn", "EventFixedNumConn",
            "SpikeGraphConv", "SpikeGNNLayer"]
 
