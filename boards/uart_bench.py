@@ -11,10 +11,14 @@ contents: it writes what it saw to ``SCFPGA_UART_RESULT`` and the caller compare
 the protocol module and the golden model. :func:`run_uart_session` builds and runs it.
 
 Step keys: ``send`` (hex string), ``bad_stop`` (indices of bytes sent with a 0 stop bit),
-``reply`` (wait for a reply frame; default true), ``wait_bits`` (give up after this many bit
-times without a complete reply), ``idle_bits`` (line idle before the step).
+``reply`` (wait for a reply frame; default true), ``frames`` (reply frames to wait for;
+default 1), ``wait_bits`` (give up after this many bit times without them), ``idle_bits``
+(line idle before the step), and for a BATCH stream ``chunks`` (hex strings sent after
+``send``) with ``window``: chunk k goes out once ``k - window + 1`` frames have come back,
+as the host driver paces samples.
 Result: ``replies`` (hex string per step, "" if none came, partial bytes otherwise),
 ``reply_bits`` (bit times from the end of the request to the end of the reply),
+``step_ns`` (simulated time from a step's first byte to its last reply byte),
 ``tx_bad_stop`` (reply bytes whose stop bit was 0), ``heartbeat_toggles``, ``busy_pulses``.
 """
 import hashlib
@@ -25,6 +29,7 @@ from pathlib import Path
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, Timer
+from cocotb.utils import get_sim_time
 
 from ..sim.runner import default_build_root, require_icarus
 from ..sim.processes import isolate_runner
@@ -100,8 +105,20 @@ async def _count_edges(signal, counter, key, rising_only=False):
         counter[key] += 1
 
 
-def _complete(frame):
-    return len(frame) >= REPLY_HEADER and len(frame) >= reply_size(frame)
+def _frames(data):
+    """Complete reply frames at the start of ``data``."""
+    n = 0
+    while len(data) >= REPLY_HEADER and len(data) >= reply_size(data):
+        data, n = data[reply_size(data):], n + 1
+    return n
+
+
+async def _send_chunks(dut, chunks, window, bit_ns, received, start):
+    for k, chunk in enumerate(chunks):
+        while _frames(bytes(b for b, _ in received[start:])) < k - window + 1:
+            await Timer(bit_ns, unit="ns")
+        for byte in bytes.fromhex(chunk):
+            await _send_byte(dut, byte, bit_ns)
 
 
 @cocotb.test()
@@ -124,27 +141,35 @@ async def play_script(dut):
     cocotb.start_soon(_receive(dut, bit_ns, received))
     cocotb.start_soon(_count_edges(dut.led_heartbeat, counts, "heartbeat_toggles"))
     cocotb.start_soon(_count_edges(dut.led_busy, counts, "busy_pulses", rising_only=True))
-    replies, reply_bits, bad_stops = [], [], 0
+    replies, reply_bits, step_ns, bad_stops = [], [], [], 0
     for step in script["steps"]:
         if step.get("idle_bits"):
             await Timer(round(step["idle_bits"] * bit_ns, 3), unit="ns")
         start = len(received)
+        t0 = get_sim_time("ns")
         data = bytes.fromhex(step.get("send", ""))
         bad = set(step.get("bad_stop", ()))
         for i, byte in enumerate(data):
             await _send_byte(dut, byte, bit_ns, stop=0 if i in bad else 1)
-        waited = 0
+        if step.get("chunks"):
+            # The pacing waits on replies, so it runs beside the wait below.
+            cocotb.start_soon(_send_chunks(dut, step["chunks"], step.get("window", 1), bit_ns,
+                                           received, start))
+        waited, frames = 0, step.get("frames", 1)
         if step.get("reply", True):
-            while not _complete(bytes(b for b, _ in received[start:])) and waited < step["wait_bits"]:
+            while _frames(bytes(b for b, _ in received[start:])) < frames and \
+                    waited < step["wait_bits"]:
                 await Timer(bit_ns, unit="ns")
                 waited += 1
             # The stop bit of the last byte is sampled half a bit after its data bits.
             await Timer(bit_ns, unit="ns")
+        step_ns.append(get_sim_time("ns") - t0)
         frame = received[start:]
         replies.append(bytes(b for b, _ in frame).hex())
         reply_bits.append(waited)
         bad_stops += sum(1 for _, stop in frame if stop != 1)
-    result = {"replies": replies, "reply_bits": reply_bits, "tx_bad_stop": bad_stops, **counts}
+    result = {"replies": replies, "reply_bits": reply_bits, "step_ns": step_ns,
+              "tx_bad_stop": bad_stops, **counts}
     Path(os.environ["SCFPGA_UART_RESULT"]).write_text(json.dumps(result))
 
 
