@@ -110,7 +110,8 @@ class SpikeGNNLayer:
     def counts(self, node_features, adjacency):
         """Integer spike counts of the last layer, ``(n_nodes, out_features)``."""
         n = len(np.asarray(node_features))
-        return self.run(node_features, adjacency)[-1].sum(0).reshape(n, self.layer_dims[-1])
+        last = self.run(node_features, adjacency)[-1]
+        return last.sum(0, dtype=np.int64).reshape(n, self.layer_dims[-1])
 
     def forward(self, node_features, adjacency):
         """The last layer's spike counts scaled to [0, 1] (by their maximum, when > 0)."""
