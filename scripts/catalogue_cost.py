@@ -1,4 +1,5 @@
-"""iCE40 UP5K cost of the SC layer catalogue ops (wta, inhibition, attention, ...).
+"""iCE40 UP5K cost of the SC layer catalogue ops (wta, inhibition, attention, dendrite,
+predictive, recurrent).
 
 Each op's generated component (:func:`scfpga.hdl.ops.component`, the RTL the benches prove) is
 built out of context behind few pins by :class:`SerialPins`: every data input port is loaded
@@ -30,6 +31,8 @@ from scfpga.hdl.ops import component  # noqa: E402
 from scfpga.model.attention import AttentionParams  # noqa: E402
 from scfpga.model.dendrite import DendriteParams  # noqa: E402
 from scfpga.model.inhibition import InhibitionParams  # noqa: E402
+from scfpga.model.predictive import PredictiveParams  # noqa: E402
+from scfpga.model.recurrent import RecurrentParams  # noqa: E402
 from scfpga.model.wta import WTAParams  # noqa: E402
 
 TOP = "catalogue_cost"
@@ -42,6 +45,11 @@ CASES = [
     ("attention", "Q 2x4, K 3x4, V 3x2, L = 256, W = 8, Sobol", AttentionParams()),
     ("dendrite", "4 branches x 3, 16-bit voltages, 12-bit inputs, shift 8",
      DendriteParams.from_float()),
+    ("predictive", "4 inputs x 4 neurons, L = 256, W = 8, 8 weight fraction bits, lr 10/1024",
+     PredictiveParams()),
+    ("recurrent", "3 inputs, 10 neurons (reference draws, radius 0.9), L = 256, W = 8",
+     RecurrentParams()),
+    ("recurrent", "3 inputs, 10 neurons, feedback delay 3", RecurrentParams(feedback_delay=3)),
 ]
 
 
