@@ -227,23 +227,48 @@ def _design_hash(kind, verilog_text, tb, extra_sources, defines):
     return design.hexdigest()[:12]
 
 
-def run_icarus_tb(verilog_text, top, tb, memories, plusargs, build_root=None, extra_sources=(),
-                  defines=None, kind="tb"):
+def _compile_tb(simulator, work, top, extra_sources, defines):
+    """Compile ``tb.v`` + ``{top}.v`` in ``work``; returns the command line to run, or None."""
+    if simulator == "icarus":
+        (work / "cmds.f").write_text("+timescale+1ns/1ps\n")
+        cmd = ["iverilog", "-g2012", "-c", "cmds.f", "-o", "sim.vvp", "-s", "scfpga_tb",
+               *(f"-D{k}={v}" for k, v in sorted(defines.items())), "tb.v", f"{top}.v",
+               *map(str, extra_sources)]
+        run = ["vvp", "-n", str(work / "sim.vvp")]
+    else:
+        # --binary: Verilator's own main, the testbench's delays and forks run under --timing
+        # (C++20 coroutines, which GCC 10-12 need asked for).
+        cmd = ["verilator", "--binary", "--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+               "--timescale", "1ns/1ps", "--top-module", "scfpga_tb", "-o", "simx",
+               "--build-jobs", "2", "-CFLAGS", "-fcoroutines",
+               *(f"-D{k}={v}" for k, v in sorted(defines.items())), "tb.v", f"{top}.v",
+               *map(str, extra_sources)]
+        run = [str(work / "obj_dir" / "simx")]
+    built = processes.run(cmd, cwd=work, capture_output=True, text=True)
+    (work / "build.log").write_text(" ".join(cmd) + "\n" + built.stdout + built.stderr)
+    return None if built.returncode else run
+
+
+def run_hdl_tb(verilog_text, top, tb, memories, plusargs, build_root=None, extra_sources=(),
+               defines=None, kind="tb", simulator="icarus"):
     """Compile ``verilog_text`` with the testbench ``tb`` (top module ``scfpga_tb``) once per
-    design, write ``memories`` (file name -> bytes) into a run directory named by their content
-    hash and run ``vvp`` there once with ``plusargs`` (name -> int).
+    design and simulator (Icarus, or Verilator's ``--binary``), write ``memories`` (file name ->
+    bytes) into a run directory named by their content hash and run the simulation there once
+    with ``plusargs`` (name -> int).
 
     Returns ``(stdout, log)``; ``stdout`` is None when the design did not compile.
     """
-    require_icarus()
+    simulator = choose_simulator(simulator)
     extra_sources = [Path(p).resolve() for p in extra_sources]
     defines = dict(defines or {})
-    design = _design_hash("icarus-" + kind, verilog_text, tb, extra_sources, defines)
+    prefix = "icarus-" if simulator == "icarus" else "verilator-"
+    design = _design_hash(prefix + kind, verilog_text, tb, extra_sources, defines)
     data = hashlib.sha1()
     for name in sorted(memories):
         data.update(name.encode())
         data.update(memories[name])
-    work = Path(build_root or default_build_root()).resolve() / f"{top}-{kind}-{design}"
+    tag = kind if simulator == "icarus" else f"{kind}-vl"
+    work = Path(build_root or default_build_root()).resolve() / f"{top}-{tag}-{design}"
     run_dir = work / f"run-{data.hexdigest()[:12]}"
     run_dir.mkdir(parents=True, exist_ok=True)
     log = run_dir / "sim.log"
@@ -252,20 +277,15 @@ def run_icarus_tb(verilog_text, top, tb, memories, plusargs, build_root=None, ex
         if not (work / "built.ok").exists():
             (work / f"{top}.v").write_text(verilog_text)
             (work / "tb.v").write_text(tb)
-            (work / "cmds.f").write_text("+timescale+1ns/1ps\n")
-            cmd = ["iverilog", "-g2012", "-c", "cmds.f", "-o", "sim.vvp", "-s", "scfpga_tb",
-                   *(f"-D{k}={v}" for k, v in sorted(defines.items())), "tb.v", f"{top}.v",
-                   *map(str, extra_sources)]
-            built = processes.run(cmd, cwd=work, capture_output=True, text=True)
-            (work / "build.log").write_text(" ".join(cmd) + "\n" + built.stdout + built.stderr)
-            if built.returncode:
+            run = _compile_tb(simulator, work, top, extra_sources, defines)
+            if run is None:
                 log.write_text((work / "build.log").read_text())
                 return None, log
-            (work / "built.ok").touch()
+            (work / "built.ok").write_text(json.dumps(run))
+    run = json.loads((work / "built.ok").read_text())
     for name, content in memories.items():
         (run_dir / name).write_bytes(content)
-    ran = processes.run(["vvp", "-n", str(work / "sim.vvp"),
-                         *(f"+{k}={v}" for k, v in plusargs.items())],
+    ran = processes.run([*run, *(f"+{k}={v}" for k, v in plusargs.items())],
                         cwd=run_dir, capture_output=True, text=True)
     log.write_text(ran.stdout + ran.stderr)
     return ran.stdout, log
@@ -303,7 +323,7 @@ def cosim_icarus(verilog_text, top, stimulus, expected, signed_ports=(), build_r
     tb = _testbench(top, ports, stim_ports, out_ports, memory_depth(cycles))
     memories = {**{f"i_{p}.hex": hex_lines(stimulus[p], ports[p][1]) for p in stim_ports},
                 **{f"o_{p}.hex": hex_lines(expected[p], ports[p][1]) for p in out_ports}}
-    stdout, log = run_icarus_tb(verilog_text, top, tb, memories, {"cycles": cycles}, build_root,
+    stdout, log = run_hdl_tb(verilog_text, top, tb, memories, {"cycles": cycles}, build_root,
                                 extra_sources, defines)
     for line in (stdout or "").splitlines():
         if line.startswith("SCFPGA OK"):

@@ -3,28 +3,29 @@
 Where :func:`scfpga.sim.cosim` compares every port on every cycle, :func:`cosim_runs` compares
 what a user of the board sees: for each sample, every result word after a complete run.
 
-Under Icarus (the default) a generated Verilog testbench (:func:`runs_testbench`) does all of
-it: the load words and the expected results are memories it reads, it writes the loads, pulses
-``start``, waits for ``busy`` to fall, reads every result and compares it in HDL; Python writes
-the memories before and reads one line after. Under Verilator, or with ``SCFPGA_COCOTB=1``,
-the cocotb test :mod:`.runs_bench` drives the same schedule.
+A generated Verilog testbench (:func:`runs_testbench`) does all of it, under Icarus (the
+default) or Verilator: the load words and the expected results are memories it reads, it
+writes the loads, pulses ``start``, waits for ``busy`` to fall, reads every result and compares
+it in HDL; Python writes the memories before and reads one line after. With
+``SCFPGA_COCOTB=1`` the cocotb test :mod:`.runs_bench` drives the same schedule instead.
 """
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from .runner import (choose_simulator, hex_lines, logic_value, memory_depth, run_cocotb,
-                     run_icarus_tb)
+                     run_hdl_tb)
 
 CLOCK_NS = 10
 
 
 @dataclass
 class RunsResult:
-    """``ok``, or the first sample/result index whose value differs (``cycle``: the clock cycle
-    after reset at which it was read; ``hung``: that run's ``busy`` never fell)."""
+    """``ok``, or the first sample/result index whose value differs (``cycle``: clocks from
+    that run's ``start`` edge to the read; ``hung``: that run's ``busy`` never fell)."""
     ok: bool
     samples: int
     sample: int | None = None
@@ -43,7 +44,8 @@ class RunsResult:
         if self.sample is None:
             return f"{what}: simulation failed, see {self.log}"
         name = result_names[self.result] if result_names else f"result {self.result}"
-        at = f" (clock cycle {self.cycle}, port result_data)" if self.cycle is not None else ""
+        at = (f" (port result_data, clock {self.cycle} after the run's start)"
+              if self.cycle is not None else "")
         return (f"mismatch in run {self.sample}: {what} {name} expected {self.expected}, "
                 f"got {self.actual}{at}")
 
@@ -61,6 +63,7 @@ def runs_testbench(top, n_loads, n_results, load_depth, result_depth):
     return f"""`timescale 1ns/1ps
 module scfpga_tb;
   integer s, a, r, n, lat, maxc, hung;
+  time t0;
   reg clk, rst, load_we, start;
   reg [15:0] load_addr, load_data, result_addr;
   wire busy;
@@ -89,6 +92,7 @@ module scfpga_tb;
       end
       load_we <= 0; start <= 1;
       @(posedge clk);
+      t0 = $time;                           // the start edge: the run's cycle 0 follows
       start <= 0;
       @(negedge clk);                       // busy is up from the cycle after start
       if (busy) begin
@@ -110,7 +114,7 @@ module scfpga_tb;
         end else
           #1;
         if (result_data !== m_expected[s * {n_results} + r]) begin
-          $display("SCFPGA MISMATCH %0d %0d %0d %b", s, r, $time / {CLOCK_NS} - 2, result_data);
+          $display("SCFPGA MISMATCH %0d %0d %0d %b", s, r, ($time - t0) / {CLOCK_NS}, result_data);
           $finish;
         end
       end
@@ -123,36 +127,59 @@ endmodule
 """
 
 
-def runs_icarus(verilog_text, top, loads, expected, latency, max_cycles, signed, build_root=None):
-    """:func:`cosim_runs` under Icarus with the generated testbench: Python writes two memory
-    files and reads one line of output. Compiled once per design and memory depth."""
-    n, n_loads = loads.shape
-    n_results = expected.shape[1]
-    tb = runs_testbench(top, n_loads, n_results, memory_depth(loads.size),
-                        memory_depth(expected.size))
+def _runs_chunk(verilog_text, top, loads, expected, first, latency, max_cycles, signed, tb,
+                build_root, simulator):
+    """One ``vvp`` run of the samples ``first..first+len(loads)-1``."""
+    n = len(loads)
     memories = {"loads.hex": hex_lines(loads.ravel(), 16),
                 "expected.hex": hex_lines(expected.ravel(), 32)}
-    stdout, log = run_icarus_tb(verilog_text, top, tb, memories,
+    stdout, log = run_hdl_tb(verilog_text, top, tb, memories,
                                 {"samples": n, "latency": latency, "max_cycles": max_cycles},
-                                build_root, kind="runs")
+                                build_root, kind="runs", simulator=simulator)
     for line in (stdout or "").splitlines():
         if line.startswith("SCFPGA OK"):
             return RunsResult(ok=True, samples=n, log=str(log))
         if line.startswith("SCFPGA MISMATCH"):
             _, _, s, r, cycle, bits = line.split()
             s, r = int(s), int(r)
-            return RunsResult(ok=False, samples=n, sample=s, result=r,
+            return RunsResult(ok=False, samples=n, sample=first + s, result=r,
                               expected=int(expected[s, r]), actual=logic_value(bits, signed[r]),
                               log=str(log), cycle=int(cycle))
         if line.startswith("SCFPGA HANG"):
             _, _, s, cycles = line.split()
-            return RunsResult(ok=False, samples=n, sample=int(s), log=str(log), cycle=int(cycles),
-                              hung=True)
+            return RunsResult(ok=False, samples=n, sample=first + int(s), log=str(log),
+                              cycle=int(cycles), hung=True)
     return RunsResult(ok=False, samples=n, log=str(log))
 
 
+def runs_hdl(verilog_text, top, loads, expected, latency, max_cycles, signed, build_root=None,
+             workers=1, simulator="icarus"):
+    """:func:`cosim_runs` with the generated testbench: Python writes two memory files and
+    reads one line of output. Compiled once per design, simulator and memory depth. With
+    ``workers > 1`` the samples are split into that many contiguous chunks, one simulator
+    process each, run side by side; the verdict is that of the first failing chunk."""
+    n = len(loads)
+    bounds = np.linspace(0, n, max(1, min(workers, n)) + 1).astype(int)
+    longest = int(np.max(np.diff(bounds)))
+    tb = runs_testbench(top, loads.shape[1], expected.shape[1],
+                        memory_depth(longest * loads.shape[1]),
+                        memory_depth(longest * expected.shape[1]))
+    jobs = [(verilog_text, top, loads[a:b], expected[a:b], a, latency, max_cycles, signed, tb,
+             build_root, simulator) for a, b in zip(bounds[:-1], bounds[1:])]
+    if len(jobs) == 1:
+        results = [_runs_chunk(*jobs[0])]
+    else:
+        with ThreadPoolExecutor(len(jobs)) as pool:       # each thread waits on its own vvp
+            results = list(pool.map(lambda job: _runs_chunk(*job), jobs))
+    for r in results:
+        if not r.ok:
+            r.samples = n
+            return r
+    return RunsResult(ok=True, samples=n, log=results[0].log)
+
+
 def cosim_runs(verilog_text, top, loads, expected, latency=1, max_cycles=1 << 20, signed=False,
-               build_root=None, simulator=None):
+               build_root=None, simulator=None, workers=1):
     """Drive a runnable design with ``loads`` (samples, n_loads) and compare its results
     (samples, n_results) with ``expected`` after each run.
 
@@ -165,17 +192,20 @@ def cosim_runs(verilog_text, top, loads, expected, latency=1, max_cycles=1 << 20
     signed : bool or sequence of bool
         Compare ``result_data`` as two's-complement signed values (per result, or for all).
     simulator : str, optional
-        ``icarus`` (default: the HDL testbench) or ``verilator`` (the cocotb bench, as is
-        Icarus with ``SCFPGA_COCOTB=1``).
+        ``icarus`` (default) or ``verilator`` (``--binary``, optional): both run the generated
+        testbench; ``SCFPGA_COCOTB=1`` selects the cocotb bench :mod:`.runs_bench` instead.
+    workers : int
+        Simulate that many contiguous chunks of the samples in parallel processes.
     """
     loads = np.atleast_2d(np.asarray(loads, dtype=np.int64))
     expected = np.atleast_2d(np.asarray(expected, dtype=np.int64))
     if len(loads) != len(expected):
         raise ValueError("loads and expected must have one row per sample")
     signed = np.broadcast_to(np.asarray(signed, dtype=bool), expected.shape[1:])
-    if choose_simulator(simulator) == "icarus" and not os.environ.get("SCFPGA_COCOTB"):
-        return runs_icarus(verilog_text, top, loads, expected, int(latency), int(max_cycles),
-                           [bool(x) for x in signed], build_root)
+    simulator = choose_simulator(simulator)
+    if not os.environ.get("SCFPGA_COCOTB"):
+        return runs_hdl(verilog_text, top, loads, expected, int(latency), int(max_cycles),
+                        [bool(x) for x in signed], build_root, workers, simulator)
     arrays = {"loads": loads, "expected": expected, "latency": np.int64(latency),
               "max_cycles": np.int64(max_cycles), "signed": signed}
     result_file, log = run_cocotb(verilog_text, top, "scfpga.sim.runs_bench", arrays,
