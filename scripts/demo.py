@@ -3,8 +3,8 @@
 1. primitives: generate every block and co-simulate it against the golden model;
 2. digits: train a 64 -> 10 classifier on scikit-learn's 8x8 digits in float, map it to one SC
    dense layer (scfpga.digits), and measure accuracy for L = 64..1024 with Sobol and LFSR;
-3. RTL: co-simulate the generated layer (the exact configuration that goes on the board) under
-   cocotb on test images; every spike count and score, hence every prediction, must equal the
+3. RTL: co-simulate the generated layer (the exact configuration that goes on the board) on
+   test images in a generated Verilog testbench (Icarus; two simulator processes); every spike count and score, hence every prediction, must equal the
    golden model's;
 4. board: build it for the iCEBreaker with the UART top (PLL, protocol engine, LEDs) with
    yowasp, and report utilisation, Fmax and inferences per second;
@@ -98,7 +98,7 @@ def digits_model():
 
 def rtl(split, params, n_images):
     design = DenseDesign(params, LANES)
-    say(f"[3/6] RTL: cocotb + Icarus, the board's layer ({LANES} lanes, L={LENGTH}) on "
+    say(f"[3/6] RTL: HDL testbench + Icarus, the board's layer ({LANES} lanes, L={LENGTH}) on "
         f"{n_images} test images")
     t0 = time.time()
     component = design.component()
@@ -107,7 +107,7 @@ def rtl(split, params, n_images):
     loads = design.loads_from_x(split.x_test[:n_images])
     expected = design.expected_results(loads)
     result = cosim_runs(verilog, "dense_digits", loads, expected, component.result_latency,
-                        max_cycles=2 * design.run_cycles, signed=design.result_signed)
+                        max_cycles=2 * design.run_cycles, signed=design.result_signed, workers=2)
     predictions = design.predict(expected)
     rtl_acc = float(np.mean(predictions == split.y_test[:n_images]))
     say(f"      {result.describe('dense', design.result_names)}: every spike count and score equal "
@@ -191,7 +191,7 @@ def main():
             (f"quantised weights W={params.width}", f"{100 * quant_acc:.1f} %"),
             (f"SC golden model, {SOURCE} L={LENGTH}", f"{100 * model_acc:.1f} %"),
             (f"SC golden model, lfsr L={LENGTH}", f"{100 * acc[('lfsr', LENGTH)]:.1f} %"),
-            (f"RTL (cocotb), first {args.rtl_images} images",
+            (f"RTL (HDL testbench), first {args.rtl_images} images",
              f"{100 * rtl_acc:.1f} % ({'bit-exact' if rtl_ok else 'MISMATCH'})")]
     if report:
         lc = report["logic_cells"]
