@@ -111,6 +111,19 @@ def test_predictive_reference_shape_and_errors():
         PredictiveParams(2, 2, ((0, 1), (2, 1 << 17)))
 
 
+def test_layer_classes_step_like_the_ops_runs(rng):
+    """A sequence of forward/step calls is the op's sequence of runs (what the RTL computes)."""
+    x = rng.random((6, 4))
+    layer = PredictiveCodingSCLayer(4, 3, length=64, lr=0.2, seed=2, source="lfsr")
+    surprises = np.stack([layer.forward(row)["surprises"] for row in x])
+    errors, weights = predictive_run(layer.params, quantize_unipolar(x, 8))
+    np.testing.assert_array_equal(surprises, errors / (64 * 4))
+    np.testing.assert_array_equal(layer.weights, weights[-1] / layer.params.one)
+    res = SCRecurrentLayer(4, 6, length=64, seed=4, signed=True, feedback_delay=2)
+    states = recurrent_run(res.params, quantize_unipolar(x, res.params.width))[1]
+    np.testing.assert_array_equal(res.run(x), states / 64)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_predictive_cosimulation(seed, tmp_path):
     p = random_predictive(seed)
