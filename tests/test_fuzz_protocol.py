@@ -6,7 +6,9 @@ ProtocolError, always within its deadline.
 
 Generated cases per run (fixed by the settings below): 60 byte streams and 60 frame scripts on
 the software board, 80 hostile replies and 10 noisy lines against the host driver, and 2 RTL
-scripts of 16 steps (32 frames) under cocotb.
+scripts of 16 steps (32 frames) under cocotb. BATCH's bad frames (length, checksums, addresses,
+truncated and missing samples, framing, overrun) are a fixed script on the RTL core, checked
+byte for byte and against the software board.
 """
 import struct
 import time
@@ -273,3 +275,142 @@ def test_rtl_engine_equals_software_board_on_random_frames(tmp_path_factory, scr
     for k, (step, rtl, sw) in enumerate(zip(script, result["replies"], software)):
         assert rtl == sw, f"step {k} sent {step['send']}: RTL {rtl or 'nothing'}, software {sw or 'nothing'}"
     assert result["tx_bad_stop"] == 0
+
+
+# ---------------------------------------------------------------- BATCH bad frames
+def _raw_batch(addr, rcount, raddr, n, samples, size=P.BATCH_HEADER_SIZE):
+    return P.encode_request(C.BATCH, struct.pack("<HBHHH", addr, rcount, raddr, n, samples)[:size])
+
+
+def _err(status):
+    return P.encode_reply(C.BATCH, status).hex()
+
+
+def _frames_of(data):
+    return len(replies_of(data))
+
+
+def batch_error_script():
+    """Every BATCH error, each followed by proof that the engine answers correctly again.
+
+    Returns (steps, expected reply hex per step, indices of steps the software board can
+    play: all but the framing error's batch)."""
+    loads = np.array([100, 20, 77])
+    drain = {"wait_bits": TIMEOUT_BITS + 150}
+    wait = {"wait_bits": P.BATCH_WAIT_FACTOR * TIMEOUT_BITS + 150}
+    good = lambda samples: {"send": P.encode_request(C.BATCH, P.batch_payload(          # noqa: E731
+        0, 3, 0, 2, samples)).hex(), "wait_bits": 400}
+    ok_hdr = P.encode_reply(C.BATCH, S.OK).hex()
+    bad_chk = bytearray(_raw_batch(0, 2, 0, 3, 1))
+    bad_chk[-1] ^= 0x20
+    a, b = np.array([30, 128, 5]), np.array([64, 64, 64])
+    res = lambda l: LIF.expected_results(l[None, :])[0]                                 # noqa: E731
+    sample_ok = lambda l: P.encode_reply(C.BATCH, S.OK, struct.pack(                    # noqa: E731
+        "<2I", *(int(v) & 0xFFFFFFFF for v in res(l)))).hex()
+    broken = bytearray(P.sample_block(b))
+    broken[-1] ^= 0x01
+    info = lambda flags: P.encode_reply(C.INFO, S.OK, P.Info(                            # noqa: E731
+        P.PROTOCOL_VERSION, P.MAX_PAYLOAD, LIF.n_loads, LIF.n_results, LIF.design_id,
+        LIF.length, CORE["clk_hz"], CORE["timeout_cycles"], flags).encode()).hex()
+    steps = [
+        ({"send": P.encode_request(C.WRITE, P.write_payload(0, loads)).hex(), "wait_bits": 400},
+         P.encode_reply(C.WRITE, S.OK).hex()),
+        ({"send": bad_chk.hex(), "wait_bits": 400}, _err(S.BAD_CHECKSUM)),
+        # Bad length: short header, rcount 0 or > 63, no words, no samples.
+        ({"send": _raw_batch(0, 2, 0, 3, 1, size=8).hex(), "wait_bits": 400}, _err(S.BAD_LENGTH)),
+        ({"send": _raw_batch(0, 0, 0, 3, 1).hex(), "wait_bits": 400}, _err(S.BAD_LENGTH)),
+        ({"send": _raw_batch(0, 64, 0, 3, 1).hex(), "wait_bits": 400}, _err(S.BAD_LENGTH)),
+        ({"send": _raw_batch(0, 2, 0, 0, 1).hex(), "wait_bits": 400}, _err(S.BAD_LENGTH)),
+        ({"send": _raw_batch(0, 2, 0, 3, 0).hex(), "wait_bits": 400}, _err(S.BAD_LENGTH)),
+        # Bad address: loads or results beyond the design, also through a high byte.
+        ({"send": _raw_batch(2, 2, 0, 2, 1).hex(), "wait_bits": 400}, _err(S.BAD_ADDRESS)),
+        ({"send": _raw_batch(0, 2, 1, 3, 1).hex(), "wait_bits": 400}, _err(S.BAD_ADDRESS)),
+        ({"send": _raw_batch(0x100, 1, 0, 1, 1).hex(), "wait_bits": 400}, _err(S.BAD_ADDRESS)),
+        ({"send": _raw_batch(0, 1, 0, 0x101, 1).hex(), "wait_bits": 400}, _err(S.BAD_ADDRESS)),
+        ({"send": _raw_batch(0, 1, 0x8000, 1, 1).hex(), "wait_bits": 400}, _err(S.BAD_ADDRESS)),
+        # Nothing was executed: the loads are still those of the WRITE.
+        ({"send": P.encode_request(C.RUN).hex(), "wait_bits": LIF.length // BIT + 400},
+         P.encode_reply(C.RUN, S.OK, P.run_reply_payload(LIF.run_cycles)).hex()),
+        ({"send": P.encode_request(C.READ, P.read_payload(0, 2)).hex(), "wait_bits": 400},
+         P.encode_reply(C.READ, S.OK, struct.pack("<2I", *(int(v) & 0xFFFFFFFF
+                                                         for v in res(loads)))).hex()),
+        # A sample with a bad checksum: its predecessor's reply, then BAD_CHECKSUM once quiet;
+        # the bad sample did not run (results are sample a's) but its words were written.
+        (good(3), ok_hdr),
+        (dict(drain, send=(P.sample_block(a) + bytes(broken)).hex(), frames=2),
+         sample_ok(a) + _err(S.BAD_CHECKSUM)),
+        ({"send": P.encode_request(C.INFO).hex(), "wait_bits": 400}, info(0)),
+        ({"send": P.encode_request(C.READ, P.read_payload(0, 2)).hex(), "wait_bits": 400},
+         P.encode_reply(C.READ, S.OK, struct.pack("<2I", *(int(v) & 0xFFFFFFFF
+                                                         for v in res(a)))).hex()),
+        # Truncated: a sample stops half way -> TIMEOUT after the inter-byte timeout.
+        (good(2), ok_hdr),
+        (dict(drain, send=(P.sample_block(a) + P.sample_block(b)[:3]).hex(), frames=2),
+         sample_ok(a) + _err(S.TIMEOUT)),
+        # No sample at all -> TIMEOUT after the longer first-byte wait.
+        (good(1), ok_hdr),
+        (dict(wait, send=""), _err(S.TIMEOUT)),
+        # A framing error inside a sample -> FRAMING once the line is quiet.
+        (good(2), ok_hdr),
+        (dict(drain, send=P.sample_block(a).hex(), bad_stop=[1]), _err(S.FRAMING)),
+        # Recovery: a good batch, results valid again.
+        (good(1), ok_hdr),
+        ({"send": P.sample_block(b).hex(), "wait_bits": 400}, sample_ok(b)),
+        ({"send": P.encode_request(C.INFO).hex(), "wait_bits": 400}, info(P.FLAG_RESULTS_VALID)),
+    ]
+    # The software board cannot send a 0 stop bit: it skips that step and its batch header.
+    plain = [k for k in range(len(steps))
+             if not any(s.get("bad_stop") for s, _ in steps[k:k + 2])]
+    return [s for s, _ in steps], [w for _, w in steps], plain
+
+
+def play_frames(board, script):
+    """Like :func:`play`, reading until each step's ``frames`` replies are in."""
+    out = []
+    for step in script:
+        board.write(bytes.fromhex(step["send"]))
+        got = b""
+        while True:
+            chunk = board.read(1 << 16)
+            got += chunk
+            if not chunk or _frames_of(got) >= step.get("frames", 1):
+                break
+        out.append(got.hex())
+    return out
+
+
+def test_rtl_engine_batch_bad_frames_and_recovery(tmp_path_factory):
+    """Bad length, bad checksum (header and sample), bad address, truncated sample and missing
+    sample (timeouts), framing error: one error reply each, the same bytes from the software
+    board, and the engine answers correctly afterwards."""
+    steps, want, plain = batch_error_script()
+    result = run_uart_session(core_verilog(LIF), "board_core", steps, BIT * 10,
+                              build_root=tmp_path_factory.mktemp("uart"))
+    for k, (step, rtl, expected) in enumerate(zip(steps, result["replies"], want)):
+        assert rtl == expected, f"step {k} sent {step['send']}: RTL {rtl or 'nothing'}, want {expected}"
+    software = play_frames(SimulatedBoard(LIF, CORE["clk_hz"], CORE["timeout_cycles"]),
+                           [steps[k] for k in plain])
+    assert software == [want[k] for k in plain]
+    # The first-byte wait is the longer one: the reply came after 20 timeouts, not one.
+    assert result["reply_bits"][21] >= P.BATCH_WAIT_FACTOR * TIMEOUT_BITS - 10
+
+
+def test_rtl_engine_batch_overrun(tmp_path_factory):
+    """Samples sent faster than a slow design takes them overflow a small receive FIFO: the
+    replies so far are right, then one OVERRUN once the line is quiet; then INFO works."""
+    slow = block_design("sng", {"source": "lfsr", "width": 9, "seed": 77}, length=2000)
+    core = BoardCore(slow.component(), **CORE, fifo_bytes=16)
+    text = verilog.convert(core, name="board_core", emit_src=False)
+    rows = np.arange(1, 21)[:, None] * 20
+    steps = [{"send": P.encode_request(C.BATCH, P.batch_payload(0, 1, 0, 1, 20)).hex(),
+              "wait_bits": 400},
+             {"send": b"".join(P.sample_block(r) for r in rows).hex(), "frames": 20,
+              "wait_bits": 20 * (2000 // BIT + 200)},
+             {"send": P.encode_request(C.INFO).hex(), "wait_bits": 400}]
+    result = run_uart_session(text, "board_core", steps, BIT * 10,
+                              build_root=tmp_path_factory.mktemp("uart"))
+    frames = replies_of(bytes.fromhex(result["replies"][1]))
+    assert 1 <= len(frames) - 1 < 20 and frames[-1].status == S.OVERRUN
+    for reply, row in zip(frames[:-1], rows):
+        assert P.decode_results(reply.check(C.BATCH).payload) == slow.expected_results(row[None, :])[0].tolist()
+    P.Info.decode(replies_of(bytes.fromhex(result["replies"][2]))[0].check(C.INFO).payload)
