@@ -30,8 +30,9 @@ update core between registers. The commit is clock ``cycle_clocks - 1``; no comm
 
 Run interface (``sync`` domain):
 
-* ``load``/``addr``/``data``: while idle, an edge with ``load = 1`` writes threshold ``data``
-  (``0..2**width``) of input ``addr``.
+* ``load``/``addr``/``data``: while idle, an edge with ``load = 1`` writes load word ``data`` at
+  ``addr``: an input threshold (``0..2**width``), raster word or weight, as the network's
+  :func:`load_map` says (:mod:`.network_loads`).
 * ``start``: while idle, starts a run; ``busy`` is 1 for ``length * cycle_clocks`` clocks from
   the next one; ``done`` pulses for one clock when it falls.
 * ``spikes<l>`` (l = 0 ..): layer l's spike vector of the SC cycle ``k`` shown on ``k``;
@@ -48,8 +49,9 @@ from ..model.conv import ConvLayer
 from ..model.network import NetworkParams
 from ..model.params import ParameterError
 from . import neuron_types  # noqa: F401  (registers the update core of every neuron type)
-from .network_layer import (CycleSignature, DenseLayerCore, Encoder, InputBuffer, SpikeInput,
-                            WindowInput, is_window, state_word)
+from .network_layer import (CycleSignature, DenseLayerCore, Encoder, InputBuffer, RasterInput,
+                            SpikeInput, WindowInput, is_window, state_word)
+from .network_loads import LoadMap
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,11 @@ def schedule(params: NetworkParams):
     return Schedule(tuple(layers), max(s.last_update for s in layers) + 2, params.length)
 
 
+def load_map(params: NetworkParams):
+    """The :class:`~.network_loads.LoadMap` of a network (what each load address means)."""
+    return LoadMap(params, schedule(params))
+
+
 class Network(wiring.Component):
     """A :class:`~scfpga.model.network.NetworkParams` network; see the module docstring.
 
@@ -111,11 +118,13 @@ class Network(wiring.Component):
     def __init__(self, params: NetworkParams):
         self.schedule = schedule(params)
         self.params = params
+        self.loads = LoadMap(params, self.schedule)
         p = params
         out = p.layers[-1]
         self.out_word = state_word(out, p.length)
         ports = {
-            "load": In(1), "addr": In(range(max(2, p.n_inputs))), "data": In(p.width + 1),
+            "load": In(1), "addr": In(range(max(2, self.loads.space))),
+            "data": In(self.loads.data_bits),
             "start": In(1), "busy": Out(1), "done": Out(1),
             "k": Out(range(max(2, p.length))), "cycle_start": Out(1),
             "sel": In(range(max(2, out.n_neurons))),
@@ -160,14 +169,20 @@ class Network(wiring.Component):
                     m.d.sync += self.k.eq(self.k + 1)
 
         cores, prev = [], None
+        loads = self.loads
         for l, (layer, ls) in enumerate(zip(p.layers, sch.layers)):
-            core = DenseLayerCore(p, l, ls)
+            core = DenseLayerCore(p, l, ls, loads.layouts.get(l))
             m.submodules[f"layer{l}"] = core
+            if l in loads.weights:
+                region = loads.weights[l]
+                m.d.comb += [core.wload.eq(self.load & region.hit(self.addr)),
+                             core.waddr.eq(self.addr[:region.bits]), core.wdata.eq(self.data)]
             if l == 0:
                 rows = ls.encoder_rows if is_window(layer) else ls.steps
-                encoder = Encoder(p, rows, layer.lanes)
-                m.d.comb += [encoder.load.eq(self.load), encoder.addr.eq(self.addr),
-                             encoder.data.eq(self.data)]
+                make = RasterInput if p.encoding == "raster" else Encoder
+                encoder = make(p, rows, layer.lanes)
+                m.d.comb += [encoder.load.eq(self.load & loads.inputs.hit(self.addr)),
+                             encoder.addr.eq(self.addr), encoder.data.eq(self.data)]
                 if is_window(layer):         # swept into a vector first, read by window
                     buffer = InputBuffer(p, rows, layer.lanes)
                     m.submodules.input_buffer = buffer

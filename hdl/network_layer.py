@@ -21,6 +21,8 @@ from amaranth.lib.wiring import In, Out
 
 from ..model.conv import ConvLayer, PoolLayer
 from ..model.lfsr import lfsr_leap_columns
+from ..model.params import ParameterError
+from .network_loads import RASTER_BITS, raster_shift
 from .neuron import state_layout, step_core
 from .sources import (StreamSource, direction_bits, direction_index, input_source_table, leap,
                       sign_magnitude_word, weight_field_bits)
@@ -245,6 +247,49 @@ class Encoder(wiring.Component):
         return m
 
 
+class RasterInput(wiring.Component):
+    """The run's input spike raster (``encoding = "raster"``) answering a fetch port.
+
+    Block RAM holds the bits of every input in every SC cycle as 16-bit load words (the
+    ``inputs`` region of :mod:`.network_loads`: word ``j`` of cycle ``k`` at ``(k << s) | j``),
+    written through ``load``/``addr``/``data`` while idle. Stage A addresses the word holding the
+    row's ``lanes`` bits in cycle ``k``, stage B selects them; bits past the last input read 0.
+    """
+
+    def __init__(self, params, rows, lanes):
+        if lanes > RASTER_BITS:
+            raise ParameterError(f"layer 1: lanes must be at most {RASTER_BITS} with a raster "
+                                 f"input (a row must lie in one raster word), got {lanes}")
+        self.params, self.rows, self.lanes = params, rows, lanes
+        self.shift = raster_shift(params.n_inputs)
+        self.depth = params.length << self.shift
+        super().__init__({
+            "load": In(1), "addr": In(range(max(2, self.depth))), "data": In(RASTER_BITS),
+            "cycle": In(CycleSignature(params.length)), "fetch": In(FetchSignature(rows, lanes)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        f, cyc, lanes, s = self.fetch, self.cycle, self.lanes, self.shift
+        mem = Memory(shape=RASTER_BITS, depth=self.depth, init=[], attrs=BRAM)
+        m.submodules.raster = mem
+        wr, rd = mem.write_port(), mem.read_port()
+        lane_bits = (lanes - 1).bit_length()
+        per_word = RASTER_BITS.bit_length() - 1 - lane_bits      # log2(rows in one word)
+        word_a = f.row_a >> per_word
+        m.d.comb += [wr.addr.eq(self.addr), wr.data.eq(self.data),
+                     wr.en.eq(self.load & ~cyc.busy),
+                     rd.addr.eq(Cat(word_a[:s], cyc.k) if s else cyc.k)]
+        offset = Signal(range(RASTER_BITS), name="offset")
+        m.d.comb += offset.eq((f.row_b << lane_bits) if per_word else 0)
+        for lane in range(lanes):
+            index = Signal(range(max(2, self.rows) * lanes + 1), name=f"index{lane}")
+            m.d.comb += [index.eq(f.row_b * lanes + lane),
+                         f.bits[lane].eq(Mux(index < self.params.n_inputs,
+                                             rd.data.bit_select(offset + lane, 1), 0))]
+        return m
+
+
 class DenseLayerCore(wiring.Component):
     """One dense layer of a network (sweep, accumulators, neuron update, state RAM).
 
@@ -257,28 +302,40 @@ class DenseLayerCore(wiring.Component):
     sched : LayerSchedule
         Its clocks (:func:`scfpga.hdl.network.schedule`).
 
+    layout : WeightLayout or None
+        Run-time weights (:mod:`.network_loads`): the weight memory gets a write port,
+        ``wload``/``waddr``/``wdata`` (one sign-magnitude weight, written while idle at the
+        region-local address ``waddr``). None: a ROM initialised by the bitstream.
+
     Ports: ``cycle`` (:class:`CycleSignature`, in), ``fetch`` (:class:`FetchSignature`, out),
     ``spikes`` (the committed spike vector: the model's spikes of cycle k), and the result read
     port ``sel`` -> ``count``, ``score`` one clock later while idle.
     """
 
-    def __init__(self, params, index, sched):
-        self.params, self.index, self.sched = params, index, sched
+    def __init__(self, params, index, sched, layout=None):
+        self.params, self.index, self.sched, self.layout = params, index, sched, layout
         self.layer = layer = params.layers[index]
         self.word = state_word(layer, params.length)
-        super().__init__({
+        ports = {
             "cycle": In(CycleSignature(params.length)),
             "fetch": Out(FetchSignature(sched.steps, layer.lanes,
                                         sched.passes if is_window(layer) else None)),
             "spikes": Out(layer.n_neurons),
             "sel": In(range(max(2, layer.n_neurons))),
             "count": Out(self.word["count"].shape), "score": Out(self.word["score"].shape),
-        })
+        }
+        if layout is not None:
+            ports.update(wload=In(1), waddr=In(max(1, (layout.size - 1).bit_length())),
+                         wdata=In(params.width + 2))
+        super().__init__(ports)
 
     def _weight_rom(self, lane):
         """ROM rows ``pass * steps + step`` (a window layer: ``(pass % rom_passes) * steps +
-        step``, the kernel shared by every position): each slot's magnitude (W+1 bits) and sign."""
+        step``, the kernel shared by every position): each slot's magnitude (W+1 bits) and sign.
+        SPRAM has no power-up contents: its weights are loaded at run time."""
         p, ls, layer = self.params, self.sched, self.layer
+        if p.weight_memory == "spram":
+            return []
         q, P = layer.kernel_terms, ls.parallel
         words = []
         for g in range(ls.rom_passes):
@@ -286,8 +343,43 @@ class DenseLayerCore(wiring.Component):
                 term = step * layer.lanes + lane
                 words.append(sign_magnitude_word(
                     [q[j, term] if (j < len(q) and term < layer.sweep_terms) else 0
-                     for j in range(g * P, g * P + P)], p.width))
+                     for j in range(g * P, g * P + P)], p.width, p.weight_memory))
         return words
+
+    def _weight_memory(self, m, lane, row):
+        """The lane's weight memory and its read data (stage B) for row ``row`` (stage A).
+
+        Run-time weights add a write port with one enable per slot. In SPRAM the two ports
+        must be one (a single-port RAM): one address, multiplexed by ``busy``, and no read
+        while writing (SPRAM's read data holds during a write; a disabled read port does too).
+        """
+        p, ls, lay = self.params, self.sched, self.layout
+        fw = weight_field_bits(p.width, p.weight_memory)
+        rows = ls.rom_passes * ls.steps
+        attrs = {"ram_style": "huge"} if p.weight_memory == "spram" else BRAM
+        mem = Memory(shape=ls.parallel * fw, depth=rows, init=self._weight_rom(lane), attrs=attrs)
+        m.submodules[f"wmem{lane}"] = mem
+        rd = mem.read_port()
+        if lay is None:
+            m.d.comb += rd.addr.eq(row)
+            return rd.data
+        wr = mem.write_port(granularity=fw)
+        lb, sb = lay.lane_bits, lay.slot_bits
+        w_lane, w_slot = self.waddr[:lb], self.waddr[lb:lb + sb]
+        w_row = self.waddr[lb + sb:]
+        we = Signal(name=f"we{lane}")
+        m.d.comb += we.eq(self.wload & ~self.cycle.busy & ((w_lane == lane) if lb else 1) &
+                          (w_row < rows))          # rows past the memory must not alias
+        field = Signal(fw, name=f"field{lane}")
+        m.d.comb += [field.eq(self.wdata), wr.data.eq(field.replicate(ls.parallel)),
+                     wr.en.eq(Mux(we, C(1, ls.parallel) << w_slot if sb else 1, 0))]
+        if p.weight_memory == "spram":
+            addr = Signal(range(max(2, rows)), name=f"waddr{lane}")
+            m.d.comb += [addr.eq(Mux(we, w_row, row)), wr.addr.eq(addr), rd.addr.eq(addr),
+                         rd.en.eq(~we)]
+        else:
+            m.d.comb += [wr.addr.eq(w_row), rd.addr.eq(row)]
+        return rd.data
 
     def elaborate(self, platform):
         m = Module()
@@ -340,17 +432,13 @@ class DenseLayerCore(wiring.Component):
             m.d.comb += wsrc.en.eq(cyc.commit)
 
         # ---- per lane: input bit (stage B) and weight-ROM word, product bits per slot
-        fw = weight_field_bits(w)
+        fw = weight_field_bits(w, p.weight_memory)
         contrib = [[] for _ in range(P)]
         always_on = isinstance(layer, PoolLayer)     # pool synapses: no weights, no comparator
         fan = layer.sweep_terms - (layer.bias is not None)     # swept inputs before the bias
         for lane in range(lanes):
             if not always_on:
-                wrom = Memory(shape=P * fw, depth=rom_rows, init=self._weight_rom(lane),
-                              attrs=BRAM)
-                m.submodules[f"wrom{lane}"] = wrom
-                w_rd = wrom.read_port()
-                m.d.comb += w_rd.addr.eq(row)
+                w_data = self._weight_memory(m, lane, row)
             bit = f.bits[lane]
             if layer.bias is not None and fan % lanes == lane:
                 bit = bit | (f.row_b == fan // lanes)        # the bias input is 1
@@ -360,8 +448,8 @@ class DenseLayerCore(wiring.Component):
                 if always_on:
                     contrib[slot].append(Mux(a_bit, C(1, signed(2)), C(0, signed(2))))
                     continue
-                mag = w_rd.data[slot * fw: slot * fw + w + 1]
-                neg = w_rd.data[slot * fw + w + 1]
+                mag = w_data[slot * fw: slot * fw + w + 1]
+                neg = w_data[slot * fw + w + 1]
                 on = a_bit & (wsrc.value < mag)
                 contrib[slot].append(Mux(on, Mux(neg, C(-1, signed(2)), C(1, signed(2))),
                                          C(0, signed(2))))

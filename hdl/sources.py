@@ -5,6 +5,8 @@ two pieces of logic layers share to advance time-multiplexed source states (:fun
 from functools import reduce
 from operator import xor
 
+import numpy as np
+
 from amaranth.hdl import C, Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -89,16 +91,23 @@ def input_source_table(plan, n_inputs, rows, lanes, lane):
     return table
 
 
-def weight_field_bits(width):
-    """Bits of one sign-magnitude weight in a ROM word: magnitude ``0..2**width`` and a sign."""
-    return width + 2
+def weight_field_bits(width, memory="rom"):
+    """Bits of one sign-magnitude weight in a weight-memory word: magnitude ``0..2**width`` and a
+    sign; in SPRAM rounded up to whole nibbles (its write mask has one bit per 4 data bits)."""
+    bits = width + 2
+    return -(-bits // 4) * 4 if memory == "spram" else bits
 
 
-def sign_magnitude_word(values, width):
-    """One weight-ROM word: each value's magnitude (``width + 1`` bits) then its sign bit, value
-    ``s`` in field ``s`` of :func:`weight_field_bits` (how layers store their weights)."""
-    word, fw = 0, weight_field_bits(width)
-    for s, v in enumerate(values):
-        v = int(v)
-        word |= (abs(v) | ((v < 0) << (width + 1))) << (s * fw)
+def sign_magnitude(values, width):
+    """Each value's weight field: magnitude (``width + 1`` bits), then its sign bit."""
+    v = np.asarray(values, dtype=np.int64)
+    return np.abs(v) | ((v < 0).astype(np.int64) << (width + 1))
+
+
+def sign_magnitude_word(values, width, memory="rom"):
+    """One weight-memory word: value ``s`` in field ``s`` of :func:`weight_field_bits` (how
+    layers store their weights)."""
+    word, fw = 0, weight_field_bits(width, memory)
+    for s, f in enumerate(sign_magnitude(values, width).tolist()):
+        word |= f << (s * fw)
     return word

@@ -1,10 +1,12 @@
 """The cocotb test that proves a network design (:class:`scfpga.hdl.network.Network`).
 
-Per sample: write every input threshold, pulse ``start``, then on the first clock of every SC
+Per sample: write its load words (input thresholds or raster words, and run-time weights when
+the sample reloads them), pulse ``start``, then on the first clock of every SC
 cycle (one trigger per cycle, no Python per clock) compare every layer's spike vector with the
 golden model's, and after the run every output neuron's spike count and score. The first
 difference (sample, layer, neuron, cycle, expected, actual) is written as JSON to
-``SCFPGA_RESULT``. Inputs come from an ``.npz`` at ``SCFPGA_BENCH``: ``loads`` (samples, inputs),
+``SCFPGA_RESULT``. Inputs come from an ``.npz`` at ``SCFPGA_BENCH``: ``writes_addr``,
+``writes_data`` and ``writes_start`` (sample s writes ``[start[s], start[s + 1])``),
 ``spikes<l>`` (samples, neurons, T) uint8, ``counts`` and ``scores`` (samples, outputs),
 ``run_clocks``.
 """
@@ -32,7 +34,9 @@ def _first_bit(diff):
 @cocotb.test()
 async def network_matches_model(dut):
     data = np.load(os.environ["SCFPGA_BENCH"])
-    loads = data["loads"].tolist()
+    w_addr, w_data = data["writes_addr"].tolist(), data["writes_data"].tolist()
+    w_start = data["writes_start"].tolist()
+    samples = len(w_start) - 1
     n_layers = sum(1 for k in data.files if k.startswith("spikes"))
     want = [_words(data[f"spikes{l}"]) for l in range(n_layers)]
     counts, scores = data["counts"].tolist(), data["scores"].tolist()
@@ -49,13 +53,13 @@ async def network_matches_model(dut):
     ports = [getattr(dut, f"spikes{l}") for l in range(n_layers)]
 
     def fail(**what):
-        write_verdict({"ok": False, "samples": len(loads), **what})
+        write_verdict({"ok": False, "samples": samples, **what})
         assert False, str(what)
 
-    for s, sample in enumerate(loads):
+    for s in range(samples):
         await FallingEdge(dut.clk)
-        for i, p in enumerate(sample):
-            dut.load.value, dut.addr.value, dut.data.value = 1, i, p
+        for i in range(w_start[s], w_start[s + 1]):
+            dut.load.value, dut.addr.value, dut.data.value = 1, w_addr[i], w_data[i]
             await FallingEdge(dut.clk)
         dut.load.value, dut.start.value = 0, 1
         await FallingEdge(dut.clk)
@@ -84,4 +88,4 @@ async def network_matches_model(dut):
                 what = "count" if got_c != c else "score"
                 fail(sample=s, layer=n_layers - 1, neuron=j, cycle=length, what=what,
                      expected=c if what == "count" else sc, actual=got_c if what == "count" else got_s)
-    write_verdict({"ok": True, "samples": len(loads)})
+    write_verdict({"ok": True, "samples": samples})

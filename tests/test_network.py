@@ -238,8 +238,8 @@ def test_a_wrong_spike_is_caught_with_its_place_and_a_waveform(tmp_path, monkeyp
     p = Network(params).thresholds(rng.random((2, params.n_inputs)))
     good = sn.bench_arrays
 
-    def corrupted(params, thresholds):
-        arrays = good(params, thresholds)
+    def corrupted(params, thresholds, reloads=None):
+        arrays = good(params, thresholds, reloads)
         arrays["spikes1"] = arrays["spikes1"].copy()
         arrays["spikes1"][1, 0, 5] ^= 1
         return arrays

@@ -1,0 +1,224 @@
+"""The load space of a network design: what each load address means, stated once.
+
+A network design has one write port (``load``, ``addr``, ``data``). Its address space is cut
+into *regions*, each a power-of-two block aligned to its size, so that the hardware decodes a
+region by comparing the address's top bits with a constant:
+
+* ``inputs`` (always at address 0): the run's inputs.
+
+  - ``encoding = "rate"``: the threshold ``P_i`` of input ``i`` at address ``i``.
+  - ``encoding = "raster"``: the input bits of SC cycle ``k``, 16 inputs to a word, word ``j``
+    (inputs ``16 j .. 16 j + 15``, input ``16 j + b`` in bit ``b``) at ``(k << s) | j`` with
+    ``s`` the bits of the words per cycle.
+
+* ``weights<l>`` (``weight_memory = "ram"`` or ``"spram"``, one per layer with weights): one
+  sign-magnitude weight per address (:func:`~.sources.sign_magnitude`), at
+  ``(row << (slot_bits + lane_bits)) | (slot << lane_bits) | lane`` within the region, where
+  ``row``, ``slot`` and ``lane`` say where the layer's sweep finds it (:func:`weight_slots`).
+  A bias is the weight of the last swept column. Every slot of every row is written, padding
+  with zeros, so a weight memory without power-up contents (SPRAM) holds no stale bits.
+
+The host (:mod:`scfpga.boards.network_design`) and the benches build their writes with
+:func:`input_writes` and :func:`weight_writes`; the design decodes with :class:`Region`.
+"""
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model.conv import PoolLayer
+from ..model.params import ParameterError
+from .sources import sign_magnitude
+
+RASTER_BITS = 16          # inputs per raster word (the board's load word)
+
+
+@dataclass(frozen=True)
+class Region:
+    """``size`` (a power of two) addresses from ``base`` (a multiple of ``size``)."""
+    name: str
+    base: int
+    size: int
+
+    @property
+    def bits(self):
+        """Address bits inside the region."""
+        return (self.size - 1).bit_length()
+
+    def hit(self, addr):
+        """Amaranth expression: ``addr`` lies in the region."""
+        return addr[self.bits:] == (self.base >> self.bits)
+
+
+def _pow2(n):
+    return 1 << max(0, (int(n) - 1).bit_length())
+
+
+def raster_shift(n_inputs):
+    """``s``: bits of the raster words of one SC cycle."""
+    return (-(-n_inputs // RASTER_BITS) - 1).bit_length()
+
+
+@dataclass(frozen=True)
+class WeightLayout:
+    """Where layer ``index``'s weights sit: ``rows`` memory rows, ``parallel`` slots each,
+    ``lanes`` memories (:attr:`slot_bits`, :attr:`lane_bits` in the address)."""
+    index: int
+    rows: int
+    parallel: int
+    lanes: int
+    steps: int
+
+    @property
+    def slot_bits(self):
+        return (self.parallel - 1).bit_length()
+
+    @property
+    def lane_bits(self):
+        return (self.lanes - 1).bit_length()
+
+    @property
+    def size(self):
+        return _pow2(self.rows) << (self.slot_bits + self.lane_bits)
+
+
+class LoadMap:
+    """The regions of a network's load space (module docstring).
+
+    Parameters
+    ----------
+    params : NetworkParams
+    sched : Schedule
+        Its hardware schedule (:func:`scfpga.hdl.network.schedule`).
+    """
+
+    def __init__(self, params, sched):
+        self.params = params
+        n = params.n_inputs
+        if params.encoding == "raster":
+            input_size = _pow2(params.length << raster_shift(n))
+        else:
+            input_size = _pow2(n)
+        self.inputs = Region("inputs", 0, input_size)
+        self.layouts, self.weights = {}, {}
+        if params.weight_memory != "rom":
+            for l, (layer, ls) in enumerate(zip(params.layers, sched.layers)):
+                if not isinstance(layer, PoolLayer):
+                    self.layouts[l] = WeightLayout(l, ls.rom_passes * ls.steps, ls.parallel,
+                                                   layer.lanes, ls.steps)
+        # Largest region first: each lands on a multiple of its own size with no gaps wasted
+        # by smaller ones; the inputs stay at 0.
+        end = input_size
+        for l in sorted(self.layouts, key=lambda l: -self.layouts[l].size):
+            size = self.layouts[l].size
+            base = -(-end // size) * size
+            self.weights[l] = Region(f"weights{l}", base, size)
+            end = base + size
+        self.space = end
+
+    @property
+    def data_bits(self):
+        """Width of a load word."""
+        w = self.params.width
+        bits = [w + 1]
+        if self.params.encoding == "raster":
+            bits.append(RASTER_BITS)
+        if self.weights:
+            bits.append(w + 2)
+        return max(bits)
+
+    @property
+    def input_words(self):
+        """Load words of one run's inputs (written at ``0 ..``)."""
+        p = self.params
+        if p.encoding == "raster":
+            return p.length << raster_shift(p.n_inputs)
+        return p.n_inputs
+
+
+def input_writes(load_map, sample):
+    """The load words of one run: thresholds ``(n_inputs,)`` (rate) or a raster
+    ``(n_inputs, length)`` of 0/1 (raster), written at addresses ``0 ..``; int64 array."""
+    p = load_map.params
+    x = np.asarray(sample)
+    if p.encoding == "rate":
+        if x.shape != (p.n_inputs,):
+            raise ParameterError(f"thresholds must have shape ({p.n_inputs},), got {x.shape}")
+        return x.astype(np.int64)
+    if x.shape != (p.n_inputs, p.length) or not np.isin(x, (0, 1)).all():
+        raise ParameterError(f"a raster must be 0/1 of shape (inputs, cycles) = "
+                             f"({p.n_inputs}, {p.length}), got {x.shape}")
+    s = raster_shift(p.n_inputs)
+    per = 1 << s
+    padded = np.zeros((p.length, per * RASTER_BITS), np.int64)
+    padded[:, :p.n_inputs] = x.T
+    weights = 1 << np.arange(RASTER_BITS, dtype=np.int64)
+    return (padded.reshape(p.length, per, RASTER_BITS) * weights).sum(-1).ravel()
+
+
+def weight_slots(layer, layout):
+    """(row, slot, lane) -> the weight there: an int64 array ``(rows, parallel, lanes)`` of
+    signed weights, zero where the sweep has no synapse (how :class:`~.network_layer.
+    DenseLayerCore` reads them: row ``pass * steps + step``, slot = neuron in the pass, lane =
+    column ``step * lanes + lane``)."""
+    q = np.asarray(layer.kernel_terms, np.int64)
+    P, lanes, steps = layout.parallel, layout.lanes, layout.steps
+    passes = layout.rows // steps
+    padded = np.zeros((passes * P, steps * lanes), np.int64)
+    padded[:min(len(q), passes * P), :q.shape[1]] = q[:passes * P]
+    # (pass, slot, step, lane) -> (pass, step, slot, lane) -> rows
+    return padded.reshape(passes, P, steps, lanes).transpose(0, 2, 1, 3).reshape(-1, P, lanes)
+
+
+def weight_writes(load_map, params=None):
+    """``(addresses, words)`` loading every weight and bias of ``params`` (default: the map's
+    own network; another network must have the same shape, :func:`check_same_shape`)."""
+    params = load_map.params if params is None else check_same_shape(load_map.params, params)
+    if not load_map.weights:
+        raise ParameterError("weight_memory must be 'ram' or 'spram' to load weights at run "
+                             "time; this design's weights are in the bitstream (rom)")
+    addrs, words = [], []
+    for l, region in load_map.weights.items():
+        lay = load_map.layouts[l]
+        slots = weight_slots(params.layers[l], lay)
+        row, slot, lane = np.indices(slots.shape)
+        addrs.append(region.base + ((row << (lay.slot_bits + lay.lane_bits)) |
+                                    (slot << lay.lane_bits) | lane).ravel())
+        words.append(sign_magnitude(slots.ravel(), params.width))
+    addrs, words = np.concatenate(addrs), np.concatenate(words)
+    order = np.argsort(addrs, kind="stable")        # consecutive addresses: long WRITE frames
+    return addrs[order], words[order]
+
+
+def shape_of(params):
+    """Everything of a network but its weights and biases (what a bitstream is built for)."""
+    layers = []
+    for layer in params.layers:
+        fields = {f.name: getattr(layer, f.name) for f in dataclasses.fields(layer)
+                  if f.name not in ("weights", "bias")}
+        fields["bias"] = getattr(layer, "bias", None) is not None
+        fields["type"] = type(layer).__name__
+        fields["shape"] = np.shape(layer.weights) if hasattr(layer, "weights") else None
+        layers.append(fields)
+    top = {f.name: getattr(params, f.name) for f in dataclasses.fields(params)
+           if f.name != "layers"}
+    return top, layers
+
+
+def check_same_shape(base, other):
+    """``other`` if it differs from ``base`` only in weights and biases, else ParameterError."""
+    if type(other) is not type(base):
+        raise ParameterError("weights must be a network (NetworkParams)")
+    a, b = shape_of(base), shape_of(other)
+    if a[0] != b[0]:
+        diff = sorted(k for k in a[0] if a[0][k] != b[0][k])
+        raise ParameterError(f"the network differs from the design in {', '.join(diff)}: "
+                             f"only weights and biases load at run time")
+    if len(a[1]) != len(b[1]):
+        raise ParameterError(f"the network has {len(b[1])} layers, the design {len(a[1])}")
+    for l, (x, y) in enumerate(zip(*(a[1], b[1]))):
+        if x != y:
+            diff = sorted(k for k in x if x[k] != y.get(k))
+            raise ParameterError(f"layer {l + 1} differs from the design in {', '.join(diff)}: "
+                                 f"only weights and biases load at run time")
+    return other

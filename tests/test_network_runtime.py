@@ -1,0 +1,137 @@
+"""Run-time weights (block RAM, SPRAM) and spike-raster input of network designs (issue #13).
+
+The co-simulations load weights, run, reload other weights, run again, and compare every spike
+of every layer in every cycle with the golden model of the network in effect.
+"""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from scfpga.hdl.network import load_map
+from scfpga.hdl.network_loads import (RASTER_BITS, check_same_shape, input_writes,
+                                      weight_slots, weight_writes)
+from scfpga.model.network import Network
+from scfpga.model.params import ParameterError
+from scfpga.sim.network import cosim_network
+
+from test_network import random_network
+from test_network_conv import random_conv_network
+
+
+def other_weights(params, rng):
+    """The same shape with fresh random weights and biases."""
+    top = 1 << params.width
+    layers = []
+    for layer in params.layers:
+        if not hasattr(layer, "weights"):
+            layers.append(layer)
+            continue
+        w = rng.integers(-top, top + 1, np.shape(layer.weights))
+        b = None if layer.bias is None else rng.integers(-top, top + 1, len(layer.bias))
+        layers.append(dataclasses.replace(layer, weights=w, bias=b))
+    return dataclasses.replace(params, layers=tuple(layers))
+
+
+def inputs_for(params, rng, samples):
+    if params.encoding == "raster":
+        return (rng.random((samples, params.n_inputs, params.length)) < 0.4).astype(np.int64)
+    return Network(params).thresholds(rng.random((samples, params.n_inputs)))
+
+
+def run_of(params, x):
+    model = Network(params)
+    return model.evaluate_bits(x) if params.encoding == "raster" else model.evaluate_thresholds(x)
+
+
+@pytest.mark.parametrize("seed,memory,encoding", [(1, "ram", "rate"), (2, "spram", "rate"),
+                                                  (3, "spram", "raster"), (4, "ram", "raster")])
+def test_load_run_reload_run_is_spike_exact(seed, memory, encoding, tmp_path_factory):
+    rng = np.random.default_rng(seed)
+    base = random_network(rng, layers=2)
+    for layer in base.layers:            # raster rows must lie in one 16-bit word
+        assert layer.lanes <= RASTER_BITS
+    params = dataclasses.replace(base, weight_memory=memory, encoding=encoding)
+    other = other_weights(params, rng)
+    x = inputs_for(params, rng, 3)
+    # The reload must matter: the two networks' spikes differ on these inputs.
+    a, b = run_of(params, x[1:2]), run_of(other, x[1:2])
+    assert any((sa != sb).any() for sa, sb in zip(a.spikes, b.spikes))
+    result = cosim_network(params, x, build_root=tmp_path_factory.getbasetemp() / f"rt{seed}",
+                           reloads={1: other, 2: params})
+    assert result.ok, result.describe()
+
+
+def test_a_reload_the_hardware_missed_is_caught(tmp_path, monkeypatch):
+    """The bench expects the reloaded network; writes that never happen must fail the proof."""
+    import scfpga.sim.network as sn
+    rng = np.random.default_rng(7)
+    params = dataclasses.replace(random_network(rng, layers=2), weight_memory="ram")
+    other = other_weights(params, rng)
+    x = inputs_for(params, rng, 2)
+    real = sn.weight_writes
+    monkeypatch.setattr(sn, "weight_writes", lambda lmap, p=None: tuple(
+        v[:0] for v in real(lmap, p)))
+    result = sn.cosim_network(params, x, build_root=tmp_path, reloads={1: other}, vcd=False)
+    assert not result.ok and result.sample == 1
+
+
+def test_raster_into_a_conv_network_is_spike_exact(tmp_path):
+    rng = np.random.default_rng(11)
+    params = dataclasses.replace(random_conv_network(rng, length=12), encoding="raster")
+    if params.layers[0].lanes > RASTER_BITS:
+        params = dataclasses.replace(params, layers=(dataclasses.replace(
+            params.layers[0], lanes=RASTER_BITS),) + params.layers[1:])
+    result = cosim_network(params, inputs_for(params, rng, 2), build_root=tmp_path)
+    assert result.ok, result.describe()
+
+
+# ---------------------------------------------------------------------------- the load map
+
+def test_raster_words_decode_back_to_the_raster():
+    rng = np.random.default_rng(3)
+    params = dataclasses.replace(random_network(rng, layers=1, max_size=40), encoding="raster")
+    lmap = load_map(params)
+    raster = (rng.random((params.n_inputs, params.length)) < 0.5).astype(np.int64)
+    words = input_writes(lmap, raster)
+    assert len(words) == lmap.input_words <= lmap.inputs.size
+    per = len(words) // params.length
+    bits = (words.reshape(params.length, per)[:, :, None] >> np.arange(RASTER_BITS)) & 1
+    assert (bits.reshape(params.length, -1)[:, :params.n_inputs].T == raster).all()
+    assert not bits.reshape(params.length, -1)[:, params.n_inputs:].any()
+    with pytest.raises(ParameterError, match="raster must be 0/1"):
+        input_writes(lmap, raster * 2)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_weight_writes_place_every_weight_once_inside_its_region(seed):
+    rng = np.random.default_rng(seed)
+    params = dataclasses.replace(random_network(rng), weight_memory="spram")
+    lmap = load_map(params)
+    addrs, words = weight_writes(lmap)
+    assert len(np.unique(addrs)) == len(addrs)
+    assert addrs.min() >= lmap.inputs.size and addrs.max() < lmap.space
+    regions = sorted(lmap.weights.values(), key=lambda r: r.base)
+    for r, s in zip(regions, regions[1:]):
+        assert r.base % r.size == 0 and r.base + r.size <= s.base
+    for l, layer in enumerate(params.layers):        # every weight lands in some slot, once
+        slots = weight_slots(layer, lmap.layouts[l])
+        q = np.asarray(layer.kernel_terms)
+        assert sorted(slots[slots != 0].tolist()) == sorted(q[q != 0].tolist())
+    mags = words & ((1 << (params.width + 1)) - 1)
+    assert mags.max() <= 1 << params.width
+
+
+def test_only_weights_and_biases_load_at_run_time():
+    rng = np.random.default_rng(0)
+    params = dataclasses.replace(random_network(rng, layers=2), weight_memory="ram")
+    lmap = load_map(params)
+    with pytest.raises(ParameterError, match="differs from the design in length"):
+        weight_writes(lmap, dataclasses.replace(params, length=params.length + 1))
+    layer = dataclasses.replace(params.layers[0], fold=1 if params.layers[0].fold > 1 else 2) \
+        if params.layers[0].n_neurons > 1 else dataclasses.replace(params.layers[0], lanes=2)
+    with pytest.raises(ParameterError, match="layer 1 differs"):
+        check_same_shape(params, dataclasses.replace(params, layers=(layer,) + params.layers[1:]))
+    rom = dataclasses.replace(params, weight_memory="rom")
+    with pytest.raises(ParameterError, match="weight_memory must be 'ram' or 'spram'"):
+        weight_writes(load_map(rom))
