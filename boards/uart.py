@@ -3,6 +3,13 @@
 ``divisor = round(clk_hz / baud)`` clock cycles per bit (:func:`uart_divisor`). A receiver
 tolerates a combined clock mismatch of a few per cent, so the rounding error is capped at
 :data:`MAX_BAUD_ERROR`.
+
+The host's side of the iCEBreaker (and iCEstick, HX8K-EVN) link is an FTDI FT2232H, whose
+baud generator divides 120 MHz by 10 and then by 1, 1.5, or 2 and more in steps of 1/8:
+12 Mbaud, 8 Mbaud, 6 Mbaud, 4 Mbaud, 3 Mbaud, ... exactly. The amaranth-boards platform
+files give only the UART's pins (and a pull-up on rx): no clock limit, no flow control, so
+the board's receive buffer and the host's pacing (:mod:`.protocol`, BATCH) stand in for
+RTS/CTS. :data:`STANDARD_BAUDS` are the rates an error message offers.
 """
 from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import wiring
@@ -13,6 +20,19 @@ from ..model.params import ParameterError
 
 MAX_BAUD_ERROR = 0.02
 MIN_DIVISOR = 4
+STANDARD_BAUDS = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1_000_000,
+                  1_500_000, 2_000_000, 3_000_000, 4_000_000, 6_000_000, 12_000_000)
+
+
+def _error(clk_hz, baud):
+    divisor = int(round(clk_hz / baud))
+    return divisor, abs(clk_hz / divisor - baud) / baud if divisor else float("inf")
+
+
+def allowed_bauds(clk_hz):
+    """The :data:`STANDARD_BAUDS` a ``clk_hz`` clock makes within :data:`MAX_BAUD_ERROR`."""
+    return [b for b in STANDARD_BAUDS
+            if _error(clk_hz, b)[0] >= MIN_DIVISOR and _error(clk_hz, b)[1] <= MAX_BAUD_ERROR]
 
 
 def uart_divisor(clk_hz, baud):
@@ -24,16 +44,16 @@ def uart_divisor(clk_hz, baud):
         The divisor would be below :data:`MIN_DIVISOR` or the baud rate off by more than
         :data:`MAX_BAUD_ERROR`.
     """
-    if not baud > 0:
+    if isinstance(baud, bool) or not isinstance(baud, (int, float)) or not baud > 0:
         raise ParameterError(f"baud must be positive, got {baud!r}")
-    divisor = int(round(clk_hz / baud))
+    allowed = ", ".join(map(str, allowed_bauds(clk_hz)))
+    divisor, error = _error(clk_hz, baud)
     if divisor < MIN_DIVISOR:
         raise ParameterError(f"baud must be at most clk_hz / {MIN_DIVISOR} = {clk_hz // MIN_DIVISOR}, "
-                             f"got {baud}")
-    error = abs(clk_hz / divisor - baud) / baud
+                             f"got {baud} (allowed at {clk_hz / 1e6:g} MHz: {allowed})")
     if error > MAX_BAUD_ERROR:
         raise ParameterError(f"baud {baud} is {error:.1%} off at {clk_hz} Hz (more than "
-                             f"{MAX_BAUD_ERROR:.0%}); choose another baud rate or clock")
+                             f"{MAX_BAUD_ERROR:.0%}); allowed at {clk_hz / 1e6:g} MHz: {allowed}")
     return divisor
 
 

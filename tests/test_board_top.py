@@ -27,7 +27,7 @@ from scfpga.boards.pll import pll_settings
 from scfpga.boards.runnable import check_runnable
 from scfpga.boards.simboard import SimulatedBoard
 from scfpga.boards.top import BoardCore, BoardTop, core_clock
-from scfpga.boards.uart import uart_divisor
+from scfpga.boards.uart import allowed_bauds, uart_divisor
 from scfpga.boards.build import DEVICES
 from scfpga.gatelevel import synthesise_netlist
 from scfpga.model import ParameterError
@@ -196,6 +196,13 @@ def test_uart_divisor_and_limits():
         uart_divisor(400_000, 115200)                 # divisor 3
     with pytest.raises(ParameterError, match="off"):
         uart_divisor(1_000_000, 115200)               # 9: 3.5 % off
+    # The fast link: 3 Mbaud is exact at the UP5K's 18 MHz and the demo's 24 MHz; 4 Mbaud
+    # is 12.5 % off at 18 MHz, and the message lists what the clock allows, in one line.
+    assert uart_divisor(18_000_000, 3_000_000) == 6 and uart_divisor(24_000_000, 3_000_000) == 8
+    with pytest.raises(ParameterError, match=r"12\.5% off .* allowed at 18 MHz: 9600, .*, "
+                                             r"2000000, 3000000$"):
+        uart_divisor(18_000_000, 4_000_000)
+    assert 6_000_000 in allowed_bauds(24_000_000) and 921600 not in allowed_bauds(18_000_000)
 
 
 ICEPLL_FREQS = (17, 24, 25, 30, 33.3, 48, 60, 100, 133, 250)
