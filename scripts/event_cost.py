@@ -96,8 +96,7 @@ def write(out, data):
     for m in data["memory"]:
         md.append(f"| {m['p']} | {m['synapses']} | {m['memory_bits']} | "
                   f"{m['memory_bits'] / max(1, m['synapses']):.1f} | {m['dense_bits']} |")
-    md += ["", f"![cost vs activity]({out.name}.png)", ""]
-    out.with_suffix(".md").write_text("\n".join(md))
+    out.with_suffix(".md").write_text("\n".join(md) + "\n")
 
     import matplotlib
     matplotlib.use("Agg")
