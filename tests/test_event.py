@@ -200,3 +200,15 @@ def test_cli_runs_the_event_ops(tmp_path):
     bad = subprocess.run([*run, "model", "event-linear", "--post", "0"], capture_output=True,
                          text=True, cwd=tmp_path)
     assert bad.returncode == 2 and "--post" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_bench_notices_a_wrong_sum_or_a_wrong_cost(tmp_path, rng):
+    _, p = random_layer(rng, 10, 4, 0.8, 6)
+    stim, expected = bench.make_case(p, 300, np.random.default_rng(5))
+    verilog = to_verilog(EventSynapses(p), "event")
+    k = int(np.flatnonzero(expected["out_valid"])[2])
+    for port in ("y1", "step_cycles"):
+        wrong = {name: v.copy() for name, v in expected.items()}
+        wrong[port][k] += 1
+        result = cosim(verilog, "event", stim, wrong, bench.SIGNED_PORTS, build_root=tmp_path)
+        assert not result.ok and result.cycle == k and result.port == port
