@@ -18,7 +18,8 @@ default 1), ``wait_bits`` (give up after this many bit times without them), ``id
 as the host driver paces samples.
 Result: ``replies`` (hex string per step, "" if none came, partial bytes otherwise),
 ``reply_bits`` (bit times from the end of the request to the end of the reply),
-``step_ns`` (simulated time from a step's first byte to its last reply byte),
+``step_ns`` (simulated time from a step's first byte to its last reply byte), ``frame_ns``
+(per step, the time each reply frame was complete, from the step's first byte),
 ``tx_bad_stop`` (reply bytes whose stop bit was 0), ``heartbeat_toggles``, ``busy_pulses``.
 """
 import hashlib
@@ -141,7 +142,7 @@ async def play_script(dut):
     cocotb.start_soon(_receive(dut, bit_ns, received))
     cocotb.start_soon(_count_edges(dut.led_heartbeat, counts, "heartbeat_toggles"))
     cocotb.start_soon(_count_edges(dut.led_busy, counts, "busy_pulses", rising_only=True))
-    replies, reply_bits, step_ns, bad_stops = [], [], [], 0
+    replies, reply_bits, step_ns, frame_ns, bad_stops = [], [], [], [], 0
     for step in script["steps"]:
         if step.get("idle_bits"):
             await Timer(round(step["idle_bits"] * bit_ns, 3), unit="ns")
@@ -155,20 +156,24 @@ async def play_script(dut):
             # The pacing waits on replies, so it runs beside the wait below.
             cocotb.start_soon(_send_chunks(dut, step["chunks"], step.get("window", 1), bit_ns,
                                            received, start))
-        waited, frames = 0, step.get("frames", 1)
+        waited, frames, times = 0, step.get("frames", 1), []
         if step.get("reply", True):
-            while _frames(bytes(b for b, _ in received[start:])) < frames and \
+            while (seen := _frames(bytes(b for b, _ in received[start:]))) < frames and \
                     waited < step["wait_bits"]:
+                times += [get_sim_time("ns") - t0] * (seen - len(times))
                 await Timer(bit_ns, unit="ns")
                 waited += 1
+            times += [get_sim_time("ns") - t0] * (seen - len(times))
             # The stop bit of the last byte is sampled half a bit after its data bits.
             await Timer(bit_ns, unit="ns")
         step_ns.append(get_sim_time("ns") - t0)
+        frame_ns.append(times)
         frame = received[start:]
         replies.append(bytes(b for b, _ in frame).hex())
         reply_bits.append(waited)
         bad_stops += sum(1 for _, stop in frame if stop != 1)
     result = {"replies": replies, "reply_bits": reply_bits, "step_ns": step_ns,
+              "frame_ns": frame_ns,
               "tx_bad_stop": bad_stops, **counts}
     Path(os.environ["SCFPGA_UART_RESULT"]).write_text(json.dumps(result))
 
