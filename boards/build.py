@@ -121,6 +121,22 @@ def _errors(*logs):
     return "; ".join(lines[:5]) or "no error message"
 
 
+# A memory marked (* ram_style = "huge" *), its declaration, and the all-zero initial block
+# Amaranth writes for every memory.
+_HUGE_INIT = re.compile(r'(\(\* ram_style = "huge" \*\)\s*(?:\(\*[^\n]*\*\)\s*)*'
+                        r'reg [^;]+;\n)\s*initial begin\n(?:[^\n]*\] = [^\n]*;\n)*\s*end\n')
+
+
+def drop_huge_initialisers(verilog_text):
+    """``(text, count)``: the Verilog without the initial contents of SPRAM memories.
+
+    SPRAM has no power-up contents, so Yosys maps no initialised memory to it; Amaranth
+    initialises every memory (to zeros when given none). The designs that use SPRAM load it
+    before any run, so dropping the zeros changes no run; the RTL proofs simulate the same
+    design with them."""
+    return _HUGE_INIT.subn(r"\1", verilog_text)
+
+
 def synthesise(verilog_text, top, work_dir, family="u"):
     """Run ``synth_ice40`` (``family`` u, hx, lp) or ``synth_ecp5`` (``family`` ecp5) on
     ``verilog_text`` in ``work_dir``.
@@ -135,9 +151,14 @@ def synthesise(verilog_text, top, work_dir, family="u"):
     """
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
+    verilog_text, huge = drop_huge_initialisers(verilog_text)
+    if huge and family != "u":
+        raise BuildError(f"{top} keeps memories in SPRAM (weight_memory = 'spram'), which only "
+                         f"the iCE40 UltraPlus (up5k) has; use weight_memory = 'ram' for this "
+                         f"device")
     (work / f"{top}.v").write_text(verilog_text)
     synth = (f"synth_ecp5 -top {top}" if family == "ecp5"
-             else f"synth_ice40 -device {family} -top {top}")
+             else f"synth_ice40 -device {family} -top {top}" + (" -spram" if huge else ""))
     script = (f"read_verilog -sv {top}.v; {synth} -json {top}.json; "
               f"write_verilog -noattr {top}_syn.v")
     # -l keeps the full log: Yosys's own stdout is cut short once ABC runs under WebAssembly.

@@ -222,3 +222,50 @@ def check_same_shape(base, other):
             raise ParameterError(f"layer {l + 1} differs from the design in {', '.join(diff)}: "
                                  f"only weights and biases load at run time")
     return other
+
+
+def _layer_from_terms(layer, q):
+    """``layer`` with its weights and bias replaced by kernel terms ``q`` (rows: neurons, or
+    out channels of a conv layer; the bias column last)."""
+    bias = None
+    if layer.bias is not None:
+        q, bias = q[:, :-1], q[:, -1]
+    w = np.shape(layer.weights)
+    if len(w) == 4:                                   # conv: taps in (ky, kx, c) order
+        q = q.reshape(w[0], w[2], w[3], w[1]).transpose(0, 3, 1, 2)
+    return dataclasses.replace(layer, weights=q, bias=bias)
+
+
+def network_from_image(load_map, image):
+    """The network whose weights a load-memory image holds (``image[a]``: the last word written
+    at address ``a``), decoded as the hardware reads it: a field's magnitude above ``2**width``
+    compares like ``2**width`` (every source value is below it). The inverse of
+    :func:`weight_writes`; the map's own network for a design without run-time weights."""
+    params = load_map.params
+    if not load_map.weights:
+        return params
+    image = np.asarray(image, dtype=np.int64)
+    w = params.width
+    layers = list(params.layers)
+    for l, region in load_map.weights.items():
+        lay = load_map.layouts[l]
+        row, slot, lane = np.indices((lay.rows, lay.parallel, lay.lanes))
+        addr = region.base + ((row << (lay.slot_bits + lay.lane_bits)) |
+                              (slot << lay.lane_bits) | lane)
+        field = image[addr] & ((1 << (w + 2)) - 1)
+        value = np.minimum(field & ((1 << (w + 1)) - 1), 1 << w)
+        value = np.where(field >> (w + 1), -value, value)
+        passes = lay.rows // lay.steps
+        padded = value.reshape(passes, lay.steps, lay.parallel, lay.lanes).transpose(0, 2, 1, 3)
+        padded = padded.reshape(passes * lay.parallel, lay.steps * lay.lanes)
+        q = layers[l].kernel_terms
+        layers[l] = _layer_from_terms(layers[l], padded[:q.shape[0], :q.shape[1]])
+    return dataclasses.replace(params, layers=tuple(layers))
+
+
+def raster_from_words(load_map, words):
+    """The raster ``(n_inputs, length)`` that :func:`input_writes` encodes as ``words``."""
+    p = load_map.params
+    words = np.asarray(words, dtype=np.int64).reshape(p.length, -1)
+    bits = (words[:, :, None] >> np.arange(RASTER_BITS)) & 1
+    return bits.reshape(p.length, -1)[:, :p.n_inputs].T

@@ -135,3 +135,70 @@ def test_only_weights_and_biases_load_at_run_time():
     rom = dataclasses.replace(params, weight_memory="rom")
     with pytest.raises(ParameterError, match="weight_memory must be 'ram' or 'spram'"):
         weight_writes(load_map(rom))
+
+
+# ---------------------------------------------------------------------------- the board design
+
+RUNTIME_SPEC = {"inputs": 20, "length": 16, "width": 6, "source": "sobol", "seed": 2,
+                "encoding": "raster", "weight_memory": "spram",
+                "layers": [{"neurons": 6, "fold": 2, "bias": [0.5, -0.25, 0.125, 0.0, 1.0, 0.3]},
+                           {"neurons": 3, "neuron": {"type": "lif", "threshold": 2,
+                                                     "leak_shift": 3}}]}
+
+
+@pytest.fixture(scope="module")
+def runtime_design():
+    from scfpga.boards.network_design import NetworkDesign
+    from scfpga.model.netspec import network_from_spec
+    return NetworkDesign(network_from_spec(RUNTIME_SPEC))
+
+
+def test_a_raster_design_returns_counts_scores_and_every_cycles_output_spikes(runtime_design):
+    d = runtime_design
+    rng = np.random.default_rng(4)
+    x = (rng.random((3, d.params.length, d.params.n_inputs)) < 0.5).astype(np.int64)
+    loads = d.loads_from_x(x)
+    assert loads.shape == (3, d.sample_loads) and d.n_loads == d.load_map.space
+    got = d.expected_results(loads)
+    run = Network(d.params).evaluate_bits(x.transpose(0, 2, 1))
+    n = d.n_outputs
+    np.testing.assert_array_equal(got[:, :n], run.counts[-1])
+    np.testing.assert_array_equal(got[:, n:2 * n], run.scores[-1])
+    words = got[:, 2 * n:].reshape(3, d.params.length, d.spike_words)
+    spikes = (words[:, :, :1] >> np.arange(n)) & 1                 # (batch, T, n)
+    np.testing.assert_array_equal(spikes.transpose(0, 2, 1), run.spikes[-1])
+
+
+def test_one_bitstream_for_every_weight_set_of_a_shape(runtime_design):
+    rng = np.random.default_rng(5)
+    other = runtime_design.with_weights(other_weights(runtime_design.params, rng))
+    assert other.design_id == runtime_design.design_id and other.params != runtime_design.params
+    rom = dataclasses.replace(runtime_design, params=dataclasses.replace(
+        runtime_design.params, weight_memory="rom"), spec=None)
+    with pytest.raises(ParameterError, match="weight_memory must be 'ram' or 'spram'"):
+        rom.weight_loads()
+
+
+def test_runnable_design_reloads_weights_between_runs(runtime_design, tmp_path):
+    """Each run writes a whole load image (weights and raster): run by run, two weight sets
+    alternate, and every count, score and output spike word matches the model."""
+    from amaranth.back import verilog
+    from scfpga.sim.runs import cosim_runs
+    d = runtime_design
+    rng = np.random.default_rng(6)
+    images = []
+    for i in range(4):
+        net = d.params if i % 2 == 0 else other_weights(d.params, rng)
+        image = np.zeros(d.n_loads, np.int64)
+        a, w = d.weight_loads(net)
+        image[a] = w
+        x = (rng.random((d.params.length, d.params.n_inputs)) < 0.4).astype(np.int64)
+        image[:d.sample_loads] = d.loads_from_x(x)[0]
+        images.append(image)
+    images = np.array(images)
+    want = d.expected_results(images)
+    assert len({tuple(r) for r in want}) == 4
+    text = verilog.convert(d.component(), name="rt_runner", emit_src=False)
+    result = cosim_runs(text, "rt_runner", images, want, latency=2, signed=d.result_signed,
+                        build_root=tmp_path)
+    assert result.ok, result.describe("network", d.result_names)
