@@ -346,3 +346,110 @@ def source_groups(s):
     """``(values, index)``: the distinct weight-source values and each cycle's index into them."""
     values, index = np.unique(np.asarray(s), return_inverse=True)
     return values, index.astype(np.int64)
+
+
+@njit(cache=True, nogil=True)
+def layer_run(rt, p, bits, n_terms, gidx, pos, neg, kind, par, cur, spikes, counts, scores):
+    """One network layer over a batch in one pass per sample: input bits, currents, neurons.
+
+    Input bits ``bits (B, T, n)`` (cycle-major uint8) are read, or, when ``rt (T, n)`` has
+    rows, written first as the encoder's ``rt[k, i] < p[b, i]``. Terms ``n..n_terms-1`` are
+    the constant-1 bias. Currents are :func:`packed_currents`'s (``pos/neg (G, words, N)``,
+    ``gidx (T,)``), written to ``cur (B, T, N)`` and summed in ``scores (B, N)``. The neuron:
+    ``kind`` 0 the LIF of :func:`lif_kernel_cycles` (``par`` = :func:`lif_vector`), 1 leaky and
+    2 IF of :func:`fixed_kernel` (``par`` = its ``coef``); spikes ``(B, T, N)`` (cycle 0 shows
+    none, the update with ``cur[k]`` sets cycle k + 1) and their ``counts (B, N)``."""
+    B, T, n = bits.shape
+    G, W, N = pos.shape
+    encode = rt.shape[0] > 0
+    buf = np.zeros(W * 64, np.uint8)
+    buf[n:n_terms] = 1
+    b64 = buf.view(np.uint64)
+    a = np.zeros(W, np.uint64)
+    a8 = a.view(np.uint8)
+    c = np.zeros(N, np.int64)
+    v = np.zeros(N, np.int64)
+    r = np.zeros(N, np.int64)
+    f = np.zeros(N, np.int64)
+    sc = np.zeros(N, np.int64)
+    if kind == 0:
+        vmin, vmax, thr, shift = par[0], par[1], par[2], par[3]
+        subtract, refractory = par[4] != 0, par[5]
+        q_beta = q_in = q_bias = half = cbits = reset = v_reset = np.int64(0)
+    else:
+        q_beta, q_in, q_bias, half, cbits = par[1], par[2], par[3], par[4], par[5]
+        vmin, vmax, thr, reset, v_reset = par[6], par[7], par[8], par[9], par[10]
+        shift = refractory = np.int64(0)
+        subtract = False
+    for b in range(B):
+        v[:] = 0
+        r[:] = 0
+        f[:] = 0
+        sc[:] = 0
+        for j in range(N):
+            spikes[b, 0, j] = 0
+        for k in range(T):
+            if encode:
+                for i in range(n):
+                    bits[b, k, i] = rt[k, i] < p[b, i]
+            for i in range(n):
+                buf[i] = bits[b, k, i]
+            for q in range(W * 8):
+                a8[q] = (b64[q] * _GATHER) >> np.uint64(56)
+            g = gidx[k]
+            c[:] = 0
+            for w in range(W):
+                aw = a[w]
+                for j in range(N):
+                    c[j] += np.int64(_popcount(aw & pos[g, w, j])) - \
+                        np.int64(_popcount(aw & neg[g, w, j]))
+            for j in range(N):
+                sc[j] += c[j]
+                cur[b, k, j] = c[j]
+            if k == T - 1:
+                continue
+            if kind == 0:
+                for j in range(N):               # lif_step, branch-free
+                    vj = v[j]
+                    active = r[j] == 0
+                    u = vj - ((vj >> shift) if shift else 0) + c[j]
+                    u = min(max(u, vmin), vmax)
+                    fire = active and u >= thr
+                    after = u - thr if subtract else 0
+                    v[j] = (after if fire else u) if active else vj
+                    r[j] = refractory if fire else (r[j] if active else r[j] - 1)
+                    f[j] += fire
+                    spikes[b, k + 1, j] = fire
+            else:
+                for j in range(N):               # fixed_kernel's update
+                    if kind == 1:
+                        acc = q_beta * v[j] + q_in * c[j] + q_bias + half
+                    else:
+                        acc = (v[j] << cbits) + q_in * c[j] + half
+                    u = min(max(acc >> cbits, vmin), vmax)
+                    fire = u >= thr
+                    if fire:
+                        if reset == 0:
+                            u = min(max(u - thr, vmin), vmax)
+                        elif reset == 1:
+                            u = v_reset
+                    v[j] = u
+                    f[j] += fire
+                    spikes[b, k + 1, j] = fire
+        for j in range(N):
+            counts[b, j] = f[j]
+            scores[b, j] = sc[j]
+
+
+@njit(cache=True, nogil=True)
+def quantize_check(x, scale, p):
+    """``p = floor(x * scale + 1/2)`` (:func:`.sng.quantize_unipolar`) for ``x (B, n)``; returns
+    False, ``p`` partly written, if any ``x`` is outside [0, 1] or NaN."""
+    B, n = x.shape
+    for b in range(B):
+        for i in range(n):
+            xi = x[b, i]
+            if not (xi >= 0.0 and xi <= 1.0):
+                return False
+            p[b, i] = np.int64(np.floor(xi * scale + 0.5))
+    return True

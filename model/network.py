@@ -33,12 +33,13 @@ from typing import NamedTuple
 import numpy as np
 
 from . import neuron as neurons
-from . import neuron_fast  # noqa: F401  (compiled runs of the leaky and IF types)
+from .neuron_fast import kernel_neuron  # (and compiled runs of the leaky and IF types)
 from . import neuron_types  # noqa: F401  (registers every neuron type by name)
 from .conv import ConvLayer, PoolLayer, check_shape, default_neuron
 from .dense import (MAX_LFSR_WIDTH, MAX_LENGTH, MAX_WIDTH, SynapseMatrix, int_matrix,
                     quantize_weights)
-from .kernels import cycle_counts, pack_inputs, packed_currents, source_groups, weight_masks
+from .kernels import (cycle_counts, layer_run, pack_inputs, packed_currents, quantize_check,
+                      source_groups, weight_masks)
 from .lif import LIFParams
 from .params import ParameterError, check_choice, check_int
 from .sng import quantize_unipolar
@@ -47,6 +48,8 @@ from .sources import SOURCE_KINDS
 from .streams import network_plan, stream_values
 
 MAX_LAYERS = 16
+_NO_RT = np.zeros((0, 0), np.int16)        # layer_run without the encoder
+_NO_P = np.zeros((0, 0), np.int16)
 MAX_NEURONS = 4096
 MAX_LANES = 64
 ENCODINGS = ("rate", "raster")
@@ -345,6 +348,15 @@ class Network:
             raise ParameterError(f"thresholds must be integers in 0..{top} of shape "
                                  f"(batch, {self.params.n_inputs})")
         T = self.params.length if T is None else check_int("T", T, 1, MAX_LENGTH)
+        return self._evaluate_p(p, T)
+
+    def _evaluate_p(self, p, T):
+        """:meth:`evaluate_thresholds` for validated thresholds."""
+        if self._fused(0, T) is not None:
+            # Encoder, first layer and its neurons in one compiled pass per sample.
+            rt = self._streams_t(T)
+            bits = np.empty((len(p), T, self.params.n_inputs), np.uint8)
+            return self._evaluate(bits.transpose(0, 2, 1), self._run_fused(0, bits, rt, p))
         if self._masks(0, T) is None:
             return self.evaluate_bits(self.input_bits(p, T))
         # Encoder and first layer chunk by chunk: each chunk's bits are packed while in cache.
@@ -363,10 +375,47 @@ class Network:
         """A :class:`NetworkRun` for given input bits or spikes ``(batch, n_inputs, T)``."""
         return self._evaluate(np.asarray(bits, dtype=np.uint8))
 
+    def _fused(self, index, T):
+        """(cycle -> value index, packed weight masks, neuron kind and vector) of layer
+        ``index`` for :func:`.kernels.layer_run`, cached; None when its masks are too large or
+        its neuron type has no compiled update there."""
+        key = ("fused", index, T)
+        if key not in self._streams:
+            masks = self._masks(index, T)
+            neuron = kernel_neuron(self.params.layers[index].neuron)
+            self._streams[key] = None if masks is None or neuron is None else (*masks, *neuron)
+        return self._streams[key]
+
+    def _run_fused(self, index, bits, rt=None, p=None):
+        """Layer ``index`` on cycle-major input bits ``(B, T, n)`` (written first from the
+        encoder's thresholds ``p`` when ``rt`` is given) by :func:`.kernels.layer_run`:
+        ``(currents, scores, spikes, counts)`` with the cycle axis last."""
+        layer = self.params.layers[index]
+        B, T, _ = bits.shape
+        gidx, pos, neg, kind, par = self._fused(index, T)
+        cur = np.empty((B, T, layer.n_neurons), np.int64)
+        spk = np.empty((B, T, layer.n_neurons), np.uint8)
+        out = np.empty((2, B, layer.n_neurons), np.int64)
+        if rt is None:
+            rt, p = _NO_RT, _NO_P
+        layer_run(rt, p, bits, layer.n_terms, gidx, pos, neg, kind, par, cur, spk, out[0],
+                  out[1])
+        return cur.transpose(0, 2, 1), out[1], spk.transpose(0, 2, 1), out[0]
+
     def _evaluate(self, bits, first=None):
         spikes, currents, counts, scores = [], [], [], []
         x = bits
         for index, layer in enumerate(self.params.layers):
+            if index == 0 and first and len(first) == 4 or \
+                    index and self._fused(index, x.shape[-1]) is not None:
+                cur, score, spk, count = first if index == 0 else \
+                    self._run_fused(index, np.ascontiguousarray(x.transpose(0, 2, 1)))
+                spikes.append(spk)
+                currents.append(cur)
+                counts.append(count)
+                scores.append(score)
+                x = spk
+                continue
             cur, score = first if index == 0 and first else self._layer_currents(index, x)
             spk, _ = neurons.run(layer.neuron, cur)
             spikes.append(spk)
@@ -383,6 +432,13 @@ class Network:
         return NetworkRun(bits, spikes, currents, counts, scores)
 
     def evaluate(self, x, T=None):
+        x = np.asarray(x)
+        if x.dtype == np.float64 and x.ndim == 2 and x.shape[1] == self.params.n_inputs:
+            # Thresholds compiled; on a value out of range the validated path raises.
+            p = np.empty(x.shape, np.int64)
+            if quantize_check(x, float(1 << self.params.width), p):
+                T = self.params.length if T is None else check_int("T", T, 1, MAX_LENGTH)
+                return self._evaluate_p(p, T)
         return self.evaluate_thresholds(self.thresholds(x), T)
 
     def counts(self, x):

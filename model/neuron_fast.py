@@ -5,7 +5,8 @@ Each runs :func:`.kernels.fixed_kernel`, the type's update rule (``_update_leaky
 """
 import numpy as np
 
-from .kernels import fixed_kernel
+from .kernels import fixed_kernel, lif_vector
+from .lif import LIFParams
 from .neuron import fast_run
 from .neuron_types import IFParams, LeakyParams
 
@@ -36,3 +37,15 @@ def _(p: LeakyParams, currents):
 @fast_run.register
 def _(p: IFParams, currents):
     return _run(p, currents, 1)
+
+
+def kernel_neuron(p):
+    """``(kind, par)`` of neuron parameters ``p`` for :func:`.kernels.layer_run`, or None when
+    the type has no compiled update there."""
+    if isinstance(p, LIFParams):
+        return 0, lif_vector(p)
+    if isinstance(p, LeakyParams):
+        return 1, _coef(p, 0)
+    if isinstance(p, IFParams):
+        return 2, _coef(p, 1)
+    return None

@@ -139,3 +139,59 @@ def test_compiled_scores_equal_the_table_sum_and_still_validate():
             layer.scores(x2)
     with pytest.raises(ParameterError):
         layer.scores(x[:, :3])
+
+
+def _network_run(net, x, fused):
+    """``Network.evaluate`` with the fused layer kernel on, or forced off (the generic path)."""
+    if not fused:
+        net._fused = lambda index, T: None
+    return net.evaluate(x)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fused_network_layers_equal_the_generic_path(seed):
+    """layer_run (encoder, currents and LIF / leaky / IF neurons in one pass) against the
+    per-stage kernels and NumPy neuron updates, every array of every layer, bit for bit."""
+    from scfpga.model.network import DenseLayer, Network, NetworkParams
+    from scfpga.model.neuron import lif_neuron
+    from scfpga.model.neuron_types import ALIFParams, IFParams, LeakyParams
+    rng = np.random.default_rng(seed)
+    sizes = [int(rng.integers(3, 90)) for _ in range(4)]
+    makers = [lambda: lif_neuron(width=12, threshold=int(rng.integers(1, 4)),
+                                 leak_shift=int(rng.choice([0, 3])),
+                                 reset=str(rng.choice(["subtract", "zero"])),
+                                 refractory=int(rng.integers(0, 3))),
+              lambda: LeakyParams(beta=float(rng.uniform(0.5, 1)), threshold=1.5,
+                                  reset_mechanism=str(rng.choice(["subtract", "zero", "none"]))),
+              lambda: IFParams(threshold=2.0, reset_mechanism=str(rng.choice(["subtract", "zero"]))),
+              lambda: ALIFParams()]                  # no fused update: the generic path
+    layers = tuple(DenseLayer(np.round(rng.uniform(-0.5, 1, (sizes[l + 1], sizes[l])) * 64).astype(int),
+                              None if rng.random() < 0.5 else
+                              np.round(rng.uniform(-1, 1, sizes[l + 1]) * 64).astype(int),
+                              makers[int(rng.integers(0, 4))]())
+                   for l in range(3))
+    params = NetworkParams(sizes[0], layers, 6, int(rng.integers(20, 200)),
+                           str(rng.choice(["sobol", "lfsr"])), int(rng.integers(0, 5)))
+    x = rng.random((5, sizes[0]))
+    got, want = _network_run(Network(params), x, True), _network_run(Network(params), x, False)
+    np.testing.assert_array_equal(got.inputs, want.inputs)
+    for name in ("spikes", "currents", "counts", "scores"):
+        for g, w in zip(getattr(got, name), getattr(want, name)):
+            assert g.dtype == w.dtype and g.shape == w.shape
+            np.testing.assert_array_equal(g, w)
+    assert sum(int(s.sum()) for s in got.spikes) > 0          # the networks do spike
+
+
+def test_network_evaluate_still_validates_its_inputs():
+    from scfpga.model.network import DenseLayer, Network, NetworkParams
+    net = Network(NetworkParams(4, (DenseLayer(np.ones((3, 4), int) * 20),), 6, 32))
+    x = np.full((2, 4), 0.5)
+    assert np.array_equal(net.evaluate(x, 20).counts[0], net.evaluate_thresholds(
+        np.full((2, 4), 32), 20).counts[0])
+    for bad in (np.nan, -0.1, 1.5):
+        x2 = x.copy()
+        x2[1, 2] = bad
+        with pytest.raises(ParameterError, match="x must be in"):
+            net.evaluate(x2)
+    with pytest.raises(ParameterError):
+        net.evaluate(x[:, :3])
