@@ -134,7 +134,6 @@ def main():
     if rtl:
         md.append(f"RTL (Icarus + cocotb, {rtl['clocks_per_epoch']} clocks per epoch): "
                   f"{rtl['text']} ({rtl['seconds']} s).")
-    md += ["", "![weight maps](stdp_demo.png)"]
     (out / "stdp_demo.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     return 0 if rtl is None or rtl["ok"] else 1
