@@ -16,7 +16,11 @@ Without BATCH every sample is a WRITE (in frames of up to 63 words), a RUN and a
 and the run adds to it (:func:`serial_link`). USB latency on the host is not in either figure
 (the pacing window of :func:`.protocol.batch_window` covers it for BATCH).
 """
+import gc
 import math
+import warnings
+
+from amaranth.hdl import UnusedElaboratable
 
 from .protocol import (MAX_READ_WORDS, MAX_WRITE_WORDS, REPLY_HEADER, batch_window,
                        sample_reply_size)
@@ -58,3 +62,22 @@ def serial_link(run_cycles, n_words, rcount, clk_hz, baud):
     reply = (REPLY_HEADER + 1) * (writes + 1 + reads) + 4 + 4 * rcount
     cycles = (request + reply) * BYTE_BITS * clk_hz / baud + run_cycles
     return {"per_s": clk_hz / cycles, "bytes": request + reply}
+
+
+def result_latency(design):
+    """The result latency of a runnable design object's component (built, read, dropped)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnusedElaboratable)    # built only to read one number
+        component = design.component()
+        latency = component.result_latency
+        del component
+        gc.collect()
+    return latency
+
+
+def design_link(design, clk_hz, baud):
+    """Compute rate and BATCH link rate of a runnable design: ``(compute_per_s, batch_link)``."""
+    latency = result_latency(design)
+    n, r = design.n_loads, design.n_results
+    return (clk_hz / compute_cycles(design.run_cycles, n, r, latency),
+            batch_link(design.run_cycles, n, r, clk_hz, baud, latency))
