@@ -510,6 +510,9 @@ def test_cli_run_on_software_board(scfpga_main, tmp_path, capsys):
     (["build", "sng", "-o", "x"], "--board is required"),
     (["build", "sng", "--board", "icebreaker"], "--output"),
     (["build", "sng", "--board", "icebreaker", "--freq", "8", "-o", "x"], "freq must be 12 MHz"),
+    (["build", "sng", "--board", "icebreaker", "--baud", "4000000", "-o", "x"],
+     "allowed at 18 MHz: 9600, 19200, 38400, 57600, 115200, 230400, 460800, 1000000, 1500000, "
+     "2000000, 3000000"),
     (["build", "nothing.txt", "--board", "icebreaker", "-o", "x"], "BLOCK_OR_DESIGN must be"),
 ])
 def test_cli_build_usage_errors(scfpga_main, capsys, argv, message, tmp_path, monkeypatch):
