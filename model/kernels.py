@@ -381,6 +381,7 @@ def layer_run(rt, p, bits, n_terms, gidx, pos, neg, kind, par, cur, spikes, coun
         vmin, vmax, thr, reset, v_reset = par[6], par[7], par[8], par[9], par[10]
         shift = refractory = np.int64(0)
         subtract = False
+    pb = np.zeros(n, rt.dtype)                  # the thresholds in the source's narrow type
     for b in range(B):
         v[:] = 0
         r[:] = 0
@@ -388,12 +389,18 @@ def layer_run(rt, p, bits, n_terms, gidx, pos, neg, kind, par, cur, spikes, coun
         sc[:] = 0
         for j in range(N):
             spikes[b, 0, j] = 0
+        if encode:
+            for i in range(n):
+                pb[i] = p[b, i]
         for k in range(T):
             if encode:
                 for i in range(n):
-                    bits[b, k, i] = rt[k, i] < p[b, i]
-            for i in range(n):
-                buf[i] = bits[b, k, i]
+                    t = rt[k, i] < pb[i]
+                    buf[i] = t
+                    bits[b, k, i] = t
+            else:
+                for i in range(n):
+                    buf[i] = bits[b, k, i]
             for q in range(W * 8):
                 a8[q] = (b64[q] * _GATHER) >> np.uint64(56)
             g = gidx[k]

@@ -383,23 +383,23 @@ class Network:
         if key not in self._streams:
             masks = self._masks(index, T)
             neuron = kernel_neuron(self.params.layers[index].neuron)
-            self._streams[key] = None if masks is None or neuron is None else (*masks, *neuron)
+            layer = self.params.layers[index]
+            self._streams[key] = None if masks is None or neuron is None else \
+                (*masks, *neuron, layer.n_terms, layer.n_neurons)
         return self._streams[key]
 
     def _run_fused(self, index, bits, rt=None, p=None):
         """Layer ``index`` on cycle-major input bits ``(B, T, n)`` (written first from the
         encoder's thresholds ``p`` when ``rt`` is given) by :func:`.kernels.layer_run`:
         ``(currents, scores, spikes, counts)`` with the cycle axis last."""
-        layer = self.params.layers[index]
         B, T, _ = bits.shape
-        gidx, pos, neg, kind, par = self._fused(index, T)
-        cur = np.empty((B, T, layer.n_neurons), np.int64)
-        spk = np.empty((B, T, layer.n_neurons), np.uint8)
-        out = np.empty((2, B, layer.n_neurons), np.int64)
+        gidx, pos, neg, kind, par, n_terms, N = self._fused(index, T)
+        cur = np.empty((B, T, N), np.int64)
+        spk = np.empty((B, T, N), np.uint8)
+        out = np.empty((2, B, N), np.int64)
         if rt is None:
             rt, p = _NO_RT, _NO_P
-        layer_run(rt, p, bits, layer.n_terms, gidx, pos, neg, kind, par, cur, spk, out[0],
-                  out[1])
+        layer_run(rt, p, bits, n_terms, gidx, pos, neg, kind, par, cur, spk, out[0], out[1])
         return cur.transpose(0, 2, 1), out[1], spk.transpose(0, 2, 1), out[0]
 
     def _evaluate(self, bits, first=None):
