@@ -142,6 +142,16 @@ class NetworkDesign(ClassifierResults):
         design's), a network of the same shape; ParameterError without run-time weights."""
         return weight_writes(self.load_map, params)
 
+    def initial_loads(self):
+        """The load memories as the bitstream leaves them: the built network's weights in
+        block RAM (``weight_memory = "ram"``); zeros elsewhere (SPRAM starts undefined: load
+        weights before the first run)."""
+        image = np.zeros(self.n_loads, np.int64)
+        if self.params.weight_memory == "ram":
+            addrs, words = self.weight_loads()
+            image[addrs] = words
+        return image
+
     def with_weights(self, params):
         """This design with the weights of ``params`` (same shape, so the same bitstream)."""
         weight_writes(self.load_map, params)                 # checks shape and weight memory

@@ -47,7 +47,11 @@ class SimulatedBoard:
         self.design = design
         self.info = Info(PROTOCOL_VERSION, MAX_PAYLOAD, design.n_loads, design.n_results,
                          design.design_id, design.length, clk_hz, timeout_cycles)
-        self.loads = np.zeros(design.n_loads, np.int64)
+        # What the bitstream puts in the load memories (e.g. run-time weights kept in block
+        # RAM start as the built network's); zeros where a design says nothing.
+        initial = getattr(design, "initial_loads", None)
+        self.loads = np.zeros(design.n_loads, np.int64) if initial is None else \
+            np.array(initial(), np.int64)
         self.results = np.zeros(design.n_results, np.int64)
         self.results_valid = False
         self.runs = 0
