@@ -33,6 +33,16 @@ needed) and ``component()`` (the Amaranth runnable). Optional: ``check_loads(loa
 return int64 (batch, n_loads)), ``spec`` (its design-file dict, written as ``design.json`` by a
 build; paths in it must then be absolute) and ``run_cycles`` (cycles ``busy`` stays high, which
 RUN reports; default ``length``).
+
+Stateful designs (optional ``stateful = True``): a design whose runs change state that the
+next run uses (weights learned by STDP or by predictive coding, a reservoir's fed-back state,
+dendritic compartments) is a function of every run since configuration, not of its loads
+alone. Such a design also has ``initial_state()`` (the state the bitstream starts in) and
+``advance(state, loads)`` (one run: loads (n_loads,) -> results (n_results,) int64 and the next
+state); ``expected_results(loads)`` then reads the rows of ``loads`` as consecutive runs from
+``initial_state()``, which is what a freshly configured board (and the run-level co-simulation,
+which starts from reset) computes. The software board (:mod:`.simboard`) keeps the state across
+RUNs. Results should expose the state (e.g. the learned weights) so the host can read it back.
 A design file ``design = "<kind>"`` reaches a loader registered with
 :func:`.ops.register`.
 """

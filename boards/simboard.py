@@ -55,6 +55,9 @@ class SimulatedBoard:
         self.results = np.zeros(design.n_results, np.int64)
         self.results_valid = False
         self.runs = 0
+        # A stateful design (boards/runnable.py) carries state from run to run, as its
+        # gateware does from configuration on.
+        self.state = design.initial_state() if getattr(design, "stateful", False) else None
         self._out = bytearray()
         self._frame = None              # bytes of the frame being received, after A5
         self._drain = None              # status to send once the line is quiet
@@ -117,7 +120,10 @@ class SimulatedBoard:
                 self._reply(f[0], *self._execute(f[0], bytes(f[2:-1])))
 
     def _run(self):
-        raw = self.design.expected_results(self.effective_loads()[None, :])[0]
+        if self.state is not None:
+            raw, self.state = self.design.advance(self.state, self.effective_loads())
+        else:
+            raw = self.design.expected_results(self.effective_loads()[None, :])[0]
         self.results = raw & 0xFFFFFFFF
         self.results_valid = True
         self.runs += 1
