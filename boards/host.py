@@ -234,7 +234,13 @@ class BoardClient:
         out = []
         for start in range(0, len(loads), MAX_BATCH_SAMPLES):
             rows = loads[start:start + MAX_BATCH_SAMPLES]
-            self._ok(Command.BATCH, batch_payload(addr, n, first, count, len(rows)), size=0)
+            header = self.request(Command.BATCH, batch_payload(addr, n, first, count, len(rows)))
+            if header.status == Status.UNKNOWN_COMMAND:
+                raise ProtocolError("the board does not know BATCH (a bitstream built before "
+                                    "it): rebuild it with this scfpga", status=header.status)
+            if len(header.check(Command.BATCH).payload):
+                raise ProtocolError(f"BATCH reply payload has {len(header.payload)} bytes, "
+                                    f"expected 0")
             blocks = [sample_block(row) for row in rows]
             self.transport.write(b"".join(blocks[:window]))
             for k in range(len(rows)):
@@ -267,14 +273,18 @@ class BoardClient:
     def evaluate(self, design, loads):
         """Run every row of ``loads`` (batch, n_loads); results (batch, n_results), decoded.
 
-        One BATCH request when a sample's results fit one reply (up to 63), else WRITE, RUN
-        and READ per sample."""
+        One BATCH request when a sample's results fit one reply (up to 63), else (and on a
+        board built before BATCH) WRITE, RUN and READ per sample."""
         check = getattr(design, "check_loads", None)       # optional in the contract
         loads = check(loads) if check else np.atleast_2d(np.asarray(loads, dtype=np.int64))
         self.check_design(design)
         if design.n_results <= MAX_BATCH_RESULTS:
-            return design.decode_results(self.run_batch(loads))
-        raw = []
+            try:
+                return design.decode_results(self.run_batch(loads))
+            except ProtocolError as e:
+                if e.status != Status.UNKNOWN_COMMAND:
+                    raise
+        raw = []                    # a board without BATCH, or too many results per sample
         for row in loads:
             self.write_loads(0, row)
             self.run()

@@ -92,7 +92,7 @@ from enum import IntEnum
 
 SYNC_REQUEST = 0xA5
 SYNC_REPLY = 0x5A
-PROTOCOL_VERSION = 2                           # 2: BATCH
+PROTOCOL_VERSION = 1                           # BATCH came later: UNKNOWN_COMMAND on older boards
 MAX_PAYLOAD = 128
 MAX_WRITE_WORDS = (MAX_PAYLOAD - 2) // 2       # 63 16-bit load words per WRITE
 MAX_READ_WORDS = MAX_PAYLOAD // 4              # 32 32-bit results per READ

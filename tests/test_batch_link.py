@@ -168,3 +168,19 @@ def test_host_run_batch_paces_samples_and_equals_golden_model(rng):
         client.run_batch([[1]], results=(0, 64))
     with pytest.raises(P.ProtocolError, match="BAD_ADDRESS"):
         client.run_batch([[1, 2]])
+
+
+class OldBoard(SimulatedBoard):
+    """A board whose bitstream predates BATCH."""
+
+    def _batch_header(self, payload):
+        return (S.UNKNOWN_COMMAND,)
+
+
+def test_host_falls_back_to_per_sample_frames_on_a_board_without_batch(rng):
+    loads = LIF.loads_from_x(rng.random((3, 3)))
+    client = BoardClient(OldBoard(LIF), timeout=0.5)
+    with pytest.raises(P.ProtocolError, match="does not know BATCH"):
+        client.run_batch(loads)
+    assert np.array_equal(client.evaluate(LIF, loads), LIF.expected_results(loads))
+    assert client.transport.runs == 3

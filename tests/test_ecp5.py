@@ -146,8 +146,9 @@ def test_ecp5_gate_level_board_core_answers_over_uart():
     answers INFO, WRITE, RUN and READ byte for byte as the protocol and golden model say."""
     require_icarus()
     bit = 8
+    # Small BATCH FIFOs: LUT RAM, not DP16KD (Yosys's ECP5 models leave block RAM a blackbox).
     core = dict(clk_hz=bit * 115200, baud=115200, timeout_cycles=40 * bit, led_tick_log2=4,
-                heartbeat_ticks=4, busy_ticks=2)
+                heartbeat_ticks=4, busy_ticks=2, fifo_bytes=16)
     text = verilog.convert(BoardCore(SNG.component(), **core), name="board_core", emit_src=False)
     netlist, cells = synthesise_netlist(text, "board_core", device="25k")
     loads = np.array([300])
