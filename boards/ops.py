@@ -11,12 +11,22 @@ import tomllib
 from functools import singledispatch
 from pathlib import Path
 
+from ..model.attention import AttentionParams
+from ..model.dendrite import DendriteParams
 from ..model.dense import DenseParams
+from ..model.inhibition import InhibitionParams
+from ..model.predictive import PredictiveParams
+from ..model.recurrent import RecurrentParams
+from ..model.stdp import STDPParams
+from ..model.wta import WTAParams
 from ..model.ops import OPS, get
 from ..model.params import ParameterError, read_text
 from ..model.network import NetworkParams
 from .dense_design import DenseDesign
 from .network_design import NetworkDesign
+from .catalogue_designs import (AttentionDesign, DendriteDesign, InhibitionDesign,
+                                PredictiveDesign, RecurrentDesign, WTADesign)
+from .stdp_design import STDPDesign
 from .designs import PARAM_TYPES, BlockDesign
 
 
@@ -35,6 +45,13 @@ for _t in PARAM_TYPES:                   # every primitive block: BlockDesign gi
     register(_t, BlockDesign)
 register(DenseParams, DenseDesign)
 register(NetworkParams, NetworkDesign)
+register(WTAParams, WTADesign)
+register(InhibitionParams, InhibitionDesign)
+register(AttentionParams, AttentionDesign)
+register(DendriteParams, DendriteDesign)
+register(PredictiveParams, PredictiveDesign)
+register(RecurrentParams, RecurrentDesign)
+register(STDPParams, STDPDesign)
 
 
 def runnable_type(op):
