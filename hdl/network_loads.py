@@ -16,7 +16,9 @@ region by comparing the address's top bits with a constant:
   ``(row << (slot_bits + lane_bits)) | (slot << lane_bits) | lane`` within the region, where
   ``row``, ``slot`` and ``lane`` say where the layer's sweep finds it (:func:`weight_slots`).
   A bias is the weight of the last swept column. Every slot of every row is written, padding
-  with zeros, so a weight memory without power-up contents (SPRAM) holds no stale bits.
+  with zeros, so a weight memory without power-up contents (SPRAM) holds no stale bits; so is
+  every unused slot address (the memory ignores it), which keeps a layer's writes one run of
+  consecutive addresses.
 
 The host (:mod:`scfpga.boards.network_design`) and the benches build their writes with
 :func:`input_writes` and :func:`weight_writes`; the design decodes with :class:`Region`.
@@ -180,10 +182,11 @@ def weight_writes(load_map, params=None):
     addrs, words = [], []
     for l, region in load_map.weights.items():
         lay = load_map.layouts[l]
-        slots = weight_slots(params.layers[l], lay)
-        row, slot, lane = np.indices(slots.shape)
-        addrs.append(region.base + ((row << (lay.slot_bits + lay.lane_bits)) |
-                                    (slot << lay.lane_bits) | lane).ravel())
+        # Every address of the rows, the unused slots of a row too (zeros, which the memory
+        # ignores): one run of consecutive addresses per layer, so few, full WRITE frames.
+        slots = np.zeros((lay.rows, 1 << lay.slot_bits, lay.lanes), np.int64)
+        slots[:, :lay.parallel] = weight_slots(params.layers[l], lay)
+        addrs.append(region.base + np.arange(slots.size, dtype=np.int64))
         words.append(sign_magnitude(slots.ravel(), params.width))
     addrs, words = np.concatenate(addrs), np.concatenate(words)
     order = np.argsort(addrs, kind="stable")        # consecutive addresses: long WRITE frames

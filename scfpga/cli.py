@@ -29,7 +29,7 @@ from .sweep import load_spec, run_sweep, write_outputs
 
 # Modules that add subcommands: each has register(subparsers), adding parsers whose
 # defaults set func(args) -> exit status and which raise UsageError for user errors.
-EXTENSIONS = ("scfpga.cli_board", "scfpga.cli_digits", "scfpga.cli_prove")
+EXTENSIONS = ("scfpga.cli_board", "scfpga.cli_digits", "scfpga.cli_prove", "scfpga.cli_load")
 
 
 class UsageError(Exception):

@@ -202,3 +202,51 @@ def test_runnable_design_reloads_weights_between_runs(runtime_design, tmp_path):
     result = cosim_runs(text, "rt_runner", images, want, latency=2, signed=d.result_signed,
                         build_root=tmp_path)
     assert result.ok, result.describe("network", d.result_names)
+
+
+# ---------------------------------------------------------------------------- host and CLI
+
+def test_network_board_loads_new_weights_and_checks_runs_on_the_software_board(runtime_design):
+    from scfpga.boards.network_host import NetworkBoard
+    d = runtime_design
+    rng = np.random.default_rng(8)
+    other = other_weights(d.params, rng)
+    x = (rng.random((3, d.params.length, d.params.n_inputs)) < 0.4).astype(np.int64)
+    with NetworkBoard.open("sim", d) as board:
+        first = board.load(d.params)           # SPRAM starts undefined: load before running
+        assert first.synapses == sum(np.size(l.kernel_terms) for l in d.params.layers)
+        a = board.run(x)
+        report = board.load(other)
+        from scfpga.boards.protocol import MAX_WRITE_WORDS
+        runs = [lay.rows << (lay.slot_bits + lay.lane_bits)          # one run per layer
+                for lay in d.load_map.layouts.values()]
+        assert report.frames == sum(-(-n // MAX_WRITE_WORDS) for n in runs)
+        b = board.run(x)
+    want = Network(other).evaluate_bits(x.transpose(0, 2, 1))
+    np.testing.assert_array_equal(b.spikes, want.spikes[-1])
+    np.testing.assert_array_equal(b.scores, want.scores[-1])
+    assert (a.raw != b.raw).any()
+
+
+def test_scfpga_load_cli(runtime_design, tmp_path, capsys):
+    import json
+    from scfpga import cli
+    d = runtime_design
+    (tmp_path / "design.json").write_text(json.dumps(d.spec))
+    rng = np.random.default_rng(9)
+    np.save(tmp_path / "x.npy", (rng.random((2, d.params.length, d.params.n_inputs)) < 0.4)
+            .astype(np.int64))
+    np.savez(tmp_path / "w.npz", weights0=rng.uniform(-1, 1, (6, 20)),
+             bias0=rng.uniform(-1, 1, 6), weights1=rng.uniform(-1, 1, (3, 6)))
+    args = ["load", "--port", "sim", str(tmp_path / "design.json")]
+    assert cli.main(args + [str(tmp_path / "w.npz"), "--x", str(tmp_path / "x.npy")]) == 0
+    assert "2 samples bit-exact with the golden model of the loaded network" in \
+        capsys.readouterr().out
+    np.savez(tmp_path / "bad.npz", weights0=rng.uniform(-1, 1, (6, 20)), bias0=np.zeros(6))
+    assert cli.main(args + [str(tmp_path / "bad.npz")]) == 2
+    assert "weights1 is missing" in capsys.readouterr().err
+    rom = dict(d.spec, weight_memory="rom")
+    (tmp_path / "rom.json").write_text(json.dumps(rom))
+    assert cli.main(["load", "--port", "sim", str(tmp_path / "rom.json"),
+                     str(tmp_path / "w.npz")]) == 2
+    assert "weight_memory must be 'ram' or 'spram'" in capsys.readouterr().err
