@@ -42,6 +42,8 @@ beside) ``inputs``, and the layer types::
     [[layers]]
     type = "flatten"       # no keys: the map becomes a vector (HWC order; no hardware)
 
+Event-driven and recurrent layers, and the WTA readout: :mod:`.netspec_extra`.
+
 Every error names the layer and the key, and says what is allowed.
 """
 import json
@@ -53,6 +55,8 @@ import numpy as np
 from .dense import quantize_weights
 from .conv import ConvLayer, PoolLayer
 from .network import DenseLayer, NetworkParams
+from .netspec_extra import (EVENT_KEYS, RECURRENT_KEYS, event_from_spec, layer_to_spec,
+                            readout_from_spec, readout_to_spec, recurrent_from_spec)
 from .neuron import make_neuron, neuron_spec
 from .params import ParameterError
 
@@ -62,14 +66,16 @@ TOP_KEYS = {"inputs": "number of inputs", "length": "SC cycles per run",
             "layers": "the [[layers]] list", "design": "'network' (design files)",
             "input_shape": "[channels, height, width] of an image input",
             "encoding": "rate or raster (hardware input)",
-            "weight_memory": "rom, ram or spram (hardware weight store)"}
+            "weight_memory": "rom, ram or spram (hardware weight store)",
+            "readout": "{type = \"wta\", k, over} after the output layer"}
 LAYER_KEYS = ("type", "neurons", "weights", "bias", "neuron", "lanes", "fold")
 CONV_KEYS = ("type", "in_channels", "out_channels", "kernel_size", "stride", "padding", "height",
              "width", "weights", "bias", "neuron", "lanes", "fold")
 POOL_KEYS = ("type", "kernel_size", "stride", "padding", "lanes", "in_channels", "height",
              "width")
 KEYS = {"dense": LAYER_KEYS, "conv2d": CONV_KEYS, "maxpool2d": POOL_KEYS,
-        "avgpool2d": POOL_KEYS, "flatten": ("type",)}
+        "avgpool2d": POOL_KEYS, "flatten": ("type",), "event": EVENT_KEYS,
+        "recurrent": RECURRENT_KEYS}
 LAYER_TYPES = tuple(KEYS)
 
 
@@ -138,11 +144,13 @@ def network_from_spec(spec, base=None):
             continue
         built.append(made)
         fan_in = made.n_neurons
-        map_shape = None if isinstance(made, DenseLayer) else made.out_shape
+        map_shape = made.out_shape if len(made.out_shape) == 3 else None
     if not built:
         raise ParameterError("layers must hold at least one layer besides flatten")
     kwargs = {k: spec[k] for k in ("length", "source", "seed", "lfsr_width", "encoding",
                                    "weight_memory") if k in spec}
+    if "readout" in spec:
+        kwargs["readout"] = readout_from_spec(spec["readout"])
     n_in = int(np.prod(shape)) if shape else spec["inputs"]
     return NetworkParams(n_in, tuple(built), width, input_shape=shape, **kwargs)
 
@@ -194,6 +202,12 @@ def _layer(layer, index, fan_in, map_shape, width, base, rng_seed):
                          _int(layer, "padding", "", 0), _int(layer, "lanes", "", 1))
     if kind == "conv2d":
         return _conv(layer, index, fan_in, map_shape, width, base, rng_seed)
+    if kind == "event":
+        return event_from_spec(layer, fan_in, lambda k: _array(layer[k], base, k),
+                               _neuron(layer))
+    if kind == "recurrent":
+        return recurrent_from_spec(layer, index, fan_in, width,
+                                   lambda k: _array(layer[k], base, k), _neuron(layer), rng_seed)
     if "weights" in layer:
         w = _array(layer["weights"], base, "weights")
         n = layer.get("neurons", w.shape[0] if w.ndim == 2 else None)
@@ -290,6 +304,10 @@ def network_to_spec(params):
     top = float(1 << params.width)
     layers = []
     for layer in params.layers:
+        extra = layer_to_spec(layer, params.width, neuron_spec)
+        if extra is not None:
+            layers.append(extra)
+            continue
         if isinstance(layer, PoolLayer):
             c, h, w = layer.in_shape
             layers.append({"type": layer.kind + "pool2d", "kernel_size": list(layer.kernel_size),
@@ -321,4 +339,6 @@ def network_to_spec(params):
     for key, default in (("encoding", "rate"), ("weight_memory", "rom")):
         if getattr(params, key) != default:          # defaults unwritten: old ids stay valid
             spec[key] = getattr(params, key)
+    if params.readout is not None:
+        spec["readout"] = readout_to_spec(params.readout)
     return spec

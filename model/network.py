@@ -36,12 +36,14 @@ from . import neuron as neurons
 from .neuron_fast import kernel_neuron  # (and compiled runs of the leaky and IF types)
 from . import neuron_types  # noqa: F401  (registers every neuron type by name)
 from .conv import ConvLayer, PoolLayer, check_shape, default_neuron
+from .event_layer import EventLayer
 from .dense import (MAX_LFSR_WIDTH, MAX_LENGTH, MAX_WIDTH, SynapseMatrix, int_matrix,
                     quantize_weights)
 from .kernels import (cycle_counts, layer_run, pack_inputs, packed_currents, quantize_check,
                       source_groups, weight_masks)
 from .lif import LIFParams
 from .params import ParameterError, check_choice, check_int
+from .readout import WTAReadout, readout_winners
 from .sng import quantize_unipolar
 from .sobol import MAX_DIM
 from .sources import SOURCE_KINDS
@@ -113,7 +115,9 @@ class DenseLayer(SynapseMatrix):
         return f"dense {self.n_inputs}->{self.n_neurons}"
 
 
-LAYER_TYPES = (DenseLayer, ConvLayer, PoolLayer)
+# RecurrentLayer (.recurrent_layer) is a DenseLayer; EventLayer (.event_layer) runs its own
+# currents (``run_in_network``), as does any layer whose input is not a plain spike train.
+LAYER_TYPES = (DenseLayer, ConvLayer, PoolLayer, EventLayer)
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,8 @@ class NetworkParams:
     ----------
     n_inputs : int
         Encoder inputs (values in [0, 1]).
-    layers : tuple of DenseLayer, ConvLayer or PoolLayer (:mod:`.conv`)
+    layers : tuple of DenseLayer, ConvLayer or PoolLayer (:mod:`.conv`), EventLayer
+        (:mod:`.event_layer`) or RecurrentLayer (:mod:`.recurrent_layer`)
         1..16 layers; layer l's inputs are layer l-1's neurons. A conv or pool layer's
         ``in_shape`` must be the previous layer's output map (a dense layer's, or the encoder's
         without ``input_shape``, is flat: any (C, H, W) of that size; HWC order, :mod:`.conv`).
@@ -145,6 +150,9 @@ class NetworkParams:
         bitstream (a new network needs a new build); ``"ram"``: block RAM written at run time
         through the load port; ``"spram"``: the iCE40 UltraPlus single-port RAMs (256 kbit
         each, no power-up contents), written at run time. The golden model ignores both.
+    readout : WTAReadout or None
+        A k-WTA over the output layer's counts or scores after a run (:mod:`.readout`):
+        :meth:`Network.winners`, and the hardware's ``winners`` port.
     """
     n_inputs: int
     layers: tuple
@@ -156,6 +164,7 @@ class NetworkParams:
     input_shape: tuple | None = None
     encoding: str = "rate"
     weight_memory: str = "rom"
+    readout: WTAReadout | None = None
 
     def __post_init__(self):
         w = check_int("width", self.width, 1, MAX_WIDTH)
@@ -174,16 +183,18 @@ class NetworkParams:
         for l, layer in enumerate(layers):
             where = f"layer {l + 1}: "
             if not isinstance(layer, LAYER_TYPES):
-                raise ParameterError(f"{where}must be a DenseLayer, ConvLayer or PoolLayer, got "
-                                     f"{type(layer).__name__}")
+                raise ParameterError(f"{where}must be a DenseLayer, ConvLayer, PoolLayer, "
+                                     f"EventLayer or RecurrentLayer, got {type(layer).__name__}")
             what = 'network inputs' if l == 0 else 'neurons of layer ' + str(l)
             if layer.n_inputs != fan_in:
                 raise ParameterError(f"{where}must have {fan_in} inputs (the {what}), got "
                                      f"{layer.n_inputs}")
-            if len(shape) == 3 and not isinstance(layer, DenseLayer) and layer.in_shape != shape:
+            if len(shape) == 3 and isinstance(layer, (ConvLayer, PoolLayer)) and \
+                    layer.in_shape != shape:
                 raise ParameterError(f"{where}in_shape must be {shape} (the {what}), got "
                                      f"{layer.in_shape}")
-            if not isinstance(layer, PoolLayer) and np.abs(layer.signed_terms).max() > (1 << w):
+            if isinstance(layer, (DenseLayer, ConvLayer)) and \
+                    np.abs(layer.signed_terms).max() > (1 << w):
                 raise ParameterError(f"{where}weights must be in -{1 << w}..{1 << w} at width {w}")
             fan_in, shape = layer.n_neurons, layer.out_shape
         check_int("length", self.length, 1, MAX_LENGTH)
@@ -196,6 +207,11 @@ class NetworkParams:
             check_int("lfsr_width", self.lfsr_width, max(3, w), MAX_LFSR_WIDTH)
             check_int("seed", self.seed, 0, (1 << self.lfsr_width) - 2)
         self.plan                                     # raises if the sources do not suffice
+        if self.readout is not None:
+            if not isinstance(self.readout, WTAReadout):
+                raise ParameterError(f"readout must be a WTAReadout, got "
+                                     f"{type(self.readout).__name__}")
+            self.readout.wta(layers[-1], self.length)     # raises if it cannot compete them
 
     @property
     def plan(self):
@@ -352,6 +368,8 @@ class Network:
 
     def _evaluate_p(self, p, T):
         """:meth:`evaluate_thresholds` for validated thresholds."""
+        if hasattr(self.params.layers[0], "run_in_network"):     # event/recurrent first layer
+            return self.evaluate_bits(self.input_bits(p, T))
         if self._fused(0, T) is not None:
             # Encoder, first layer and its neurons in one compiled pass per sample.
             rt = self._streams_t(T)
@@ -406,6 +424,16 @@ class Network:
         spikes, currents, counts, scores = [], [], [], []
         x = bits
         for index, layer in enumerate(self.params.layers):
+            own = getattr(layer, "run_in_network", None)
+            if own is not None:
+                # Event and recurrent layers (their own currents and neuron loop).
+                cur, spk = own(x, self.streams(x.shape[-1])[1][index])
+                spikes.append(spk)
+                currents.append(cur)
+                counts.append(spk.sum(-1, dtype=np.int64))
+                scores.append(cur.sum(-1))
+                x = spk
+                continue
             if index == 0 and first and len(first) == 4 or \
                     index and self._fused(index, x.shape[-1]) is not None:
                 cur, score, spk, count = first if index == 0 else \
@@ -448,6 +476,10 @@ class Network:
     def scores(self, x):
         """Output-layer scores (batch, n_outputs): the signed sum of its currents."""
         return self.evaluate(x).scores[-1]
+
+    def winners(self, x):
+        """Winner masks (batch, n_outputs) of the network's WTA readout (:mod:`.readout`)."""
+        return readout_winners(self.params, self.evaluate(x))
 
     def predict(self, x):
         """Class = argmax of the output scores (first on ties)."""
