@@ -5,8 +5,10 @@ the text given), runs the cocotb test :mod:`.stdp_bench` over a list of epochs a
 after every epoch, the whole weight memory and every spike count with
 :class:`scfpga.model.stdp.STDPLayer`. Transient faults (:class:`~scfpga.model.stdp.Flip`) are
 injected into the simulation at the clock :func:`scfpga.hdl.stdp.enc_cycle` of their step and
-given to the model as the same flips; stuck cells and offsets are part of the parameters (the
-fault map is in the weight RAM's write path and in a ROM beside it).
+given to the model as the same flips. Stuck cells reach the RTL in two ways: as part of the
+parameters (the fault map is then in the weight RAM's write path and in a ROM beside it), or
+injected at simulation time (``cosim_stdp(..., stuck=fault_map)``) into fault-free hardware,
+where the bench holds the stuck bits of the weight RAM words on every clock.
 
 ``scfpga sim stdp`` runs :func:`run_case` on seeded random rates with the op's defaults.
 """
@@ -17,7 +19,7 @@ import numpy as np
 
 from ..hdl.stdp import STDPLayer as STDPDesign, enc_cycle, run_cycles
 from ..hdl.verilog import to_verilog
-from ..model.params import check_int
+from ..model.params import ParameterError, check_int
 from ..model.stdp import STDPLayer, STDPParams
 from .runner import run_cocotb
 
@@ -66,18 +68,46 @@ def flip_rows(params: STDPParams, flips):
     return np.array(rows, np.int64).reshape(-1, 5)
 
 
+def stuck_rows(params: STDPParams, stuck, flips=None):
+    """The stuck cells of fault map ``stuck`` as the bench's rows ``word, and_mask, or_mask``
+    (synapses with a stuck bit only). Offsets cannot be injected by holding bits, and a flip of
+    a held bit would be undone by the simulation but not by the model: both are refused."""
+    if stuck.shape != params.shape or stuck.bits != params.weight_bits:
+        raise ParameterError(f"stuck must be a FaultMap of shape {params.shape} and "
+                             f"{params.weight_bits} bits")
+    if stuck.has_offset:
+        raise ParameterError("stuck must have no offsets (variability is not a stuck bit)")
+    if params.faults is not None and not params.faults.is_clean:
+        raise ParameterError("params must have no fault map of its own when stuck cells are "
+                             "injected in simulation")
+    and_m, or_m, _ = stuck.arrays
+    for fs in flips or ():
+        for f in fs or ():
+            if f.target == "weight" and not (and_m[f.neuron, f.input] >> f.bit) & 1:
+                raise ParameterError(f"flip of weight ({f.neuron}, {f.input}) bit {f.bit} hits "
+                                     "a stuck bit")
+    held = np.flatnonzero((and_m != (1 << params.weight_bits) - 1).ravel())
+    return np.stack([held, and_m.ravel()[held], or_m.ravel()[held]], 1).astype(np.int64)
+
+
 def cosim_stdp(params: STDPParams, rates, flips=None, expected=None, build_root=None,
-               simulator=None, verilog_text=None, top=TOP):
+               simulator=None, verilog_text=None, top=TOP, stuck=None):
     """Co-simulate epochs on ``rates`` (epochs, inputs) integers; ``flips`` per epoch.
 
-    ``expected`` replaces the model's result words (a test that the bench can fail).
-    Returns an :class:`STDPResult`.
+    ``stuck``: a :class:`~scfpga.model.faults.FaultMap` of stuck cells injected at simulation
+    time into the weight RAM of the fault-free hardware of ``params`` (the bench holds those
+    bits on every clock, from reset on, as a stuck cell does); the model predicts it as
+    ``params.with_faults(stuck)``. ``expected`` replaces the model's result words (a test that
+    the bench can fail). Returns an :class:`STDPResult`.
     """
     rates = np.atleast_2d(np.asarray(rates, np.int64))
+    held = np.zeros((0, 3), np.int64) if stuck is None else stuck_rows(params, stuck, flips)
     if expected is None:
-        expected, _ = expected_results(params, rates, flips)
+        model = params if stuck is None else params.with_faults(stuck)
+        expected, _ = expected_results(model, rates, flips)
     arrays = {"rates": rates, "expected": np.asarray(expected, np.int64),
-              "run_clocks": np.int64(run_cycles(params)), "flips": flip_rows(params, flips)}
+              "run_clocks": np.int64(run_cycles(params)), "flips": flip_rows(params, flips),
+              "stuck": held}
     text = verilog_text or to_verilog(STDPDesign(params), top)
     result_file, log = run_cocotb(text, top, "scfpga.sim.stdp_bench", arrays, build_root,
                                   simulator)

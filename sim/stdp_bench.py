@@ -8,7 +8,10 @@ the spike counts) through the result port and compare with the golden model. The
 difference is written as JSON to ``SCFPGA_RESULT``.
 
 Inputs (``.npz`` at ``SCFPGA_BENCH``): ``rates`` (epochs, inputs), ``expected`` (epochs,
-results), ``run_clocks``, ``flips`` (rows ``epoch, clock, kind (0 weight, 1 v), index, bit``).
+results), ``run_clocks``, ``flips`` (rows ``epoch, clock, kind (0 weight, 1 v), index, bit``)
+and ``stuck`` (rows ``word, and_mask, or_mask``: weight RAM words whose stuck bits the bench
+holds from reset on, re-asserted between every two clock edges, so the fault-free RTL behaves
+as a memory with stuck cells).
 """
 import os
 
@@ -18,6 +21,15 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge, with_timeout
 
 from .verdict import write_verdict
+
+
+def _hold(dut, stuck):
+    """Stuck cells: every held word shows ``(word & and_mask) | or_mask``, whatever was written."""
+    for index, and_mask, or_mask in stuck:
+        handle = dut.weights[index]
+        old = int(handle.value.to_unsigned())
+        if (old & and_mask) | or_mask != old:
+            handle.value = (old & and_mask) | or_mask
 
 
 def _flip(dut, kind, index, bit):
@@ -37,6 +49,10 @@ async def stdp_matches_model(dut):
         getattr(dut, port).value = 0
     await ClockCycles(dut.clk, 2)
     dut.rst.value = 0
+    stuck = [tuple(int(x) for x in row) for row in data["stuck"].reshape(-1, 3)] \
+        if "stuck" in data else []
+    await FallingEdge(dut.clk)
+    _hold(dut, stuck)                              # the cells are stuck from power-up
 
     def fail(**what):
         write_verdict({"ok": False, "epochs": len(rates), **what})
@@ -51,7 +67,19 @@ async def stdp_matches_model(dut):
         await FallingEdge(dut.clk)                 # the start edge has passed: busy clock 0
         dut.start.value = 0
         clock = 0
-        for _, at, kind, index, bit in sorted(f for f in flips if f[0] == e):
+        mine = sorted(f for f in flips if f[0] == e)
+        if stuck:
+            # Between every two edges: this clock's flips, then the stuck bits held again
+            # (a write at the last edge cannot have changed them).
+            while True:
+                for _, at, kind, index, bit in (f for f in mine if f[1] == clock):
+                    _flip(dut, kind, index, bit)
+                _hold(dut, stuck)
+                if not int(dut.busy.value) or clock > run_clocks + 1:
+                    break
+                await FallingEdge(dut.clk)
+                clock += 1
+        for _, at, kind, index, bit in ([] if stuck else mine):
             if at > clock:
                 await ClockCycles(dut.clk, at - clock, rising=False)
                 clock = at
