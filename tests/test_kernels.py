@@ -195,3 +195,30 @@ def test_network_evaluate_still_validates_its_inputs():
             net.evaluate(x2)
     with pytest.raises(ParameterError):
         net.evaluate(x[:, :3])
+
+
+def test_network_outputs_are_recycled_only_once_dropped():
+    """Network.evaluate reuses the arrays of a result the caller no longer references, never
+    those of one it still holds (any view of them included)."""
+    from scfpga.model.network import DenseLayer, Network, NetworkParams
+    rng = np.random.default_rng(9)
+    net = Network(NetworkParams(20, (DenseLayer(rng.integers(-40, 64, (6, 20))),
+                                     DenseLayer(rng.integers(-40, 64, (3, 6)))), 6, 64))
+    x1, x2 = rng.random((4, 20)), rng.random((4, 20))
+    first = net.evaluate(x1)
+    kept = [np.array(a) for a in (first.inputs, *first.spikes, *first.currents, *first.counts)]
+    held_view = first.currents[1][:, :2]           # layer 1's currents stay referenced
+    bases = [id(c.base) for c in first.currents]   # ids: a reference would keep them busy
+    del first
+    second = net.evaluate(x2)
+    assert id(second.currents[0].base) == bases[0]           # dropped: recycled
+    assert id(second.currents[1].base) != bases[1]           # held through a view: not
+    assert np.array_equal(held_view, kept[4][:, :2])
+    again = net.evaluate(x1)
+    for a, b in zip((again.inputs, *again.spikes, *again.currents, *again.counts), kept):
+        assert np.array_equal(a, b)
+    fresh = Network(net.params).evaluate(x2)
+    for a, b in zip((second.inputs, *second.spikes, *second.currents, *second.counts,
+                     *second.scores),
+                    (fresh.inputs, *fresh.spikes, *fresh.currents, *fresh.counts, *fresh.scores)):
+        assert np.array_equal(a, b)
