@@ -75,6 +75,7 @@ from .neuron_types import IFParams, LeakyParams, LIParams, SynapticParams, fixed
 from .params import ParameterError
 
 DEFAULT_DT = 1e-4
+DEFAULT_CLIP = 0.95
 NEURON_NODES = ("LIF", "IF", "CubaLIF", "LI", "CubaLI", "Threshold")
 WEIGHT_NODES = ("Affine", "Linear", "Scale")
 SUPPORTED_NODES = ("Input", "Output", "Flatten") + WEIGHT_NODES + NEURON_NODES
@@ -208,6 +209,8 @@ class NodeQuantisation:
     weight_rms_error: float     # RMS of quantised - exact weights, relative to max |W'|
     weight_max_error: float
     weights_zeroed: int         # nonzero float weights that quantise to 0
+    weights_clipped: int        # weights (and biases) saturated at +-1.0 by the clip scale
+    clip_max_error: float       # largest |exact| - 1 of a clipped weight (SC units)
     threshold: float            # NIR threshold in membrane units (1 after folding), or None
     threshold_int: int | None   # the integer threshold Q (fires on U >= Q)
     threshold_error: float      # |(Q - 1) / 2**frac - s| / s (strict-threshold equivalent)
@@ -225,7 +228,8 @@ class NodeQuantisation:
         return (f"layer {self.layer} [{nodes}]"
                 f" -> {self.neuron} x{self.neurons}: scale {self.scale:.4g}, weights "
                 f"{self.weight_format} rms err {self.weight_rms_error:.1e} max "
-                f"{self.weight_max_error:.1e} ({self.weights_zeroed} zeroed), threshold Q="
+                f"{self.weight_max_error:.1e} ({self.weights_zeroed} zeroed, "
+                f"{self.weights_clipped} clipped by up to {self.clip_max_error:.2f}), threshold Q="
                 f"{self.threshold_int} err {thr}, state {self.state_format}, coef err "
                 f"{self.coef_error:.1e}, SC membrane noise {self.sc_noise:.2f} x threshold "
                 "per cycle")
@@ -389,13 +393,38 @@ def _layers(shape, chain):
     return groups
 
 
+def _clip_peak(Wf, bf, clip):
+    """The folded weight magnitude that becomes SC 1.0: the ``ceil(clip * n)``-th smallest of
+    the n nonzero |weights and biases| (``clip = 1``: the largest, nothing saturates).
+
+    Why clip at all: one weight source per layer gates every synapse of a neuron together, so
+    the per-cycle SC current comes in bursts of whole input spikes (every synapse whose weight
+    exceeds the source value); the threshold is ``s`` current units, and a burst far above it
+    is overshoot a reset to ``v_reset`` throws away (fewer spikes than the float network).
+    A larger scale ``s`` (a few large weights saturated) raises the threshold against the same
+    bursts. An order statistic, not an interpolated quantile: an exported network (whose
+    clipped weights sit at exactly 1.0) imports to the same scale."""
+    mags = np.abs(np.concatenate([Wf.ravel()] + ([] if bf is None else [bf])))
+    mags = np.sort(mags[mags > 0])
+    if len(mags) == 0:
+        return 0.0
+    return float(mags[max(0, math.ceil(clip * len(mags)) - 1)])
+
+
 def from_nir(graph_or_path, dt=DEFAULT_DT, width=8, length=256, state_width=16,
-             source="sobol", seed=0, lfsr_width=16, lanes=1, fold=1):
+             source="sobol", seed=0, lfsr_width=16, lanes=1, fold=1, encoding="rate",
+             clip=None):
     """``(NetworkParams, [NodeQuantisation, ...])`` for a NIR graph or ``.nir`` file.
 
     ``dt``: the Euler step of the continuous-time nodes (default 1e-4: snnTorch's export).
     ``width``: SC comparator width (weights have ``width``-bit magnitudes); ``length``: SC cycles
     per run, one per NIR time step; ``state_width``: bits of every neuron state field.
+    ``encoding``: what the hardware is fed, ``"rate"`` (one value in [0, 1] per input, encoded
+    by scfpga's SNGs) or ``"raster"`` (the input spikes of every time step, e.g. a spiking
+    dataset or the spikes a float reference saw; the graph's Input node does not say which).
+    ``clip``: per layer, the fraction of nonzero folded weights kept inside the SC range; the
+    rest saturate at +-1.0 (default ``DEFAULT_CLIP``, measured in ``results/nir/clip.md``;
+    1.0 saturates none; :func:`_clip_peak` says why this helps).
     """
     try:
         dt = float(dt)
@@ -405,6 +434,9 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, width=8, length=256, state_width=16,
         raise ParameterError(f"dt must be a positive number, got {dt!r}")
     if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 16:
         raise ParameterError(f"width must be an integer in 1..16, got {width!r}")
+    clip = DEFAULT_CLIP if clip is None else clip
+    if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not 0 < clip <= 1:
+        raise ParameterError(f"clip must be a number in (0, 1], got {clip!r}")
     graph = load_graph(graph_or_path)
     shape, chain = graph_chain(graph)
     layers, report = [], []
@@ -420,6 +452,7 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, width=8, length=256, state_width=16,
             if peak == 0:
                 raise ParameterError(f"every weight of nodes {[w[0] for w in wnodes]} is 0 "
                                      "(after the gains r/v_threshold)")
+            peak = _clip_peak(Wf, bf, clip)
             s = _canon(1.0 / peak)
             q = quantize_weights(np.clip(Wf * s, -1, 1), width)
             qb = None if bf is None else quantize_weights(np.clip(bf * s, -1, 1), width)
@@ -430,7 +463,7 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, width=8, length=256, state_width=16,
             raise ParameterError(where + str(e)) from None
         exact = np.concatenate([Wf * s] + ([] if bf is None else [bf[:, None] * s]), 1)
         quant = layer.signed_terms / top
-        err = quant - exact
+        err = quant - np.clip(exact, -1, 1)         # rounding; clipping is reported apart
         p = np.abs(quant)
         noise = float(np.sqrt((p * (1 - p)).sum(1)).max())
         if has_thr:
@@ -449,6 +482,7 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, width=8, length=256, state_width=16,
             f"sign-magnitude {width}+1 bits (1.0 = {1 << width})",
             float(np.sqrt(np.mean(err ** 2))), float(np.abs(err).max()),
             int(np.sum((exact != 0) & (layer.signed_terms == 0))),
+            int(np.sum(np.abs(exact) > 1)), float(max(0.0, np.abs(exact).max() - 1)),
             1.0 if has_thr else None, q_thr, float(thr_err),
             f"Q{state_width - neuron.frac}.{neuron.frac} ({state_width} bits)",
             float(coef_err), length,
@@ -456,7 +490,7 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, width=8, length=256, state_width=16,
             (s if has_thr else 1.0)))
         layers.append(layer)
     net = NetworkParams(int(np.prod(shape)) if shape else 1, tuple(layers), width, length,
-                        source, seed, lfsr_width)
+                        source, seed, lfsr_width, encoding=encoding)
     return net, report
 
 
@@ -664,5 +698,5 @@ def predictions(network, report, run, ref):
     return np.argmax(sc, -1), np.argmax(r[:, :, :T - d].sum(-1), -1)
 
 
-__all__ = ["DEFAULT_DT", "from_nir", "to_nir", "write_nir", "reference_run", "load_graph",
+__all__ = ["DEFAULT_DT", "DEFAULT_CLIP", "from_nir", "to_nir", "write_nir", "reference_run", "load_graph",
            "graph_chain", "NodeQuantisation", "report_json", "fidelity", "predictions"]

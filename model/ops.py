@@ -341,7 +341,7 @@ def _network_lines(params, x, stim_seed):
     return [" ".join(str(int(c)) for c in row) for row in counts]
 
 
-NIR_OPTIONS = ("dt", "width", "length", "state_width")
+NIR_OPTIONS = ("dt", "width", "length", "state_width", "encoding", "clip")
 
 
 def network_from_file(v):
@@ -365,6 +365,10 @@ _NIR_FLAGS = (
            "(default 256)"),
     Option("--state-width", "state_width", int, None, ".nir: bits of every neuron state "
            "field (default 16)"),
+    Option("--encoding", "encoding", str, None, ".nir: hardware input, rates in [0, 1] encoded "
+           "by SNGs, or a 0/1 spike raster of every time step (default rate)", ("rate", "raster")),
+    Option("--clip", "clip", float, None, ".nir: per layer, the fraction of weights kept inside "
+           "the SC range, the rest saturate (default 0.95; 1: none)"),
     Option("--report", "report", str, None, ".nir: write the per-layer quantisation report "
            "to this JSON file"),
 )

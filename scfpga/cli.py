@@ -17,7 +17,7 @@ from pathlib import Path
 from . import __version__
 from .gatelevel import gate_level_netlist
 from .hdl.verilog import to_verilog
-from .model.ops import OPS
+from .model.ops import NIR_OPTIONS, OPS
 from .model.params import (ParameterError, check_identifier, check_int, check_output_dir,
                            check_output_file, check_positive, check_seed, load_array, write_file)
 from .nir import from_nir, report_json
@@ -206,7 +206,7 @@ def nir_report(op, args):
     if not spec or not str(spec).endswith(".nir"):
         return
     values = op_values(op, args)
-    kw = {k: values[k] for k in ("dt", "width", "length", "state_width") if values.get(k) is not None}
+    kw = {k: values[k] for k in NIR_OPTIONS if values.get(k) is not None}
     _, report = from_nir(spec, report=True, **kw)
     for row in report:
         print(row.line(), file=sys.stderr)

@@ -64,7 +64,7 @@ def test_folding_and_export_keep_the_float_semantics():
     """Per-neuron r and thresholds folded into the weights, the scale, the strict threshold and
     the export: at high precision the exported graph's reference spikes like the original's."""
     graph = _mlp(np.random.default_rng(2))
-    net = from_nir(graph, dt=DT, width=16, state_width=24)
+    net = from_nir(graph, dt=DT, width=16, state_width=24, clip=1.0)     # no weight saturated
     bits = (np.random.default_rng(3).random((4, 12, 200)) < 0.4).astype(np.uint8)
     a, b = reference_run(graph, bits, DT), reference_run(to_nir(net, dt=DT), bits, DT)
     assert np.mean(a["n1"] == b["lif1"]) > 0.995 and a["n1"].mean() > 0.05
@@ -124,7 +124,7 @@ def test_other_nodes_scale_flatten_threshold_li_readout():
     rows, run, ref = fidelity(net, report, graph, bits, dt=DT)
     assert rows[0]["agreement"] > 0.6 and rows[1]["agreement"] > 0.6     # stateless: noisier
     assert rows[2]["kind"] == "membrane"
-    hi = from_nir(graph, dt=DT, width=16, state_width=24)     # semantics at high precision
+    hi = from_nir(graph, dt=DT, width=16, state_width=24, clip=1.0)   # semantics, high precision
     a, b = reference_run(graph, bits, DT), reference_run(to_nir(hi, dt=DT), bits, DT)
     assert np.mean(a["n3"] == b["thr1"]) > 0.99 and np.mean(a["n6"] == b["thr2"]) > 0.99
     assert np.corrcoef(a["n7"].ravel(), b["li3"].ravel())[0, 1] > 0.999
