@@ -41,17 +41,20 @@ Run interface (``sync`` domain):
 """
 from dataclasses import dataclass
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..model.conv import ConvLayer
+from ..model.event_layer import EventLayer
 from ..model.network import NetworkParams
 from ..model.params import ParameterError
 from . import neuron_types  # noqa: F401  (registers the update core of every neuron type)
 from .network_layer import (CycleSignature, DenseLayerCore, Encoder, InputBuffer, RasterInput,
                             SpikeInput, WindowInput, is_window, state_word)
 from .network_loads import LoadMap
+from .event_layer import EventLayerCore, worst_clocks
+from .recurrent_layer import check_position, input_vector, swept_inputs
 
 
 @dataclass(frozen=True)
@@ -73,19 +76,30 @@ class Schedule:
     layers: tuple
     cycle_clocks: int
     length: int
+    worst_clocks: int = 0     # event layers: the most clocks a cycle can take (0: none)
 
     @property
     def run_clocks(self):
-        """Clocks ``busy`` stays high after the ``start`` clock."""
-        return self.length * self.cycle_clocks
+        """Clocks ``busy`` stays high after the ``start`` clock (with event layers: at most;
+        a cycle takes ``cycle_clocks`` or an event layer's
+        :func:`~.event_layer.layer_clocks`, whichever is more)."""
+        return self.length * max(self.cycle_clocks, self.worst_clocks)
 
 
 def schedule(params: NetworkParams):
     """The :class:`Schedule` of a network (validates ``params``)."""
     if not isinstance(params, NetworkParams):
         raise ParameterError("params must be a NetworkParams")
-    layers = []
+    layers, worst = [], 0
     for l, layer in enumerate(params.layers):
+        check_position(layer, l)
+        if isinstance(layer, EventLayer):      # no sweep: a variable cycle, ended by ``done``
+            if l == 0 or params.weight_memory != "rom":
+                raise ParameterError(f"layer {l + 1}: an event layer must follow another layer "
+                                     f"and keep its synapses in ROM (weight_memory 'rom')")
+            layers.append(LayerSchedule(1, 1, 1, 1, 0, layer.n_neurons))
+            worst = max(worst, worst_clocks(layer))
+            continue
         steps = -(-layer.sweep_terms // layer.lanes)
         window = is_window(layer)
         # A window layer's pass serves out_channels / fold neurons of one position.
@@ -95,11 +109,11 @@ def schedule(params: NetworkParams):
         pass_clocks = max(steps, parallel + 1)
         last_count = layer.n_neurons - (passes - 1) * parallel
         rows = -(-params.n_inputs // layer.lanes) if window and l == 0 else 0
-        delay = rows
+        delay = rows + 1 if rows else 0        # the InputBuffer's last row written to block RAM
         last = delay + (passes - 1) * pass_clocks + steps + 3 + last_count
         layers.append(LayerSchedule(steps, parallel, passes, pass_clocks, last, last_count,
                                     rom_passes, delay, rows))
-    return Schedule(tuple(layers), max(s.last_update for s in layers) + 2, params.length)
+    return Schedule(tuple(layers), max(s.last_update for s in layers) + 2, params.length, worst)
 
 
 def load_map(params: NetworkParams):
@@ -150,18 +164,22 @@ class Network(wiring.Component):
         C_ = sch.cycle_clocks
         cycle = CycleSignature(p.length).create()
         c = Signal(range(C_))
-        last_cycle = Signal()
+        last_cycle, ready, end = Signal(), Signal(), Signal()
+        dones = []                       # event layers: the cycle ends when all are done
+        # Fixed-schedule layers are done at clock C_ - 1; the cycle waits there for the rest.
         m.d.comb += [cycle.clear.eq(self.start & ~self.busy), cycle.busy.eq(self.busy),
                      cycle.k.eq(self.k), last_cycle.eq(self.k == p.length - 1),
-                     cycle.commit.eq(self.busy & (c == C_ - 1) & ~last_cycle)]
+                     end.eq(self.busy & (c == C_ - 1) & ready),
+                     cycle.commit.eq(end & ~last_cycle)]
         # A register, not busy & (c == 0): benches trigger on its edges, and a gate-level
         # netlist's combinational outputs may glitch at the clock edge.
         m.d.sync += [self.cycle_start.eq(cycle.clear | cycle.commit), self.done.eq(0)]
         with m.If(cycle.clear):
             m.d.sync += [self.busy.eq(1), c.eq(0), self.k.eq(0)]
         with m.Elif(self.busy):
-            m.d.sync += c.eq(c + 1)
-            with m.If(c == C_ - 1):
+            with m.If(c != C_ - 1):
+                m.d.sync += c.eq(c + 1)
+            with m.If(end):
                 m.d.sync += c.eq(0)
                 with m.If(last_cycle):
                     m.d.sync += [self.busy.eq(0), self.done.eq(1)]
@@ -171,41 +189,57 @@ class Network(wiring.Component):
         cores, prev = [], None
         loads = self.loads
         for l, (layer, ls) in enumerate(zip(p.layers, sch.layers)):
+            if isinstance(layer, EventLayer):    # address events from the previous layer
+                core = EventLayerCore(p, l)
+                m.submodules[f"layer{l}"] = core
+                wiring.connect(m, cycle, core.cycle)
+                m.d.comb += [core.inputs.eq(prev.spikes),
+                             getattr(self, f"spikes{l}").eq(core.spikes)]
+                dones.append(core.done)
+                cores.append(core)
+                prev = core
+                continue
             core = DenseLayerCore(p, l, ls, loads.layouts.get(l))
             m.submodules[f"layer{l}"] = core
             if l in loads.weights:
                 region = loads.weights[l]
                 m.d.comb += [core.wload.eq(self.load & region.hit(self.addr)),
-                             core.waddr.eq(self.addr[:region.bits]), core.wdata.eq(self.data)]
+                             core.waddr.eq(region.local(self.addr)), core.wdata.eq(self.data)]
             if l == 0:
                 rows = ls.encoder_rows if is_window(layer) else ls.steps
                 make = RasterInput if p.encoding == "raster" else Encoder
                 encoder = make(p, rows, layer.lanes)
                 m.d.comb += [encoder.load.eq(self.load & loads.inputs.hit(self.addr)),
                              encoder.addr.eq(self.addr), encoder.data.eq(self.data)]
-                if is_window(layer):         # swept into a vector first, read by window
+                if is_window(layer):         # swept into the window's map first
                     buffer = InputBuffer(p, rows, layer.lanes)
                     m.submodules.input_buffer = buffer
                     m.submodules.encoder = encoder
-                    wiring.connect(m, cycle, core.cycle, encoder.cycle, buffer.cycle)
+                    source = WindowInput(layer, ls, p.length, layer.lanes, double=False)
+                    wiring.connect(m, cycle, core.cycle, encoder.cycle, buffer.cycle,
+                                   source.cycle)
                     wiring.connect(m, buffer.fetch, encoder.fetch)
-                    source = WindowInput(layer, ls)
-                    m.d.comb += source.spikes.eq(buffer.bits)
+                    m.d.comb += [source.we.eq(buffer.we), source.waddr.eq(buffer.waddr),
+                                 source.wdata.eq(buffer.wdata)]
                 else:
                     source = encoder
                     wiring.connect(m, cycle, core.cycle, source.cycle)
             else:
-                if is_window(layer):
-                    source = WindowInput(layer, ls)
+                if is_window(layer):         # the previous layer's spikes in block RAM
+                    source = WindowInput(layer, ls, p.length)
+                    wiring.connect(m, cycle, core.cycle, source.cycle)
+                    m.d.comb += [source.we.eq(prev.out_we), source.waddr.eq(prev.out_addr),
+                                 source.wdata.eq(prev.out_bit)]
                 else:
-                    source = SpikeInput(layer.n_inputs, ls.steps, layer.lanes)
-                m.d.comb += source.spikes.eq(prev.spikes)
-                wiring.connect(m, cycle, core.cycle)
+                    source = SpikeInput(swept_inputs(layer), ls.steps, layer.lanes)
+                    m.d.comb += source.spikes.eq(input_vector(layer, prev, core))
+                    wiring.connect(m, cycle, core.cycle)
             m.submodules[f"input{l}"] = source
             wiring.connect(m, core.fetch, source.fetch)
             m.d.comb += getattr(self, f"spikes{l}").eq(core.spikes)
             cores.append(core)
             prev = core
+        m.d.comb += ready.eq(Cat(*dones).all() if dones else 1)
         m.d.comb += [cores[-1].sel.eq(self.sel), self.count.eq(cores[-1].count),
                      self.score.eq(cores[-1].score)]
         return m

@@ -1,8 +1,8 @@
 """The load space of a network design: what each load address means, stated once.
 
 A network design has one write port (``load``, ``addr``, ``data``). Its address space is cut
-into *regions*, each a power-of-two block aligned to its size, so that the hardware decodes a
-region by comparing the address's top bits with a constant:
+into *regions*, packed back to back; the hardware decodes one with two comparisons against
+constants and subtracts its base:
 
 * ``inputs`` (always at address 0): the run's inputs.
 
@@ -37,7 +37,7 @@ RASTER_BITS = 16          # inputs per raster word (the board's load word)
 
 @dataclass(frozen=True)
 class Region:
-    """``size`` (a power of two) addresses from ``base`` (a multiple of ``size``)."""
+    """``size`` addresses from ``base``."""
     name: str
     base: int
     size: int
@@ -45,15 +45,15 @@ class Region:
     @property
     def bits(self):
         """Address bits inside the region."""
-        return (self.size - 1).bit_length()
+        return max(1, (self.size - 1).bit_length())
 
     def hit(self, addr):
         """Amaranth expression: ``addr`` lies in the region."""
-        return addr[self.bits:] == (self.base >> self.bits)
+        return (addr >= self.base) & (addr < self.base + self.size)
 
-
-def _pow2(n):
-    return 1 << max(0, (int(n) - 1).bit_length())
+    def local(self, addr):
+        """Amaranth expression: the address inside the region (``bits`` wide)."""
+        return (addr - self.base)[:self.bits] if self.base else addr[:self.bits]
 
 
 def raster_shift(n_inputs):
@@ -81,7 +81,7 @@ class WeightLayout:
 
     @property
     def size(self):
-        return _pow2(self.rows) << (self.slot_bits + self.lane_bits)
+        return self.rows << (self.slot_bits + self.lane_bits)
 
 
 class LoadMap:
@@ -98,9 +98,9 @@ class LoadMap:
         self.params = params
         n = params.n_inputs
         if params.encoding == "raster":
-            input_size = _pow2(params.length << raster_shift(n))
+            input_size = params.length << raster_shift(n)
         else:
-            input_size = _pow2(n)
+            input_size = n
         self.inputs = Region("inputs", 0, input_size)
         self.layouts, self.weights = {}, {}
         if params.weight_memory != "rom":
@@ -108,14 +108,10 @@ class LoadMap:
                 if not isinstance(layer, PoolLayer):
                     self.layouts[l] = WeightLayout(l, ls.rom_passes * ls.steps, ls.parallel,
                                                    layer.lanes, ls.steps)
-        # Largest region first: each lands on a multiple of its own size with no gaps wasted
-        # by smaller ones; the inputs stay at 0.
-        end = input_size
-        for l in sorted(self.layouts, key=lambda l: -self.layouts[l].size):
-            size = self.layouts[l].size
-            base = -(-end // size) * size
-            self.weights[l] = Region(f"weights{l}", base, size)
-            end = base + size
+        end = input_size                  # the inputs at 0, then each layer's weights
+        for l in sorted(self.layouts):
+            self.weights[l] = Region(f"weights{l}", end, self.layouts[l].size)
+            end += self.layouts[l].size
         self.space = end
 
     @property

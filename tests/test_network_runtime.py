@@ -113,7 +113,7 @@ def test_weight_writes_place_every_weight_once_inside_its_region(seed):
     assert addrs.min() >= lmap.inputs.size and addrs.max() < lmap.space
     regions = sorted(lmap.weights.values(), key=lambda r: r.base)
     for r, s in zip(regions, regions[1:]):
-        assert r.base % r.size == 0 and r.base + r.size <= s.base
+        assert r.base + r.size <= s.base
     for l, layer in enumerate(params.layers):        # every weight lands in some slot, once
         slots = weight_slots(layer, lmap.layouts[l])
         q = np.asarray(layer.kernel_terms)
