@@ -247,9 +247,29 @@ def test_cli_sim_proves_a_nir_network_bit_exact(nirfile, capsys, monkeypatch):
     assert cli.main(["sim", str(nirfile / "net.nir"), "--dt", "1e-3", "--length", "48",
                      "--x", str(nirfile / "x.npy")]) == 0
     assert "bit-exact" in capsys.readouterr().out
-    assert cli.main(["sim", str(nirfile / "net.nir"), "--dt", "1e-3",
-                     "--x", str(nirfile / "raster.npy")]) == 2
-    assert "raster encoder" in capsys.readouterr().err
+    raster = str(nirfile / "raster.npy")                    # (2 samples, 40 steps, 8 inputs)
+    assert cli.main(["sim", str(nirfile / "net.nir"), "--dt", "1e-3", "--x", raster]) == 2
+    assert 'needs a network with encoding = "raster"' in capsys.readouterr().err
+
+
+def test_raster_import_is_spike_exact_in_rtl(nirfile, capsys, monkeypatch):
+    """--encoding raster: the RTL is fed the very spikes (samples, T, inputs) the NIR float
+    reference sees (here a raster, not rates), and matches the golden model in every spike."""
+    monkeypatch.setenv("SCFPGA_SIM_DIR", str(nirfile / "sim"))
+    f, raster = str(nirfile / "net.nir"), str(nirfile / "raster.npy")
+    net = from_nir(f, dt=DT, length=40, encoding="raster")
+    assert net.encoding == "raster" and net.length == 40
+    assert cli.main(["sim", f, "--dt", "1e-3", "--length", "40", "--encoding", "raster",
+                     "--x", raster]) == 0
+    assert "bit-exact: every spike of every layer in every cycle, 2 samples" in \
+        capsys.readouterr().out
+    # the same spikes through the reference: scfpga follows it (one cycle per layer later)
+    bits = np.load(raster).transpose(0, 2, 1)
+    rows, run, ref = fidelity(net, from_nir(f, dt=DT, length=40, report=True)[1], f, bits,
+                              dt=DT)
+    assert rows[0]["agreement"] > 0.7 and run.spikes[0].any()
+    assert cli.main(["sim", f, "--dt", "1e-3", "--encoding", "raster", "--x", raster]) == 2
+    assert "(T, inputs) = (256, 8)" in capsys.readouterr().err    # T must be --length
 
 
 @pytest.mark.parametrize("name, neuron", [("digits_lif", "leaky"), ("digits_cuba", "synaptic")])
