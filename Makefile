@@ -55,6 +55,7 @@ studies: setup
 	$(PY) scripts/bench_dense_model.py
 	$(PY) scripts/board_builds.py
 	$(PY) scripts/speed.py
+	$(PY) scripts/link_speed.py
 	$(PY) scripts/update_readme.py
 
 clean:
