@@ -93,6 +93,29 @@ def test_injected_flips_are_predicted_by_the_model(tmp_path):
     assert not wrong.ok
 
 
+def test_stuck_cells_injected_in_simulation_are_predicted_by_the_model(tmp_path):
+    """Fault-free RTL whose weight-RAM bits the simulation holds stuck (whole synapses and
+    single bits, seeded), with membrane flips on top: the model with the same fault map
+    predicts every weight and count; the fault-free model does not."""
+    p = STDPParams(n_inputs=5, n_neurons=3, length=8, weight_bits=8, threshold=400, a_plus=9)
+    stuck = stuck_at_map(p.shape, 8, 0.2, seed=5, bit_rate=0.1)
+    assert stuck.stuck.any() and (np.asarray(stuck.and_mask)[~stuck.stuck] != 255).any()
+    rates = random_rates(p, 2, np.random.default_rng(6))
+    flips = [[Flip(3, "v", 1, 8)], [Flip(1, "v", 0, 10)]]
+    clean, _ = expected_results(p, rates, flips)
+    faulty, _ = expected_results(p.with_faults(stuck), rates, flips)
+    assert (clean != faulty).sum() >= 3
+    result = cosim_stdp(p, rates, flips, stuck=stuck, build_root=tmp_path)
+    assert result.ok, result.describe()
+    wrong = cosim_stdp(p, rates, flips, expected=clean, stuck=stuck, build_root=tmp_path)
+    assert not wrong.ok
+    j, i = np.argwhere(stuck.arrays[0] != 255)[0]
+    held = 255 ^ int(stuck.arrays[0][j, i])
+    with pytest.raises(ParameterError, match="stuck bit"):      # a held bit cannot flip
+        cosim_stdp(p, rates, [[Flip(0, "weight", int(j), (held & -held).bit_length() - 1,
+                                    input=int(i))], []], stuck=stuck)
+
+
 @pytest.mark.parametrize("name", ["hwaware", "memristive"])
 def test_defect_ops_run_in_rtl_with_defaults(name, tmp_path):
     op = get(name)
