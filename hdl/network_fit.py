@@ -28,6 +28,7 @@ from ..model.network import NetworkParams
 from ..model.params import ParameterError
 from .network import schedule
 from .network_layer import is_window, state_word
+from .network_loads import RASTER_BITS, raster_shift
 from .neuron import state_layout
 from .sources import direction_bits, weight_field_bits
 
@@ -36,6 +37,7 @@ EBR_SHAPES = ((256, 16), (512, 8), (1024, 4), (2048, 2))
 CAPACITY = {"up5k": (5280, 30), "up3k": (2800, 20), "u4k": (3520, 20), "hx8k": (7680, 32),
             "hx4k": (3520, 20), "hx1k": (1280, 16), "lp8k": (7680, 32), "lp4k": (3520, 20),
             "lp1k": (1280, 16)}
+SPRAM = {"up5k": 4, "up3k": 4}       # the UltraPlus single-port RAMs (256 kbit each)
 # What a board top adds around the design (UART, protocol engine with its BATCH receive and
 # reply FIFOs, PLL, LEDs), measured: synth_ice40 of the iCEBreaker top around a one-neuron
 # network minus the network alone (1139 - 128 LUT4, 7 - 4 EBR), rounded up.
@@ -49,10 +51,16 @@ def ebr_count(width, depth):
     return min(-(-width // w) * -(-depth // d) for d, w in EBR_SHAPES)
 
 
+def spram_count(width, depth):
+    """UltraPlus SPRAMs (16 bits x 16 384) a ``width`` x ``depth`` memory takes."""
+    return -(-width // 16) * -(-depth // 16384)
+
+
 def estimate(params: NetworkParams):
-    """``{"ebr": n, "lc": n}``: the block RAM and (estimated) logic cells of the network."""
+    """``{"ebr": n, "spram": n, "lc": n}``: the block RAM, SPRAM and (estimated) logic cells of
+    the network."""
     sch = schedule(params)
-    ebr = lc = 0
+    ebr = lc = spram = 0
     p = params
     state_w = p.width if p.source == "sobol" else p.lfsr_width
     for l, (layer, ls) in enumerate(zip(p.layers, sch.layers)):
@@ -61,7 +69,11 @@ def estimate(params: NetworkParams):
             state_layout(layer.neuron).size
         rom_rows = ls.rom_passes * ls.steps
         if layer_has_weights(layer):
-            ebr += layer.lanes * ebr_count(ls.parallel * weight_field_bits(p.width), rom_rows)
+            bits = ls.parallel * weight_field_bits(p.width, p.weight_memory)
+            if p.weight_memory == "spram":
+                spram += layer.lanes * spram_count(bits, rom_rows)
+            else:
+                ebr += layer.lanes * ebr_count(bits, rom_rows)
         ebr += ebr_count(word, layer.n_neurons)
         cur_bits = layer.sweep_terms.bit_length() + 1
         if is_window(layer):
@@ -74,12 +86,14 @@ def estimate(params: NetworkParams):
         lc += 2.66 * ls.parallel * layer.lanes * (p.width + 3)
         lc += 0.33 * ls.parallel * 2 * cur_bits
         lc += 2.93 * layer.n_neurons + 260
-        if l == 0:
+        if l == 0 and p.encoding == "raster":
+            ebr += ebr_count(RASTER_BITS, p.length << raster_shift(p.n_inputs))
+        elif l == 0:
             rows = ls.encoder_rows if is_window(layer) else ls.steps
             table = rows << direction_bits(p.plan)
             ebr += layer.lanes * (ebr_count(p.width + 1, rows) + ebr_count(state_w, rows)
                                   + ebr_count(state_w, table))
-    return {"ebr": ebr, "lc": int(round(lc + 260))}
+    return {"ebr": ebr, "spram": spram, "lc": int(round(lc + 260))}
 
 
 def layer_has_weights(layer):
@@ -117,7 +131,7 @@ def _folds(n):
 
 
 def fit_layout(params: NetworkParams, device=None, ebr=None, lc=None, board=True, margin=0.85,
-               max_lanes=8):
+               max_lanes=8, spram=None):
     """The layout (folds, lanes per layer) with the fewest clocks per SC cycle whose estimate
     stays within the block RAMs and ``margin`` of the logic cells left for the network.
 
@@ -131,6 +145,9 @@ def fit_layout(params: NetworkParams, device=None, ebr=None, lc=None, board=True
         if device not in CAPACITY:
             raise ParameterError(f"device must be one of {', '.join(CAPACITY)}, got {device!r}")
         lc, ebr = CAPACITY[device]
+        spram = SPRAM.get(device, 0)
+    else:
+        spram = 0 if spram is None else spram
     if lc is None or ebr is None:
         raise ParameterError("give a device or both lc and ebr")
     if board:
@@ -138,18 +155,22 @@ def fit_layout(params: NetworkParams, device=None, ebr=None, lc=None, board=True
     options = []
     for layer in params.layers:
         lanes = [n for n in (1, 2, 4, 8, 16) if n <= max_lanes and n <= layer.sweep_terms]
-        options.append([(f, n) for f in _layer_folds(layer)[:24] for n in lanes])
+        folds = _layer_folds(layer)
+        folds = folds[:24] + [f for f in folds[-8:] if f not in folds[:24]]   # and most folded
+        options.append([(f, n) for f in folds for n in lanes])
     best, best_key, smallest = None, None, None
     for choice in itertools.product(*options):
         candidate = with_layout(params, [c[0] for c in choice], [c[1] for c in choice])
         est = estimate(candidate)
         key = (schedule(candidate).cycle_clocks, est["lc"], est["ebr"])
-        if smallest is None or (est["ebr"], est["lc"]) < smallest[1:]:
-            smallest = (candidate, est["ebr"], est["lc"])
-        if est["ebr"] <= ebr and est["lc"] <= margin * lc and (best_key is None or key < best_key):
+        if smallest is None or (est["spram"], est["ebr"], est["lc"]) < smallest[1:]:
+            smallest = (candidate, est["spram"], est["ebr"], est["lc"])
+        fits = est["ebr"] <= ebr and est["lc"] <= margin * lc and est["spram"] <= spram
+        if fits and (best_key is None or key < best_key):
             best, best_key = (candidate, est), key
     if best is None:
-        _, e, c = smallest
-        what = f"block RAM {e} > {ebr}" if e > ebr else f"logic cells about {c} > {int(margin * lc)}"
+        _, s, e, c = smallest
+        what = f"SPRAM {s} > {spram}" if s > spram else f"block RAM {e} > {ebr}" if e > ebr \
+            else f"logic cells about {c} > {int(margin * lc)}"
         raise ParameterError(f"the network does not fit even fully folded: {what}")
     return best

@@ -250,3 +250,24 @@ def test_scfpga_load_cli(runtime_design, tmp_path, capsys):
     assert cli.main(["load", "--port", "sim", str(tmp_path / "rom.json"),
                      str(tmp_path / "w.npz")]) == 2
     assert "weight_memory must be 'ram' or 'spram'" in capsys.readouterr().err
+
+
+def test_encoded_digits_as_a_raster_run_like_the_rate_design(tmp_path):
+    """The rate design's own SNG bits of two digits, streamed in as a raster, give the same
+    spikes in the model and, spike for spike, in the raster RTL."""
+    import scfpga.digits as D
+    from scfpga.model.network import quantize_network
+    rng = np.random.default_rng(12)
+    x = D.load_split().x_test[:2]
+    rate, _ = quantize_network([rng.uniform(-1, 1, (12, 64)), rng.uniform(-1, 1, (10, 12))],
+                               thresholds=2, fold=(3, 2), lanes=(4, 1), length=24)
+    model = Network(rate)
+    thresholds = model.thresholds(x)
+    bits = model.input_bits(thresholds, rate.length).astype(np.int64)
+    raster = dataclasses.replace(rate, encoding="raster")
+    a, b = model.evaluate_thresholds(thresholds), Network(raster).evaluate_bits(bits)
+    for sa, sb in zip(a.spikes, b.spikes):
+        np.testing.assert_array_equal(sa, sb)
+    assert a.counts[0].any()
+    result = cosim_network(raster, bits, build_root=tmp_path)
+    assert result.ok, result.describe()
