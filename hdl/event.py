@@ -93,9 +93,8 @@ class EventSynapses(wiring.Component):
 
         m.d.comb += [row_rd.addr.eq(fifo.r_data[:ib]), syn_rd.addr.eq(cur)]
         m.d.sync += self.out_valid.eq(0)
-        with m.FSM():
+        with m.FSM() as fsm:
             with m.State("IDLE"):
-                m.d.comb += fifo.r_en.eq(1)
                 with m.If(fifo.r_rdy):
                     with m.If(fifo.r_data[ib]):              # end of step: publish, clear
                         m.d.sync += [self.out_valid.eq(1), self.step_cycles.eq(count + 1),
@@ -120,4 +119,8 @@ class EventSynapses(wiring.Component):
                         m.d.sync += a.eq(a + weight)
                 with m.If(cur == end):
                     m.next = "IDLE"
+        # An expression, not a statement inside the FSM: Icarus never runs an always block
+        # whose inputs (the state) keep their time-0 value, and an engine that only ever sees
+        # end-of-step markers stays in IDLE.
+        m.d.comb += fifo.r_en.eq(fsm.ongoing("IDLE"))
         return m
