@@ -414,5 +414,6 @@ def test_rtl_engine_batch_overrun(tmp_path_factory):
     frames = replies_of(bytes.fromhex(result["replies"][1]))
     assert len(frames) == 2 and frames[-1].status == S.OVERRUN
     for reply, row in zip(frames[:-1], rows):
-        assert P.decode_results(reply.check(C.BATCH).payload) == slow.expected_results(row[None, :])[0].tolist()
+        want = slow.expected_results(row[None, :])[0].tolist()
+        assert P.decode_results(reply.check(C.BATCH).payload) == want
     P.Info.decode(replies_of(bytes.fromhex(result["replies"][2]))[0].check(C.INFO).payload)
