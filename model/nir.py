@@ -15,8 +15,13 @@ composed into one weight matrix and bias), then a neuron node: ``LIF``, ``IF``, 
 layer without reset. Each weight group + neuron node is one :class:`.network.DenseLayer`; a
 neuron without weights gets the identity matrix; weights without a neuron (the last layer, a
 plain readout) get an ``LI`` neuron with ``beta = 0`` (its output is its current, scfpga's
-*score*). ``Conv2d``/``Conv1d``/``SumPool2d``/``AvgPool2d`` raise an error naming the node
-(convolution is a separate issue); any other node type raises an error naming node and type.
+*score*). Maps (:mod:`.nir_conv`): ``Conv2d`` + neuron is a :class:`.conv.ConvLayer`; a
+``SumPool2d``/``AvgPool2d`` followed by a neuron is a ConvLayer with a diagonal kernel (exact);
+one followed by weights is a :class:`.conv.PoolLayer` ``avg`` (spikes at the window's mean
+density, one cycle later; a SumPool's window size moves into the next weights); a ``Flatten``
+of a map permutes the next dense weights from NIR's CHW order to scfpga's HWC order, and a
+network whose Input is a map takes its inputs in HWC order (:func:`.nir_conv.to_hwc`).
+``Conv1d`` and any other node type raise an error naming node and type.
 
 Semantics (NIR spec, forward Euler with the user's ``dt``, default ``DEFAULT_DT = 1e-4``, which is
 what snnTorch's exporter assumes when it writes ``tau = dt / (1 - beta)``):
@@ -70,16 +75,20 @@ import nir
 import numpy as np
 
 from .dense import quantize_weights
+from .conv import ConvLayer, PoolLayer
 from .network import DenseLayer, Network, NetworkParams
 from .neuron_types import IFParams, LeakyParams, LIParams, SynapticParams, fixed_run
+from .nir_conv import (chw_index, conv_geometry, pool_geometry, reference_conv, reference_pool,
+                       to_hwc)
+from .nir_conv import out_shape as conv_out
 from .params import ParameterError
 
 DEFAULT_DT = 1e-4
 DEFAULT_CLIP = 0.95
 NEURON_NODES = ("LIF", "IF", "CubaLIF", "LI", "CubaLI", "Threshold")
 WEIGHT_NODES = ("Affine", "Linear", "Scale")
-SUPPORTED_NODES = ("Input", "Output", "Flatten") + WEIGHT_NODES + NEURON_NODES
-CONV_NODES = ("Conv1d", "Conv2d", "SumPool2d", "AvgPool2d")
+MAP_NODES = ("Conv2d", "SumPool2d", "AvgPool2d")
+SUPPORTED_NODES = ("Input", "Output", "Flatten") + WEIGHT_NODES + MAP_NODES + NEURON_NODES
 
 
 def _canon(x):
@@ -121,9 +130,6 @@ def graph_chain(graph):
         if isinstance(node, nir.NIRGraph):
             raise ParameterError(f"node {name!r} is a subgraph (NIRGraph; recurrent layers such as "
                                  "RLeaky export as one): scfpga networks are feed-forward chains")
-        if kind in CONV_NODES:
-            raise ParameterError(f"node {name!r} ({kind}): convolution and pooling layers are not "
-                                 "supported yet (dense networks only)")
         if kind not in SUPPORTED_NODES:
             raise ParameterError(f"node {name!r} has type {kind}, which scfpga cannot map "
                                  f"(supported: {', '.join(SUPPORTED_NODES)})")
@@ -338,56 +344,137 @@ def _neuron(kind, nodes, n, dt, width):
     return gain, make, None
 
 
+def _group(weights, kind, nodes, **extra):
+    return dict(weights=weights, kind=kind, nodes=nodes, **extra)
+
+
 def _layers(shape, chain):
-    """Group the chain into ``[(weight nodes, W, b, neuron nodes), ...]``."""
-    size = int(np.prod(shape)) if shape else 1
-    groups, W, b, wnodes, i = [], None, None, [], 0
+    """Group the chain into layers: dicts with ``type`` ``"dense"`` (``W``, ``b``), ``"conv"``
+    (``K`` (O, C, kh, kw), ``b``, ``in_shape``, ``stride``, ``padding``) or ``"pool"`` (a
+    standalone average pool: ``in_shape``, ``kernel``, ``stride``, ``padding``), with their
+    weight nodes, neuron type and neuron nodes.
+
+    ``shape`` is the NIR shape of the current vector: ``(n,)``, or a map ``(C, H, W)``. A dense
+    weight node after a ``Flatten`` of a map gets its columns permuted from NIR's CHW order to
+    scfpga's HWC order. A pool followed by a neuron is a convolution with a diagonal kernel
+    (exact); a pool followed by weights is a :class:`.conv.PoolLayer` ``avg`` whose spikes fire at
+    the window's mean density, and a SumPool's window size moves into the next weights."""
+    shape = tuple(shape) or (1,)
+    groups, W, b, K, wnodes, i = [], None, None, None, [], 0
+    geo, gain_next, flat_of = None, 1.0, (shape if len(shape) == 3 else None)
+    size = lambda: int(np.prod(shape))                # noqa: E731
+
+    def close(kind, nodes):
+        nonlocal W, b, K, wnodes, geo, gain_next
+        if K is not None:
+            groups.append(_group(wnodes, kind, nodes, type="conv", K=K, b=b, **geo))
+        else:
+            groups.append(_group(wnodes, kind, nodes, type="dense",
+                                 W=np.eye(size()) * gain_next if W is None else W, b=b))
+            gain_next = 1.0
+        W, b, K, wnodes, geo = None, None, None, [], None
+
     while i < len(chain):
         name, node = chain[i]
         kind = type(node).__name__
         if kind == "Flatten":
+            if len(shape) == 3 and K is not None:
+                raise ParameterError(f"node {name!r} (Flatten) sits between a convolution and "
+                                     "its neuron")
+            shape = (size(),)
             wnodes.append((name, node))
         elif kind in ("Affine", "Linear"):
+            if K is not None or len(shape) != 1:
+                raise ParameterError(f"node {name!r} ({kind}) reads a (C, H, W) map: flatten it "
+                                     "first (and give the convolution its neuron)")
             w = _array(name, node, "weight")
-            if w.ndim != 2 or w.shape[1] != size:
+            if w.ndim != 2 or w.shape[1] != size():
                 raise ParameterError(f"node {name!r} ({kind}): weight must have shape (outputs, "
-                                     f"{size}), got {w.shape}")
+                                     f"{size()}), got {w.shape}")
             bb = _array(name, node, "bias").ravel() if kind == "Affine" else None
             if bb is not None and bb.shape != (w.shape[0],):
                 raise ParameterError(f"node {name!r} (Affine): bias must have {w.shape[0]} "
                                      f"values, got shape {bb.shape}")
             if W is None:
-                W, b = w, bb
+                if flat_of is not None and flat_of[0] > 1:      # NIR's CHW columns -> HWC
+                    w = w[:, np.argsort(chw_index(flat_of))]
+                W, b = w * gain_next, bb
+                gain_next = 1.0
             else:
                 b = None if b is None and bb is None else \
-                    w @ (np.zeros(size) if b is None else b) + (0 if bb is None else bb)
+                    w @ (np.zeros(size()) if b is None else b) + (0 if bb is None else bb)
                 W = w @ W
-            size = w.shape[0]
+            flat_of = None
+            shape = (w.shape[0],)
             wnodes.append((name, node))
         elif kind == "Scale":
             sc = _array(name, node, "scale").ravel()
-            if sc.size not in (1, size):
-                raise ParameterError(f"node {name!r} (Scale): scale must have 1 or {size} "
-                                     f"values, got {sc.size}")
-            sc = np.broadcast_to(sc, (size,))
-            W = np.diag(sc) if W is None else sc[:, None] * W
-            b = None if b is None else sc * b
+            if sc.size not in (1, size()) or (K is not None and sc.size != 1):
+                raise ParameterError(f"node {name!r} (Scale): scale must have 1 or {size()} "
+                                     f"values (1 after a convolution), got {sc.size}")
+            if K is not None:
+                K, b = K * sc[0], None if b is None else b * sc[0]
+            else:
+                sc = np.broadcast_to(sc, (size(),))
+                if W is None and flat_of is not None:
+                    sc = sc[np.argsort(chw_index(flat_of))]
+                W = np.diag(sc) * gain_next if W is None else sc[:, None] * W
+                b = None if b is None else sc * b
+                gain_next = 1.0
             wnodes.append((name, node))
+        elif kind == "Conv2d":
+            if W is not None or K is not None:
+                raise ParameterError(f"node {name!r} (Conv2d) follows other weights without a "
+                                     "neuron between them")
+            K, b, stride, padding = conv_geometry(name, node, shape)
+            K = K * gain_next
+            gain_next = 1.0
+            geo = dict(in_shape=shape, stride=stride, padding=padding)
+            shape = conv_out(shape, K.shape[0], K.shape[2:], stride, padding)
+            flat_of = shape
+            wnodes.append((name, node))
+        elif kind in ("SumPool2d", "AvgPool2d"):
+            if W is not None or K is not None:
+                raise ParameterError(f"node {name!r} ({kind}) follows weights without a neuron "
+                                     "between them")
+            kernel, stride, padding = pool_geometry(name, node, shape)
+            area = kernel[0] * kernel[1]
+            nxt = type(chain[i + 1][1]).__name__ if i + 1 < len(chain) else None
+            c = shape[0]
+            if nxt in NEURON_NODES:
+                # pool + neuron: a convolution with a diagonal kernel, exact
+                K = np.zeros((c, c) + kernel)
+                K[np.arange(c), np.arange(c)] = gain_next * (1.0 / area if kind == "AvgPool2d"
+                                                             else 1.0)
+                gain_next = 1.0
+                geo = dict(in_shape=shape, stride=stride, padding=padding)
+                wnodes.append((name, node))
+            else:
+                if wnodes:
+                    raise ParameterError(f"node {name!r} ({kind}) follows a Flatten or Scale")
+                if gain_next != 1.0:
+                    raise ParameterError(f"node {name!r} ({kind}) follows another pool")
+                groups.append(_group([(name, node)], None, [], type="pool", in_shape=shape,
+                                     kernel=kernel, stride=stride, padding=padding))
+                gain_next = float(area) if kind == "SumPool2d" else 1.0
+            shape = conv_out(shape, c, kernel, stride, padding)
+            flat_of = shape
         else:                                          # a neuron node
             nodes = [(name, node)]
             if kind in ("LI", "CubaLI") and i + 1 < len(chain) and \
                     type(chain[i + 1][1]).__name__ == "Threshold":
                 nodes.append(chain[i + 1])
                 i += 1
-            if W is None:
-                W = np.eye(size)
-            groups.append((wnodes, W, b, kind, nodes))
-            W, b, wnodes = None, None, []
+            if K is None and W is None and len(shape) == 3:
+                raise ParameterError(f"node {name!r} ({kind}) on a (C, H, W) map needs a "
+                                     "convolution or pool before it (or a Flatten)")
+            close(kind, nodes)
         i += 1
-    if W is not None:
-        groups.append((wnodes, W, b, None, [(None, None)]))
-    elif wnodes:                                        # a trailing Flatten: identity
-        groups.append((wnodes, np.eye(size), None, None, [(None, None)]))
+    if K is not None:
+        raise ParameterError(f"node {wnodes[-1][0]!r}: a convolution or pool needs a neuron "
+                             "after it")
+    if W is not None or wnodes or gain_next != 1.0:
+        close(None, [(None, None)])
     if not groups:
         raise ParameterError("the NIR graph has no layer (no weights and no neurons)")
     return groups
@@ -440,58 +527,106 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, width=8, length=256, state_width=16,
     graph = load_graph(graph_or_path)
     shape, chain = graph_chain(graph)
     layers, report = [], []
-    top = float(1 << width)
-    for l, (wnodes, W, b, kind, nnodes) in enumerate(_layers(shape, chain)):
+    for l, g in enumerate(_layers(shape, chain)):
         where = f"layer {l + 1}: "
-        n = W.shape[0]
         try:
-            gain, make, has_thr = _neuron(kind, nnodes, n, dt, state_width)
-            Wf = gain[:, None] * W
-            bf = None if b is None else gain * b
-            peak = max(np.abs(Wf).max(), 0.0 if bf is None else np.abs(bf).max())
-            if peak == 0:
-                raise ParameterError(f"every weight of nodes {[w[0] for w in wnodes]} is 0 "
-                                     "(after the gains r/v_threshold)")
-            peak = _clip_peak(Wf, bf, clip)
-            s = _canon(1.0 / peak)
-            q = quantize_weights(np.clip(Wf * s, -1, 1), width)
-            qb = None if bf is None else quantize_weights(np.clip(bf * s, -1, 1), width)
-            terms = np.abs(q).sum(1) + (0 if qb is None else np.abs(qb))
-            neuron = make(s, float(terms.max()) / top)
-            layer = DenseLayer(q, qb, neuron, lanes, fold)
+            if g["type"] == "pool":
+                layer = PoolLayer("avg", g["in_shape"], g["kernel"], g["stride"], g["padding"],
+                                  lanes=lanes)
+                report.append(_pool_report(l + 1, g, layer, length))
+                layers.append(layer)
+                continue
+            layer, rep = _weight_layer(l + 1, g, dt, width, state_width, clip, length,
+                                       lanes, fold)
         except ParameterError as e:
             raise ParameterError(where + str(e)) from None
-        exact = np.concatenate([Wf * s] + ([] if bf is None else [bf[:, None] * s]), 1)
-        quant = layer.signed_terms / top
-        err = quant - np.clip(exact, -1, 1)         # rounding; clipping is reported apart
-        p = np.abs(quant)
-        noise = float(np.sqrt((p * (1 - p)).sum(1)).max())
-        if has_thr:
-            q_thr = neuron.q_threshold
-            thr_err = abs((q_thr - 1) / (1 << neuron.frac) - s) / s
-        else:
-            q_thr, thr_err = None, 0.0
-        coefs = [getattr(neuron, c) for c in ("alpha", "beta") if hasattr(neuron, c)]
-        coef_err = max([abs(neuron.q_coef(c) / (1 << neuron.coef_bits) - c) for c in coefs],
-                       default=0.0)
-        names = [w[0] for w in wnodes] + [x[0] for x in nnodes if x[0] is not None]
-        types = [type(w[1]).__name__ for w in wnodes] + \
-                [type(x[1]).__name__ for x in nnodes if x[1] is not None]
-        report.append(NodeQuantisation(
-            l + 1, tuple(names), tuple(types), neuron.name, n, s,
-            f"sign-magnitude {width}+1 bits (1.0 = {1 << width})",
-            float(np.sqrt(np.mean(err ** 2))), float(np.abs(err).max()),
-            int(np.sum((exact != 0) & (layer.signed_terms == 0))),
-            int(np.sum(np.abs(exact) > 1)), float(max(0.0, np.abs(exact).max() - 1)),
-            1.0 if has_thr else None, q_thr, float(thr_err),
-            f"Q{state_width - neuron.frac}.{neuron.frac} ({state_width} bits)",
-            float(coef_err), length,
-            noise * getattr(neuron, "r", 1.0) * getattr(neuron, "w_in", 1.0) /
-            (s if has_thr else 1.0)))
+        report.append(rep)
         layers.append(layer)
-    net = NetworkParams(int(np.prod(shape)) if shape else 1, tuple(layers), width, length,
-                        source, seed, lfsr_width, encoding=encoding)
+    n_in = int(np.prod(shape)) if shape else 1
+    net = NetworkParams(n_in, tuple(layers), width, length, source, seed, lfsr_width,
+                        input_shape=tuple(shape) if len(shape) == 3 else None,
+                        encoding=encoding)
     return net, report
+
+
+def _names(g):
+    nodes = g["weights"] + [x for x in g["nodes"] if x[0] is not None]
+    return tuple(x[0] for x in nodes), tuple(type(x[1]).__name__ for x in nodes)
+
+
+def _pool_report(index, g, layer, length):
+    names, types = _names(g)
+    return NodeQuantisation(index, names, types, "pool avg", layer.n_neurons, 1.0,
+                            "none (every window synapse on)", 0.0, 0.0, 0, 0, 0.0, None,
+                            None, 0.0, "IF, subtract reset", 0.0, length, 0.0)
+
+
+def _weight_layer(index, g, dt, width, state_width, clip, length, lanes, fold):
+    """The dense or conv layer of a weight group and its :class:`NodeQuantisation`."""
+    top = float(1 << width)
+    conv = g["type"] == "conv"
+    if conv:
+        K = g["K"]
+        o = K.shape[0]
+        n = int(np.prod(conv_out(g["in_shape"], o, K.shape[2:], g["stride"], g["padding"])))
+        W = K.transpose(0, 2, 3, 1).reshape(o, -1)           # kernel in tap order (o, ky, kx, c)
+    else:
+        W = g["W"]
+        n = W.shape[0]
+    b = g["b"]
+    gain, make, has_thr = _neuron(g["kind"], g["nodes"], n, dt, state_width)
+    if conv:
+        # a kernel is shared by every position: the gain must be one per out channel
+        per = gain.reshape(o, -1)
+        if not np.allclose(per, per[:, :1], rtol=1e-6, atol=0):
+            raise ParameterError(f"node {g['nodes'][0][0]!r}: r, w_in and v_threshold of a "
+                                 "convolution's neurons must be equal across positions (one "
+                                 "kernel serves them all)")
+        gain = per[:, 0]
+    Wf = gain[:, None] * W
+    bf = None if b is None else gain * b
+    peak = max(np.abs(Wf).max(), 0.0 if bf is None else np.abs(bf).max())
+    if peak == 0:
+        raise ParameterError(f"every weight of nodes {[w[0] for w in g['weights']]} is 0 "
+                             "(after the gains r/v_threshold)")
+    s = _canon(1.0 / _clip_peak(Wf, bf, clip))
+    q = quantize_weights(np.clip(Wf * s, -1, 1), width)
+    qb = None if bf is None else quantize_weights(np.clip(bf * s, -1, 1), width)
+    terms = np.abs(q).sum(1) + (0 if qb is None else np.abs(qb))
+    neuron = make(s, float(terms.max()) / top)
+    if conv:
+        kh, kw = K.shape[2:]
+        kernel = q.reshape(o, kh, kw, -1).transpose(0, 3, 1, 2)
+        layer = ConvLayer(kernel, g["in_shape"], qb, g["stride"], g["padding"], neuron, lanes)
+    else:
+        layer = DenseLayer(q, qb, neuron, lanes, fold)
+    exact = np.concatenate([Wf * s] + ([] if bf is None else [bf[:, None] * s]), 1)
+    quant = layer.kernel_terms / top
+    err = quant - np.clip(exact, -1, 1)         # rounding; clipping is reported apart
+    p = np.abs(quant)
+    noise = float(np.sqrt((p * (1 - p)).sum(1)).max())
+    if has_thr:
+        q_thr = neuron.q_threshold
+        thr_err = abs((q_thr - 1) / (1 << neuron.frac) - s) / s
+    else:
+        q_thr, thr_err = None, 0.0
+    coefs = [getattr(neuron, c) for c in ("alpha", "beta") if hasattr(neuron, c)]
+    coef_err = max([abs(neuron.q_coef(c) / (1 << neuron.coef_bits) - c) for c in coefs],
+                   default=0.0)
+    names, types = _names(g)
+    return layer, NodeQuantisation(
+        index, names, types, neuron.name, n, s,
+        f"sign-magnitude {width}+1 bits (1.0 = {1 << width})",
+        float(np.sqrt(np.mean(err ** 2))), float(np.abs(err).max()),
+        int(np.sum((exact != 0) & (layer.kernel_terms == 0))),
+        int(np.sum(np.abs(exact) > 1)), float(max(0.0, np.abs(exact).max() - 1)),
+        1.0 if has_thr else None, q_thr, float(thr_err),
+        f"Q{state_width - neuron.frac}.{neuron.frac} ({state_width} bits)",
+        float(coef_err), length,
+        noise * getattr(neuron, "r", 1.0) * getattr(neuron, "w_in", 1.0) /
+        (s if has_thr else 1.0))
+
+
 
 
 def report_json(report, dt=None):
@@ -516,7 +651,8 @@ def to_nir(network, dt=DEFAULT_DT):
     if not isinstance(network, NetworkParams):
         raise ParameterError("to_nir needs a NetworkParams")
     top = float(1 << network.width)
-    nodes = {"input": nir.Input(input_type=np.array([network.n_inputs]))}
+    shape = network.input_shape or (network.n_inputs,)
+    nodes = {"input": nir.Input(input_type=np.array(shape))}
     order = ["input"]
 
     def add(name, node):
@@ -525,16 +661,36 @@ def to_nir(network, dt=DEFAULT_DT):
 
     for l, layer in enumerate(network.layers):
         where = f"layer {l + 1}: "
-        if not isinstance(layer, DenseLayer):
-            raise ParameterError(f"{where}{layer.describe()}: conv and pool layers have no NIR "
-                                 "export yet (dense networks only)")
-        w = np.array(layer.weights, np.float64) / top
         n = layer.n_neurons
         full = lambda v: np.full(n, float(v))        # noqa: E731
-        if layer.bias is None:
-            add(f"fc{l + 1}", nir.Linear(weight=w))
+        pair = lambda v: np.array([v, v])            # noqa: E731
+        if isinstance(layer, PoolLayer):
+            if layer.kind != "avg":
+                raise ParameterError(f"{where}{layer.describe()}: NIR has no max pooling")
+            add(f"pool{l + 1}", nir.AvgPool2d(kernel_size=np.array(layer.kernel_size),
+                                              stride=pair(layer.stride),
+                                              padding=pair(layer.padding)))
+            shape = layer.out_shape
+            continue
+        if isinstance(layer, ConvLayer):
+            bias = np.zeros(layer.out_channels) if layer.bias is None else \
+                np.array(layer.bias, np.float64) / top
+            add(f"conv{l + 1}", nir.Conv2d(
+                input_shape=np.array(layer.in_shape[1:]),
+                weight=np.array(layer.weights, np.float64) / top, stride=pair(layer.stride),
+                padding=pair(layer.padding), dilation=pair(1), groups=1, bias=bias))
         else:
-            add(f"fc{l + 1}", nir.Affine(weight=w, bias=np.array(layer.bias, np.float64) / top))
+            w = np.array(layer.weights, np.float64) / top
+            if len(shape) == 3:                      # a map: NIR flattens it in CHW order
+                add(f"flat{l + 1}", nir.Flatten(input_type={"input": np.array(shape)},
+                                                start_dim=0))
+                w = w[:, chw_index(shape)]
+            if layer.bias is None:
+                add(f"fc{l + 1}", nir.Linear(weight=w))
+            else:
+                add(f"fc{l + 1}", nir.Affine(weight=w,
+                                             bias=np.array(layer.bias, np.float64) / top))
+        shape = layer.out_shape
         p = layer.neuron
         kind = type(p)
         reset = getattr(p, "reset_mechanism", None)
@@ -590,14 +746,15 @@ def write_nir(network, path, dt=DEFAULT_DT):
 def reference_run(graph_or_path, spikes, dt=DEFAULT_DT):
     """The NIR specification in float64, run on the graph itself: ``{node name: (batch, n, T)}``.
 
-    ``spikes``: input ``(batch, n_inputs, T)``. Every node of a time step sees its
+    ``spikes``: input ``(batch, n_inputs, T)``, a map input flattened in NIR's (C, H, W)
+    order (scfpga's inputs are HWC: :func:`.nir_conv.to_hwc`). Every node of a time step sees its
     predecessor's output of the same step (snnTorch, Norse and NIR's own examples simulate it
     so); spiking nodes output 0/1, LI/CubaLI their membrane. Equations: module docstring
     (forward Euler, ``v > threshold`` fires, reset to ``v_reset``; CubaLIF's membrane takes
     the updated synaptic current).
     """
     graph = load_graph(graph_or_path)
-    _, chain = graph_chain(graph)
+    shape, chain = graph_chain(graph)
     x = np.asarray(spikes, np.float64)
     B, _, T = x.shape
     outs = {}
@@ -606,8 +763,18 @@ def reference_run(graph_or_path, spikes, dt=DEFAULT_DT):
         g = lambda a: np.asarray(getattr(node, a), np.float64).reshape(-1)[None, :]  # noqa: E731
         if kind == "Flatten":
             y = x
+            shape = (x.shape[1],)
+        elif kind == "Conv2d":
+            w, b, stride, padding = conv_geometry(name, node, shape)
+            y = reference_conv(x, shape, w, b, stride, padding)
+            shape = conv_out(shape, w.shape[0], w.shape[2:], stride, padding)
+        elif kind in ("SumPool2d", "AvgPool2d"):
+            kernel, stride, padding = pool_geometry(name, node, shape)
+            y = reference_pool(x, shape, kernel, stride, padding, kind == "AvgPool2d")
+            shape = conv_out(shape, shape[0], kernel, stride, padding)
         elif kind in ("Affine", "Linear"):
             y = np.einsum("oi,bit->bot", np.asarray(node.weight, np.float64), x)
+            shape = (y.shape[1],)
             if kind == "Affine":
                 y = y + np.asarray(node.bias, np.float64).reshape(1, -1, 1)
         elif kind == "Scale":
@@ -660,21 +827,30 @@ def fidelity(network, report, graph_or_path, bits, dt=DEFAULT_DT):
     graph = load_graph(graph_or_path)
     bits = np.asarray(bits, np.uint8)
     run = Network(network).evaluate_bits(bits)
-    ref = reference_run(graph, bits, dt)
+    shape = network.input_shape
+    ref = reference_run(graph, bits if shape is None else bits[:, chw_index(shape)], dt)
     T = bits.shape[-1]
     rows = []
     for l, (layer, rep, node) in enumerate(zip(network.layers, report, layer_outputs(report))):
         d = l + 1
         r = ref[node][:, :, :T - d]
         row = {"layer": l + 1, "node": node, "neuron": rep.neuron, "steps": T - d}
-        if rep.threshold_int is not None:
-            s = run.spikes[l][:, :, d:].astype(np.float64)
+        order = chw_index(layer.out_shape) if len(layer.out_shape) == 3 else slice(None)
+        if isinstance(layer, PoolLayer):
+            # the reference's window sum (or mean) against the pool's spike density
+            s = run.spikes[l][:, order, d:].astype(np.float64)
+            area = 1 if rep.types[0] == "AvgPool2d" else layer.sweep_terms
+            row.update(kind="pool", rate_error=float(np.mean(np.abs(s.mean(-1) -
+                                                                    r.mean(-1) / area))),
+                       rate_ref=float(r.mean() / area), rate_scfpga=float(s.mean()))
+        elif rep.threshold_int is not None:
+            s = run.spikes[l][:, order, d:].astype(np.float64)
             row.update(kind="spikes", agreement=float(np.mean(s == r)),
                        rate_error=float(np.mean(np.abs(s.mean(-1) - r.mean(-1)))),
                        rate_ref=float(r.mean()), rate_scfpga=float(s.mean()))
         else:
             _, mem = fixed_run(layer.neuron, run.currents[l])
-            m = mem[:, :, d:] / rep.scale
+            m = mem[:, order, d:] / rep.scale
             rms = float(np.sqrt(np.mean(r ** 2))) or 1.0
             mr = r.mean(-1)
             mrms = float(np.sqrt(np.mean(mr ** 2))) or 1.0
@@ -698,5 +874,6 @@ def predictions(network, report, run, ref):
     return np.argmax(sc, -1), np.argmax(r[:, :, :T - d].sum(-1), -1)
 
 
-__all__ = ["DEFAULT_DT", "DEFAULT_CLIP", "from_nir", "to_nir", "write_nir", "reference_run", "load_graph",
+__all__ = ["DEFAULT_DT", "DEFAULT_CLIP", "from_nir", "to_nir", "write_nir", "reference_run", "to_hwc",
+           "load_graph",
            "graph_chain", "NodeQuantisation", "report_json", "fidelity", "predictions"]

@@ -9,7 +9,7 @@ The conversion, its semantics and the traps it handles are documented in
     net, report = from_nir("examples/digits_lif.nir", report=True)
 """
 from .model.nir import (DEFAULT_DT, NodeQuantisation, fidelity, graph_chain, load_graph,
-                        predictions, reference_run, report_json, to_nir, write_nir)
+                        predictions, reference_run, report_json, to_hwc, to_nir, write_nir)
 from .model.nir import from_nir as _from_nir
 
 
@@ -25,5 +25,5 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, report=False, **options):
     return (net, rep) if report else net
 
 
-__all__ = ["DEFAULT_DT", "from_nir", "to_nir", "write_nir", "reference_run", "fidelity",
+__all__ = ["DEFAULT_DT", "from_nir", "to_nir", "to_hwc", "write_nir", "reference_run", "fidelity",
            "predictions", "load_graph", "graph_chain", "NodeQuantisation", "report_json"]

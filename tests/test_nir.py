@@ -9,7 +9,7 @@ from scfpga import cli
 from scfpga.model.network import DenseLayer, Network, NetworkParams
 from scfpga.model.neuron_types import AlphaParams, LeakyParams
 from scfpga.model.params import ParameterError
-from scfpga.nir import fidelity, from_nir, predictions, reference_run, to_nir
+from scfpga.nir import fidelity, from_nir, predictions, reference_run, to_hwc, to_nir
 
 DT = 1e-3
 
@@ -150,9 +150,9 @@ def test_scalar_and_zero_d_parameters():
 
 @pytest.mark.parametrize("bad, message", [
     (lambda: nir.Conv2d(input_shape=(4, 4), weight=np.ones((1, 1, 2, 2)), stride=1, padding=0,
-                        dilation=1, groups=1, bias=np.zeros(1)), "'n0' (Conv2d): convolution"),
+                        dilation=1, groups=1, bias=np.zeros(1)), "'n0' (Conv2d) needs a (C, H, W)"),
     (lambda: nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]),
-                           padding=np.array([0, 0])), "'n0' (SumPool2d): convolution"),
+                           padding=np.array([0, 0])), "'n0' (SumPool2d) needs a (C, H, W)"),
     (lambda: nir.I(r=np.ones(3)), "node 'n0' has type I"),
     (lambda: _lif(3, tau=[0.01, 0.02, 0.01]), "'n0' (LIF): tau differs between neurons"),
     (lambda: _lif(3, tau=1e-4), "tau = 0.0001 is shorter than dt = 0.001"),
@@ -282,3 +282,77 @@ def test_shipped_snntorch_examples(name, neuron):
     assert net.sizes == (64, 32, 10) and {r.neuron for r in report} == {neuron}
     assert all(r.weight_max_error <= 2 ** -8 and r.threshold_error < 1e-2 for r in report)
     assert from_nir(to_nir(net)) == net
+
+
+def _conv_graph(rng, r_if=1 / DT):
+    """Input (2, 6, 6) -> Conv2d 3x3 pad 1 -> LIF -> SumPool2d 2 -> Conv2d 3x3 -> LIF ->
+    AvgPool2d 2 + IF -> Flatten -> Affine -> LIF: every map node, both pool mappings."""
+    full = lambda n, v: np.full(n, float(v))                 # noqa: E731
+    nodes = {"input": nir.Input(input_type=np.array([2, 6, 6])),
+             "c1": nir.Conv2d(input_shape=(6, 6), weight=rng.normal(0, 0.5, (3, 2, 3, 3)),
+                              stride=1, padding=1, dilation=1, groups=1,
+                              bias=rng.normal(0, 0.1, 3)),
+             "l1": _lif(3 * 6 * 6),
+             "p1": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]),
+                                 padding=np.array([0, 0])),
+             "c2": nir.Conv2d(input_shape=(3, 3), weight=rng.normal(0.1, 0.3, (4, 3, 2, 2)),
+                              stride=1, padding="valid", dilation=1, groups=1, bias=np.zeros(4)),
+             "l2": _lif(4 * 2 * 2),
+             "p2": nir.AvgPool2d(kernel_size=np.array([2, 2]), stride=np.array([1, 1]),
+                                 padding=np.array([0, 0])),
+             "i2": nir.IF(r=full(4, r_if), v_threshold=full(4, 0.3), v_reset=full(4, 0)),
+             "f": nir.Flatten(input_type={"input": np.array([4, 1, 1])}, start_dim=0),
+             "fc": nir.Affine(weight=rng.normal(0, 0.8, (3, 4)), bias=np.zeros(3)),
+             "l3": _lif(3), "output": nir.Output(output_type=np.array([3]))}
+    names = list(nodes)
+    return nir.NIRGraph(nodes=nodes, edges=list(zip(names[:-1], names[1:])), type_check=False)
+
+
+def test_conv_pool_flatten_import_round_trip_and_semantics():
+    rng = np.random.default_rng(11)
+    graph = _conv_graph(rng)
+    net, report = from_nir(graph, dt=DT, report=True)
+    assert [layer.describe().split()[0] for layer in net.layers] == \
+        ["conv", "avgpool", "conv", "conv", "dense"]       # AvgPool2d + IF: a diagonal conv
+    assert net.input_shape == (2, 6, 6) and net.layers[2].in_shape == (3, 3, 3)
+    assert [r.types for r in report][1:4] == [("SumPool2d",), ("Conv2d", "LIF"),
+                                               ("AvgPool2d", "IF")]
+    assert from_nir(to_nir(net, dt=DT), dt=DT) == net
+    # semantics at high precision: the exported graph's float reference spikes like the
+    # original's (CHW <-> HWC, the SumPool's window size moved into the next kernel)
+    hi = from_nir(graph, dt=DT, width=16, state_width=24, clip=1.0)
+    bits = (rng.random((3, 72, 120)) < 0.5).astype(np.uint8)
+    a, b = reference_run(graph, bits, DT), reference_run(to_nir(hi, dt=DT), bits, DT)
+    assert np.mean(a["l1"] == b["lif1"]) > 0.99 and a["l1"].mean() > 0.05
+    assert np.mean(a["l2"] == b["lif3"]) > 0.98 and a["l2"].mean() > 0.05
+    assert np.mean(a["l3"] == b["lif5"]) > 0.97
+    # scfpga against the reference on the same spikes (its inputs in HWC order)
+    rows, run, ref = fidelity(net, report, graph, to_hwc(bits.transpose(0, 2, 1),
+                                                         (2, 6, 6)).transpose(0, 2, 1), dt=DT)
+    assert rows[0]["agreement"] > 0.75 and rows[1]["kind"] == "pool"
+    assert rows[1]["rate_error"] < 0.1
+
+
+def test_conv_network_from_nir_is_spike_exact_in_rtl(tmp_path):
+    from scfpga.sim.network import cosim_network
+    net = from_nir(_conv_graph(np.random.default_rng(12)), dt=DT, length=24)
+    model = Network(net)
+    res = cosim_network(net, model.thresholds(np.random.default_rng(13).random((1, 72))),
+                        build_root=tmp_path, vcd=False)
+    assert res.ok, res.describe()
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("dilation", 2, "dilation must be 1"), ("groups", 2, "groups must be 1"),
+    ("stride", (1, 2), "stride (1, 2) differs between height and width"),
+    ("padding", "same", None),
+])
+def test_conv_geometry_scfpga_cannot_map_is_an_error_naming_the_node(field, value, message):
+    graph = _conv_graph(np.random.default_rng(14))
+    setattr(graph.nodes["c1"], field, value)
+    if message is None:                       # 'same' at stride 1, odd kernel: padding 1
+        assert from_nir(graph, dt=DT).layers[0].padding == 1
+        return
+    with pytest.raises(ParameterError) as e:
+        from_nir(graph, dt=DT)
+    assert "'c1' (Conv2d)" in str(e.value) and message in str(e.value)
