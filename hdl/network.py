@@ -188,6 +188,21 @@ class Network(wiring.Component):
 
         cores, prev = [], None
         loads = self.loads
+        # A load is decoded into registered region enables and local addresses, so the host
+        # engine's address logic with the region compares and a weight memory's address
+        # multiplexer (SPRAM address setup is long) are separate paths. The memory write
+        # lands on the next edge, the one that samples a ``start`` right after the load: the
+        # run's first reads come after it.
+        data_r = Signal.like(self.data)
+        m.d.sync += data_r.eq(self.data)
+
+        def decoded(region, name):
+            """Registered (write enable, local address) of a region."""
+            we, local = Signal(name=f"{name}_we"), Signal(region.bits, name=f"{name}_addr")
+            m.d.sync += [we.eq(self.load & ~self.busy & region.hit(self.addr)),
+                         local.eq(region.local(self.addr))]
+            return we, local
+
         for l, (layer, ls) in enumerate(zip(p.layers, sch.layers)):
             if isinstance(layer, EventLayer):    # address events from the previous layer
                 core = EventLayerCore(p, l)
@@ -202,15 +217,15 @@ class Network(wiring.Component):
             core = DenseLayerCore(p, l, ls, loads.layouts.get(l))
             m.submodules[f"layer{l}"] = core
             if l in loads.weights:
-                region = loads.weights[l]
-                m.d.comb += [core.wload.eq(self.load & region.hit(self.addr)),
-                             core.waddr.eq(region.local(self.addr)), core.wdata.eq(self.data)]
+                we, local = decoded(loads.weights[l], f"weights{l}")
+                m.d.comb += [core.wload.eq(we), core.waddr.eq(local), core.wdata.eq(data_r)]
             if l == 0:
                 rows = ls.encoder_rows if is_window(layer) else ls.steps
                 make = RasterInput if p.encoding == "raster" else Encoder
                 encoder = make(p, rows, layer.lanes)
-                m.d.comb += [encoder.load.eq(self.load & loads.inputs.hit(self.addr)),
-                             encoder.addr.eq(self.addr), encoder.data.eq(self.data)]
+                we, local = decoded(loads.inputs, "inputs")
+                m.d.comb += [encoder.load.eq(we), encoder.addr.eq(local),
+                             encoder.data.eq(data_r)]
                 if is_window(layer):         # swept into the window's map first
                     buffer = InputBuffer(p, rows, layer.lanes)
                     m.submodules.input_buffer = buffer

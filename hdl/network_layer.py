@@ -4,9 +4,10 @@
   neurons through one update core, keeps their state in block RAM, shows its spike vector.
 * :class:`Encoder` — the SNG bank feeding layer 1 (thresholds and source states in block RAM).
 * :class:`SpikeInput` — a layer's spike vector as the next layer's input.
-* :class:`WindowInput` — a spike vector read through a conv or pool window: (pass, tap) ->
-  input index from two small tables (:class:`scfpga.model.conv.Geometry`), zero padding.
-* :class:`InputBuffer` — the encoder's bits of the SC cycle swept into a vector first (a window
+* :class:`WindowInput` — a conv or pool layer's input map in block RAM (double-buffered per SC
+  cycle, written by the producing layer's neuron updates), read through the window: (pass,
+  tap) -> input index (:class:`scfpga.model.conv.Geometry`), zero padding.
+* :class:`InputBuffer` — the encoder's bits of the SC cycle swept into that map first (a window
   layer reads inputs in any order, while the encoder advances each input once per cycle).
 
 A layer reads its input through a :class:`FetchSignature` port: it names, in its stage A, the
@@ -92,48 +93,91 @@ def is_window(layer):
 
 
 class WindowInput(wiring.Component):
-    """A spike vector (HWC map) read through the window of a conv or pool layer.
+    """A window layer's input map in block RAM (a line buffer), read through its window.
 
-    Stage A reads the pass's window origin (``pass_a`` -> position; pool: and channel) and
-    each lane's tap (``row_a`` -> ky, kx, offset) from two ROMs; stage B adds them, checks the
-    window bounds (a padding tap reads 0) and selects the input bit.
+    The map's source writes it through ``we``/``waddr``/``wdata`` (``write_lanes`` bits of word
+    ``waddr``, HWC order): a layer writes one spike per neuron update (its U3 stream), the
+    :class:`InputBuffer` one encoder row per clock. With ``double`` (a layer source) the memory
+    holds two banks: during SC cycle k the source writes the spikes of cycle k + 1 into bank
+    ``(k + 1) % 2`` while the window reads those of cycle k from bank ``k % 2`` (zero in cycle 0,
+    the model's first spikes); without it (the encoder) the cycle's bits are read after the
+    buffer's sweep (the reader's ``delay``). So neither side keeps the map in flip-flops, and
+    the logic does not grow with the map.
+
+    Stage A derives the pass's window origin from registers stepped when ``pass_a`` advances
+    (no table per position), adds each lane's tap (``row_a`` -> ky, kx, offset: a table of the
+    kernel's taps), checks the bounds (a padding tap reads 0) and addresses the lane's read
+    port; stage B selects the bit of the word.
     """
 
-    def __init__(self, layer, sched):
-        self.layer, self.sched = layer, sched
-        super().__init__({"spikes": In(layer.n_inputs),
-                          "fetch": In(FetchSignature(sched.steps, layer.lanes, sched.passes))})
+    def __init__(self, layer, sched, length, write_lanes=1, double=True):
+        self.layer, self.sched, self.double = layer, sched, double
+        self.write_lanes = write_lanes
+        self.words = -(-layer.n_inputs // write_lanes)
+        super().__init__({
+            "cycle": In(CycleSignature(length)),
+            "we": In(1), "waddr": In(range(max(2, self.words))), "wdata": In(write_lanes),
+            "fetch": In(FetchSignature(sched.steps, layer.lanes, sched.passes)),
+        })
+
+    def _origin(self, m):
+        """(oy, ox, base) of the pass in stage A: the window's top-left input shifted by the
+        padding (non-negative) and its HWC index plus the pass's channel (pool)."""
+        layer, ls, f = self.layer, self.sched, self.fetch
+        geo = layer.geometry
+        c_n, _, w = layer.in_shape
+        oh, ow = geo.out_hw
+        s = geo.stride
+        per_pos = ls.passes // geo.positions                 # passes per position
+        channel = 1 if isinstance(layer, PoolLayer) else 0   # a pool pass reads one channel
+        oy = Signal(range((oh - 1) * s + 1), name="oy")
+        ox = Signal(range((ow - 1) * s + 1), name="ox")
+        base = Signal(range(max(2, layer.n_inputs + (geo.padding * w + geo.padding) * c_n + 1)),
+                      name="base")
+        sub = Signal(range(max(2, per_pos)), name="sub")
+        cur = [Signal.like(v, name=f"{v.name}_r") for v in (oy, ox, base, sub)]
+        last = Signal.like(f.pass_a, name="last_pass")
+        m.d.sync += [last.eq(f.pass_a)] + [r.eq(v) for r, v in zip(cur, (oy, ox, base, sub))]
+        c_oy, c_ox, c_base, c_sub = cur
+        with m.If(f.pass_a == 0):
+            m.d.comb += [oy.eq(0), ox.eq(0), base.eq(0), sub.eq(0)]
+        with m.Elif(f.pass_a != last):                       # the next pass: step the origin
+            with m.If(c_sub != per_pos - 1):
+                m.d.comb += [oy.eq(c_oy), ox.eq(c_ox), base.eq(c_base + channel),
+                             sub.eq(c_sub + 1)]
+            with m.Elif(c_ox == (ow - 1) * s):
+                m.d.comb += [oy.eq(c_oy + s), ox.eq(0), sub.eq(0),
+                             base.eq(c_base + (s * w - (ow - 1) * s) * c_n
+                                     - channel * (per_pos - 1))]
+            with m.Else():
+                m.d.comb += [oy.eq(c_oy), ox.eq(c_ox + s), sub.eq(0),
+                             base.eq(c_base + s * c_n - channel * (per_pos - 1))]
+        with m.Else():
+            m.d.comb += [oy.eq(c_oy), ox.eq(c_ox), base.eq(c_base), sub.eq(c_sub)]
+        return oy, ox, base
 
     def elaborate(self, platform):
         m = Module()
-        layer, ls, f = self.layer, self.sched, self.fetch
+        layer, ls, f, cyc = self.layer, self.sched, self.fetch, self.cycle
         geo = layer.geometry
         c_n, h, w = layer.in_shape
         pad = geo.padding
-        pos = geo.position_table() + pad                     # non-negative window origins
-        per_pos = ls.passes // geo.positions                 # passes per position
-        # Per pass: (iy0 + pad, ix0 + pad, base + bias) with base the origin's index (pool: plus
-        # the pass's channel); ``bias`` keeps the word non-negative.
-        bias = (pad * w + pad) * c_n
-        yb, xb = (max(1, int(pos[:, i].max()).bit_length()) for i in (0, 1))
-        rows = []
-        for g in range(ls.passes):
-            iy, ix = (int(v) for v in pos[g // per_pos])
-            base = ((iy - pad) * w + (ix - pad)) * c_n + bias + \
-                (g % per_pos if isinstance(layer, PoolLayer) else 0)
-            rows.append(iy | (ix << yb) | (base << (yb + xb)))
-        base_bits = max(1, max(r >> (yb + xb) for r in rows).bit_length())
-        prom = Memory(shape=yb + xb + base_bits, depth=ls.passes, init=rows,
-                      attrs=BRAM if ls.passes > 64 else {})
-        m.submodules.pos = prom
-        p_rd = prom.read_port()
-        m.d.comb += p_rd.addr.eq(f.pass_a)
-        iy0, ix0 = p_rd.data[:yb], p_rd.data[yb:yb + xb]
-        base = p_rd.data[yb + xb:]
+        bias = (pad * w + pad) * c_n              # base and offsets count from the padded corner
+        wl = self.write_lanes
+        wb = (wl - 1).bit_length()
+        mem = Memory(shape=wl, depth=self.words * (2 if self.double else 1), init=[], attrs=BRAM)
+        m.submodules.map = mem
+        wr = mem.write_port()
+        bank = cyc.k[0]
+        m.d.comb += [wr.en.eq(self.we), wr.data.eq(self.wdata),
+                     wr.addr.eq(Cat(~bank, self.waddr) if self.double else self.waddr)]
+        oy, ox, base = self._origin(m)
         taps = geo.tap_table()
         kb = max(1, int(max(taps[:, 0].max(), taps[:, 1].max())).bit_length())
         ob = max(1, int(taps[:, 2].max()).bit_length())
-        idx_bits = max(1, (layer.n_inputs + bias).bit_length() + 1)
+        # cycle 0 of a layer source: no spikes yet (the bank holds an earlier run's)
+        live = Signal()
+        m.d.sync += live.eq((cyc.k != 0) if self.double else 1)
         for lane in range(layer.lanes):
             words = []
             for row in range(ls.steps):
@@ -145,37 +189,42 @@ class WindowInput(wiring.Component):
                     words.append(0)                           # not a tap (or the bias): 0
             trom = Memory(shape=1 + 2 * kb + ob, depth=ls.steps, init=words)
             m.submodules[f"tap{lane}"] = trom
-            t_rd = trom.read_port()
+            t_rd = trom.read_port(domain="comb")              # a few words: logic, no latency
             m.d.comb += t_rd.addr.eq(f.row_a)
             tap, ky, kx = t_rd.data[0], t_rd.data[1:1 + kb], t_rd.data[1 + kb:1 + 2 * kb]
             off = t_rd.data[1 + 2 * kb:]
-            iy, ix = Signal(yb + 1, name=f"iy{lane}"), Signal(xb + 1, name=f"ix{lane}")
-            index = Signal(idx_bits, name=f"index{lane}")
+            iy = Signal(len(oy) + 1, name=f"iy{lane}")
+            ix = Signal(len(ox) + 1, name=f"ix{lane}")
+            index = Signal(len(base) + 1, name=f"index{lane}")
             inside = Signal(name=f"inside{lane}")
-            m.d.comb += [iy.eq(iy0 + ky), ix.eq(ix0 + kx),
-                         index.eq(base + off - bias),
+            m.d.comb += [iy.eq(oy + ky), ix.eq(ox + kx), index.eq(base + off - bias),
                          inside.eq(tap & (iy >= pad) & (iy < h + pad) & (ix >= pad) &
                                    (ix < w + pad))]
-            m.d.comb += f.bits[lane].eq(
-                Mux(inside, self.spikes.bit_select(index[:max(1, (layer.n_inputs - 1)
-                                                              .bit_length())], 1), 0))
+            rd = mem.read_port()
+            word = index[wb:wb + max(1, (self.words - 1).bit_length())]
+            m.d.comb += rd.addr.eq(Cat(bank, word) if self.double else word)
+            inside_b, sel_b = Signal(name=f"inside_b{lane}"), Signal(max(1, wb), name=f"sel{lane}")
+            m.d.sync += [inside_b.eq(inside), sel_b.eq(index[:wb] if wb else 0)]
+            bit = rd.data.bit_select(sel_b, 1) if wb else rd.data[0]
+            m.d.comb += f.bits[lane].eq(inside_b & live & bit)
         return m
 
 
 class InputBuffer(wiring.Component):
     """Sweeps the encoder once at the start of every SC cycle (clocks ``0 .. rows - 1``, stage
-    B one clock later) into a bit vector, complete from clock ``rows + 1``: what a window layer
+    B one clock later) and writes each row (``lanes`` bits) into a window layer's map
+    (:class:`WindowInput`, one bank); complete after clock ``rows``: what the window layer
     reading the encoder waits for (its ``delay``, :func:`scfpga.hdl.network.schedule`)."""
 
     def __init__(self, params, rows, lanes):
         self.params, self.rows, self.lanes = params, rows, lanes
         super().__init__({"cycle": In(CycleSignature(params.length)),
                           "fetch": Out(FetchSignature(rows, lanes)),
-                          "bits": Out(params.n_inputs)})
+                          "we": Out(1), "waddr": Out(range(max(2, rows))), "wdata": Out(lanes)})
 
     def elaborate(self, platform):
         m = Module()
-        cyc, f, rows, lanes = self.cycle, self.fetch, self.rows, self.lanes
+        cyc, f, rows = self.cycle, self.fetch, self.rows
         row, active = Signal(range(max(2, rows + 1))), Signal()
         with m.If(cyc.clear | cyc.commit):
             m.d.sync += [row.eq(0), active.eq(1)]
@@ -183,15 +232,9 @@ class InputBuffer(wiring.Component):
             m.d.sync += row.eq(row + 1)
             with m.If(row == rows - 1):
                 m.d.sync += active.eq(0)
-        m.d.comb += [f.row_a.eq(row), f.final_b.eq(1)]
+        m.d.comb += [f.row_a.eq(row), f.final_b.eq(1),
+                     self.we.eq(f.valid_b), self.waddr.eq(f.row_b), self.wdata.eq(f.bits)]
         m.d.sync += [f.valid_b.eq(cyc.busy & active & ~cyc.clear), f.row_b.eq(row)]
-        n = self.params.n_inputs
-        for r in range(rows):
-            for lane in range(lanes):
-                i = r * lanes + lane
-                if i < n:
-                    with m.If(f.valid_b & (f.row_b == r)):
-                        m.d.sync += self.bits[i].eq(f.bits[lane])
         return m
 
 
@@ -308,8 +351,10 @@ class DenseLayerCore(wiring.Component):
         region-local address ``waddr``). None: a ROM initialised by the bitstream.
 
     Ports: ``cycle`` (:class:`CycleSignature`, in), ``fetch`` (:class:`FetchSignature`, out),
-    ``spikes`` (the committed spike vector: the model's spikes of cycle k), and the result read
-    port ``sel`` -> ``count``, ``score`` one clock later while idle.
+    ``spikes`` (the committed spike vector: the model's spikes of cycle k), the spike stream
+    ``out_we``/``out_addr``/``out_bit`` (each neuron's spike of cycle k + 1 as its update writes
+    it back: what a window layer's map (:class:`WindowInput`) stores), and the result read port
+    ``sel`` -> ``count``, ``score`` one clock later while idle.
     """
 
     def __init__(self, params, index, sched, layout=None):
@@ -321,6 +366,7 @@ class DenseLayerCore(wiring.Component):
             "fetch": Out(FetchSignature(sched.steps, layer.lanes,
                                         sched.passes if is_window(layer) else None)),
             "spikes": Out(layer.n_neurons),
+            "out_we": Out(1), "out_addr": Out(range(max(2, layer.n_neurons))), "out_bit": Out(1),
             "sel": In(range(max(2, layer.n_neurons))),
             "count": Out(self.word["count"].shape), "score": Out(self.word["score"].shape),
         }
@@ -502,7 +548,8 @@ class DenseLayerCore(wiring.Component):
                      new.count.eq(old.count + (core.fire & (cyc.k != p.length - 1))),
                      fire.eq(core.fire)]
         # U3: write back; the spike shifts into the next vector, shown at the commit.
-        m.d.comb += [s_wr.addr.eq(u3_n), s_wr.data.eq(new), s_wr.en.eq(u3_valid)]
+        m.d.comb += [s_wr.addr.eq(u3_n), s_wr.data.eq(new), s_wr.en.eq(u3_valid),
+                     self.out_we.eq(u3_valid), self.out_addr.eq(u3_n), self.out_bit.eq(fire)]
         nxt = Signal(n)
         with m.If(u3_valid):
             m.d.sync += nxt.eq(Cat(nxt[1:], fire) if n > 1 else fire)
