@@ -874,6 +874,6 @@ def predictions(network, report, run, ref):
     return np.argmax(sc, -1), np.argmax(r[:, :, :T - d].sum(-1), -1)
 
 
-__all__ = ["DEFAULT_DT", "DEFAULT_CLIP", "from_nir", "to_nir", "write_nir", "reference_run", "to_hwc",
-           "load_graph",
-           "graph_chain", "NodeQuantisation", "report_json", "fidelity", "predictions"]
+__all__ = ["DEFAULT_DT", "DEFAULT_CLIP", "from_nir", "to_nir", "write_nir", "reference_run",
+           "to_hwc", "load_graph", "graph_chain", "NodeQuantisation", "report_json", "fidelity",
+           "predictions"]

@@ -8,8 +8,9 @@ The conversion, its semantics and the traps it handles are documented in
     net = from_nir("examples/digits_lif.nir", dt=1e-4)       # NetworkParams
     net, report = from_nir("examples/digits_lif.nir", report=True)
 """
-from .model.nir import (DEFAULT_DT, NodeQuantisation, fidelity, graph_chain, load_graph,
-                        predictions, reference_run, report_json, to_hwc, to_nir, write_nir)
+from .model.nir import (DEFAULT_CLIP, DEFAULT_DT, NodeQuantisation, fidelity, graph_chain,
+                        load_graph, predictions, reference_run, report_json, to_hwc, to_nir,
+                        write_nir)
 from .model.nir import from_nir as _from_nir
 
 
@@ -18,12 +19,14 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, report=False, **options):
 
     ``dt``: Euler step of the continuous-time nodes (default 1e-4, snnTorch's export).
     ``options``: ``width`` (SC weights, default 8), ``length`` (SC cycles per run, 256),
-    ``state_width`` (neuron state bits, 16), ``source``, ``seed``, ``lfsr_width``, ``lanes``,
-    ``fold``. With ``report=True`` returns ``(network, [NodeQuantisation, ...])``.
+    ``state_width`` (neuron state bits, 16), ``encoding`` (``"rate"`` or ``"raster"``: the
+    hardware is fed spike rasters), ``clip`` (fraction of weights kept inside the SC range,
+    default ``DEFAULT_CLIP``), ``source``, ``seed``, ``lfsr_width``, ``lanes``, ``fold``.
+    With ``report=True`` returns ``(network, [NodeQuantisation, ...])``.
     """
     net, rep = _from_nir(graph_or_path, dt=dt, **options)
     return (net, rep) if report else net
 
 
-__all__ = ["DEFAULT_DT", "from_nir", "to_nir", "to_hwc", "write_nir", "reference_run", "fidelity",
-           "predictions", "load_graph", "graph_chain", "NodeQuantisation", "report_json"]
+__all__ = ["DEFAULT_CLIP", "DEFAULT_DT", "from_nir", "to_nir", "to_hwc", "write_nir",
+           "reference_run", "fidelity", "predictions", "load_graph", "graph_chain", "NodeQuantisation", "report_json"]
