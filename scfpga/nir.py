@@ -29,4 +29,5 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, report=False, **options):
 
 
 __all__ = ["DEFAULT_CLIP", "DEFAULT_DT", "from_nir", "to_nir", "to_hwc", "write_nir",
-           "reference_run", "fidelity", "predictions", "load_graph", "graph_chain", "NodeQuantisation", "report_json"]
+           "reference_run", "fidelity", "predictions", "load_graph", "graph_chain",
+           "NodeQuantisation", "report_json"]
