@@ -144,4 +144,18 @@ class EventLayerCore(wiring.Component):
         return m
 
 
-__all__ = ["EventLayerCore", "layer_clocks", "worst_clocks", "OVERHEAD"]
+
+def resources(layer, word_bits):
+    """``(memories, lc)`` of an event layer for :func:`scfpga.hdl.network_fit.estimate`:
+    memories as ``(width, depth)`` (CSR rows, synapses, AER FIFO, neuron state words of
+    ``word_bits``) and an estimate of its logic cells, not fitted to builds: an adder and a
+    register per accumulator bit, the output mux, the priority encoder, the update core."""
+    s = layer.synapses
+    mems = [(2 * s.ptr_bits, s.n_pre), (s.post_bits + s.weight_width, max(1, s.n_synapses)),
+            (s.index_bits + 1, s.n_pre + 1), (word_bits, layer.n_neurons)]
+    cur_bits = layer.sweep_terms.bit_length() + 1
+    lc = 260 + 2 * layer.n_neurons * s.acc_width + 2 * s.n_pre + layer.n_neurons * cur_bits / 2
+    return mems, lc
+
+
+__all__ = ["EventLayerCore", "layer_clocks", "worst_clocks", "resources", "OVERHEAD"]

@@ -24,8 +24,10 @@ import itertools
 from dataclasses import replace
 
 from ..model.conv import ConvLayer, PoolLayer
+from ..model.event_layer import EventLayer
 from ..model.network import NetworkParams
 from ..model.params import ParameterError
+from .event_layer import resources as event_resources
 from .network import schedule
 from .network_layer import is_window, state_word
 from .network_loads import RASTER_BITS, raster_shift
@@ -67,6 +69,11 @@ def estimate(params: NetworkParams):
         # Only the output layer's score and count are read; synthesis drops them elsewhere.
         word = state_word(layer, p.length).size if l == len(p.layers) - 1 else \
             state_layout(layer.neuron).size
+        if isinstance(layer, EventLayer):     # CSR memories, AER FIFO, accumulators
+            mems, event_lc = event_resources(layer, word)
+            ebr += sum(ebr_count(w, d) for w, d in mems)
+            lc += event_lc
+            continue
         rom_rows = ls.rom_passes * ls.steps
         if layer_has_weights(layer):
             bits = ls.parallel * weight_field_bits(p.width, p.weight_memory)
@@ -104,7 +111,8 @@ def layer_has_weights(layer):
 def with_layout(params, folds, lanes):
     """``params`` with per-layer ``fold`` and ``lanes`` replaced (weights and neurons kept; a
     pool's fold is fixed: one channel per pass)."""
-    layers = tuple(replace(layer, lanes=int(n)) if isinstance(layer, PoolLayer)
+    layers = tuple(layer if isinstance(layer, EventLayer)
+                   else replace(layer, lanes=int(n)) if isinstance(layer, PoolLayer)
                    else replace(layer, fold=int(f), lanes=int(n))
                    for layer, f, n in zip(params.layers, folds, lanes))
     return replace(params, layers=layers)
@@ -112,7 +120,7 @@ def with_layout(params, folds, lanes):
 
 def _layer_folds(layer):
     """Candidate folds of a layer: dense as :func:`_folds`; conv: divisors of out_channels."""
-    if isinstance(layer, PoolLayer):
+    if isinstance(layer, (PoolLayer, EventLayer)):
         return [layer.fold]
     if isinstance(layer, ConvLayer):
         return [f for f in range(1, layer.out_channels + 1) if layer.out_channels % f == 0]
@@ -154,7 +162,8 @@ def fit_layout(params: NetworkParams, device=None, ebr=None, lc=None, board=True
         lc, ebr = lc - BOARD_CORE["lc"], ebr - BOARD_CORE["ebr"]
     options = []
     for layer in params.layers:
-        lanes = [n for n in (1, 2, 4, 8, 16) if n <= max_lanes and n <= layer.sweep_terms]
+        lanes = [1] if isinstance(layer, EventLayer) else \
+            [n for n in (1, 2, 4, 8, 16) if n <= max_lanes and n <= layer.sweep_terms]
         folds = _layer_folds(layer)
         folds = folds[:24] + [f for f in folds[-8:] if f not in folds[:24]]   # and most folded
         options.append([(f, n) for f in folds for n in lanes])
