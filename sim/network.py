@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 from amaranth.back import verilog
 
-from ..hdl.network import Network as NetworkDesign, load_map, schedule
+from ..hdl.network import load_map, schedule
+from ..hdl.network_readout import network_top
+from ..model.readout import pack_mask, readout_winners
 from ..hdl.network_loads import input_writes, weight_writes
 from ..model.network import Network
 from ..model.params import ParameterError
@@ -49,7 +51,7 @@ class NetworkResult:
 
 
 def network_verilog(params):
-    return verilog.convert(NetworkDesign(params), name=TOP, emit_src=False)
+    return verilog.convert(network_top(params), name=TOP, emit_src=False)
 
 
 def _runs(params, inputs):
@@ -110,6 +112,9 @@ def bench_arrays(params, inputs, reloads=None):
               "run_clocks": np.int64(schedule(params).run_clocks + 16)}
     for l in range(len(params.layers)):
         arrays[f"spikes{l}"] = np.concatenate([r.spikes[l] for r in runs])
+    if params.readout is not None:             # the WTA readout's winner masks, packed
+        arrays["winners"] = np.concatenate([pack_mask(readout_winners(params, r)) for r in runs])
+        arrays["run_clocks"] += params.layers[-1].n_neurons + 4
     return arrays
 
 

@@ -8,7 +8,7 @@ difference (sample, layer, neuron, cycle, expected, actual) is written as JSON t
 ``SCFPGA_RESULT``. Inputs come from an ``.npz`` at ``SCFPGA_BENCH``: ``writes_addr``,
 ``writes_data`` and ``writes_start`` (sample s writes ``[start[s], start[s + 1])``),
 ``spikes<l>`` (samples, neurons, T) uint8, ``counts`` and ``scores`` (samples, outputs),
-``run_clocks``.
+``run_clocks``, and with a WTA readout ``winners`` (samples,) packed masks.
 """
 import os
 
@@ -78,6 +78,12 @@ async def network_matches_model(dut):
                          what="spike", expected=(want[l][s][k] >> _first_bit(got ^ want[l][s][k])) & 1,
                          actual=(got >> _first_bit(got ^ want[l][s][k])) & 1)
         await with_timeout(FallingEdge(dut.busy), run_clocks * 10, "ns")
+        if "winners" in data.files:          # the WTA readout, shown when busy falls
+            await ReadOnly()
+            got, want_w = int(dut.winners.value), int(data["winners"][s])
+            if got != want_w:
+                fail(sample=s, layer=n_layers - 1, neuron=_first_bit(got ^ want_w),
+                     cycle=length, what="winners", expected=want_w, actual=got)
         for j, (c, sc) in enumerate(zip(counts[s], scores[s])):
             await FallingEdge(dut.clk)
             dut.sel.value = j

@@ -1,6 +1,8 @@
 """Event-driven (AER) and recurrent layers inside networks, and the k-WTA readout: the golden
 model against independent oracles, the spec round trip, and seeded random networks with event
 and recurrent layers co-simulated spike by spike against the RTL."""
+import json
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,8 @@ from scfpga.model.neuron import lif_neuron
 from scfpga.model.params import ParameterError
 from scfpga.model.readout import WTAReadout
 from scfpga.model.recurrent_layer import recurrent_layer
-from scfpga.sim.network import cosim_network
+from scfpga.sim.network import bench_arrays, cosim_network, network_verilog
+from scfpga.sim.runner import run_cocotb
 
 
 def random_network(rng, length=None):
@@ -150,3 +153,20 @@ def test_event_cycle_cost_is_a_line_in_the_activity():
     syn = spikes @ layer.synapses.row_lengths
     assert np.array_equal(clocks - syn, 2 * np.arange(17) + clocks[0])
     assert clocks.max() <= worst_clocks(layer) == layer_clocks(layer, np.ones(16, np.uint8))
+
+
+@pytest.mark.parametrize("over", ["counts", "scores"])
+def test_wta_readout_matches_the_rtl_and_a_wrong_winner_is_caught(over, tmp_path):
+    rng = np.random.default_rng(11)
+    p = random_network(rng, 10)
+    p = NetworkParams(p.n_inputs, p.layers, p.width, p.length, p.source, p.seed,
+                      readout=WTAReadout(min(2, p.n_outputs - 1), over))
+    x = Network(p).thresholds(rng.random((3, p.n_inputs)))
+    result = cosim_network(p, x, build_root=tmp_path)
+    assert result.ok, result.describe()
+    arrays = bench_arrays(p, x)
+    arrays["winners"][1] ^= 0b11                 # one winner swapped for a loser
+    verdict, _ = run_cocotb(network_verilog(p), "network", "scfpga.sim.network_bench", arrays,
+                            tmp_path)
+    r = json.loads(verdict.read_text())
+    assert not r["ok"] and r["what"] == "winners" and r["sample"] == 1
