@@ -168,6 +168,33 @@ def clip_sweep(files, x, y, args, out):
     print(f"wrote {out / 'clip.md'}")
 
 
+def write_summary(out):
+    """``summary.md``, the README table, from ``fidelity.json``."""
+    results = json.loads((out / "fidelity.json").read_text())
+    md = ["# NIR examples: accuracy on the 540 test digits\n",
+          "| network (64-32-10) | input spikes (256 steps) | snnTorch float (32 steps) | NIR "
+          "float reference | scfpga golden model | RTL, first images |",
+          "|---|---|---|---|---|---|"]
+    for e in results:
+        rtl = e.get("rtl")
+        proof = "-" if rtl is None else \
+            f"{rtl['images']}: {'bit-exact' if rtl['bit_exact'] else 'MISMATCH'}"
+        fa = "-" if e["float_accuracy"] is None else f"{e['float_accuracy']:.3f}"
+        what = "SNG rates (`rate`)" if e["encoding"] == "rate" else "Bernoulli raster (`raster`)"
+        md.append(f"| `{e['file']}` | {what} | {fa} | {e['reference_accuracy']:.3f} | "
+                  f"{e['model_accuracy']:.3f} | {proof} |")
+    md += ["", "| network | input | layer | spike agreement | rate error | reference rate | "
+           "scfpga rate |", "|---|---|---|---|---|---|---|"]
+    for e in results:
+        for r in e["layers"]:
+            if r["kind"] == "spikes":
+                md.append(f"| `{e['file']}` | {e['encoding']} | {r['layer']} ({r['neuron']}) | "
+                          f"{r['agreement']:.3f} | {r['rate_error']:.3f} | {r['rate_ref']:.3f} | "
+                          f"{r['rate_scfpga']:.3f} |")
+    (out / "summary.md").write_text("\n".join(md) + "\n")
+    print(f"wrote {out / 'summary.md'}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="*", help=".nir files (default: examples/*.nir)")
@@ -179,7 +206,12 @@ def main(argv=None):
     ap.add_argument("--clip-sweep", action="store_true", help="also sweep clip (clip.md)")
     ap.add_argument("--write-spikes", help="write the first 10 test digits' raster here")
     ap.add_argument("--out", default=str(ROOT / "results" / "nir"))
+    ap.add_argument("--summary-only", action="store_true",
+                    help="only rewrite summary.md from fidelity.json")
     args = ap.parse_args(argv)
+    if args.summary_only:
+        write_summary(Path(args.out))
+        return 0
     files = [Path(f) for f in args.files] or sorted((ROOT / "examples").glob("*.nir"))
     if not files:
         print("nir_fidelity: error: no .nir files (run scripts/nir_train.py)", file=sys.stderr)
@@ -217,6 +249,7 @@ def main(argv=None):
     (out / "fidelity.md").write_text("\n".join(head + md) + "\n")
     (out / "fidelity.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out / 'fidelity.md'}, {out / 'fidelity.json'}")
+    write_summary(out)
     if args.clip_sweep:
         clip_sweep(files, x, y, args, out)
     return 0
