@@ -52,6 +52,8 @@ How the traps found in NIR's tracker are handled:
   integer threshold is ``round(t * 2**frac) + 1``, so the fixed-point test is the strict one.
 * dt: not stored in NIR files; given by the user (default ``1e-4``, snnTorch's). Norse exports
   ``tau`` against its own ``dt = 1e-3`` (norse#411): pass ``--dt 1e-3`` for Norse files.
+* Batch dimension: nirtorch-based exporters (snnTorch) write the Input of a conv net with the
+  sample's batch of one, ``(1, C, H, W)``; a leading 1 of a 4-D Input is dropped.
 * Fixed-point shifts (NIR#111: Lava's fixed-point import silently shifts thresholds and decays):
   every scale and rounding scfpga applies is in the report, per layer.
 
@@ -167,8 +169,10 @@ def graph_chain(graph):
     unused = sorted(set(nodes) - seen)
     if unused:
         raise ParameterError(f"node {unused[0]!r} is not on the chain from Input to Output")
-    shape = np.asarray(nodes[ins[0]].input_type["input"]).ravel()
-    return tuple(int(v) for v in shape), chain
+    shape = tuple(int(v) for v in np.asarray(nodes[ins[0]].input_type["input"]).ravel())
+    if len(shape) == 4 and shape[0] == 1:
+        shape = shape[1:]       # a batch of one: nirtorch keeps the sample's batch dimension
+    return shape, chain
 
 
 def _array(name, node, attr):

@@ -318,6 +318,8 @@ def test_conv_pool_flatten_import_round_trip_and_semantics():
     assert [r.types for r in report][1:4] == [("SumPool2d",), ("Conv2d", "LIF"),
                                                ("AvgPool2d", "IF")]
     assert from_nir(to_nir(net, dt=DT), dt=DT) == net
+    graph.nodes["input"].input_type = {"input": np.array([1, 2, 6, 6])}   # nirtorch's batch
+    assert from_nir(graph, dt=DT) == net
     # semantics at high precision: the exported graph's float reference spikes like the
     # original's (CHW <-> HWC, the SumPool's window size moved into the next kernel)
     hi = from_nir(graph, dt=DT, width=16, state_width=24, clip=1.0)
