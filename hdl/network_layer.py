@@ -20,7 +20,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..model.conv import ConvLayer, PoolLayer
+from ..model.conv import ConvLayer, PoolLayer, current_bound, is_exact
 from ..model.lfsr import lfsr_leap_columns
 from ..model.params import ParameterError
 from .network_loads import RASTER_BITS, raster_shift
@@ -33,7 +33,7 @@ BRAM = {"ram_style": "block"}      # Yosys would build shallow tables from logic
 
 def state_word(layer, length):
     """Layout of a neuron's RAM word: neuron state, score (sum of currents), spike count."""
-    score_bits = (layer.sweep_terms * length).bit_length() + 1
+    score_bits = (current_bound(layer) * length).bit_length() + 1
     return data.StructLayout({"neuron": state_layout(layer.neuron),
                               "score": signed(score_bits),
                               "count": unsigned(max(1, (length - 1).bit_length()))})
@@ -472,7 +472,8 @@ class DenseLayerCore(wiring.Component):
             m.d.comb += f.pass_a.eq(g)
 
         # ---- the layer's weight source: stable for the cycle, advanced at the commit
-        if not isinstance(layer, PoolLayer):
+        exact = is_exact(layer)             # integer weights: no stream, no comparator
+        if not isinstance(layer, PoolLayer) and not exact:
             wsrc = ResetInserter(cyc.clear)(StreamSource(p.plan, p.plan.weights[self.index]))
             m.submodules.weight_src = wsrc
             m.d.comb += wsrc.en.eq(cyc.commit)
@@ -496,12 +497,15 @@ class DenseLayerCore(wiring.Component):
                     continue
                 mag = w_data[slot * fw: slot * fw + w + 1]
                 neg = w_data[slot * fw + w + 1]
+                if exact:                   # the weight itself when the input spiked
+                    contrib[slot].append(Mux(a_bit, Mux(neg, -mag, mag), 0))
+                    continue
                 on = a_bit & (wsrc.value < mag)
                 contrib[slot].append(Mux(on, Mux(neg, C(-1, signed(2)), C(1, signed(2))),
                                          C(0, signed(2))))
 
         # ---- accumulators (B) and the current shift register feeding the update core
-        cur_bits = layer.sweep_terms.bit_length() + 1
+        cur_bits = current_bound(layer).bit_length() + 1
         cur_sr = [Signal(signed(cur_bits), name=f"cur{s}") for s in range(P)]
         shift = Signal()
         for slot in range(P):

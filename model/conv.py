@@ -14,6 +14,14 @@ and the golden model are the dense layer's. The hardware (:mod:`scfpga.hdl.netwo
 the taps of one position per pass and reads the kernel from a ROM indexed by tap only; the tables
 it needs (:func:`tap_table`, :func:`position_table`) are these.
 
+Accumulation, a per-layer choice (``accumulation``, conv and dense layers): ``"sc"`` (default)
+is the SC synapse above, one stream bit ``sign * [S(k) < |q|]`` ANDed with the input, so a
+weight's value is a firing density reached over many cycles; ``"exact"`` adds the integer weight
+``q`` whenever the input bit is 1, ``I(k) = sum_i q_i a_i(k)`` (+ the bias ``q_b``): no weight
+stream and no stream error, at the price of a (W + 2)-bit adder per lane instead of a comparator
+and currents ``2**W`` times larger (thresholds scale with them). :func:`exact_currents` is the
+model, :func:`current_bound` the largest current either way.
+
 Pooling (:class:`PoolLayer`) has no weights: every window synapse is always on, so its current is
 the exact count of window spikes of one channel. Max pooling feeds that count to an IF neuron of
 threshold 1 that resets to zero: it spikes in cycle k + 1 iff any input of its window spiked in
@@ -36,6 +44,7 @@ MAX_CHANNELS = 256
 MAX_SIDE = 256
 MAX_LANES = 64
 POOL_KINDS = ("max", "avg")
+ACCUMULATIONS = ("sc", "exact")
 # A pool synapse is always on: its magnitude exceeds every weight-source value (< 2**MAX_WIDTH).
 ALWAYS_ON = 1 << MAX_WIDTH
 
@@ -199,6 +208,9 @@ class ConvLayer(FeatureMapLayer):
     fold : int
         Hardware: out channels per accumulator; must divide ``out_channels``. A pass serves
         ``out_channels / fold`` neurons of one position.
+    accumulation : {"sc", "exact"}
+        SC synapses (weight streams) or the integer weight added per input spike (module
+        docstring).
     """
     weights: tuple
     in_shape: tuple
@@ -208,8 +220,10 @@ class ConvLayer(FeatureMapLayer):
     neuron: object = field(default_factory=default_neuron)
     lanes: int = 1
     fold: int = 1
+    accumulation: str = "sc"
 
     def __post_init__(self):
+        check_choice("accumulation", self.accumulation, ACCUMULATIONS)
         top = 1 << MAX_WIDTH
         w = int_array("weights", self.weights, 4, -top, top, "out, in, kh, kw")
         object.__setattr__(self, "weights", _nested(w))
@@ -273,7 +287,39 @@ class ConvLayer(FeatureMapLayer):
         kh, kw = self.geometry.kernel
         return (f"conv {kh}x{kw} {self.in_shape[0]}->{self.out_channels} s{self.stride} "
                 f"p{self.padding} {'x'.join(map(str, self.in_shape))}->"
-                f"{'x'.join(map(str, self.out_shape))}")
+                f"{'x'.join(map(str, self.out_shape))}"
+                f"{' exact' if self.accumulation == 'exact' else ''}")
+
+
+def is_exact(layer):
+    """True for a layer with ``accumulation = "exact"`` (integer weights, no weight stream)."""
+    return getattr(layer, "accumulation", "sc") == "exact"
+
+
+def current_bound(layer):
+    """The largest ``|current|`` of a layer in one SC cycle: one per swept term (SC synapses,
+    pool windows), or the sum of its largest weight over them (exact accumulation)."""
+    if is_exact(layer):
+        return layer.sweep_terms * max(1, int(np.abs(layer.kernel_terms).max()))
+    return layer.sweep_terms
+
+
+def exact_currents(layer, bits, chunk=1 << 22):
+    """(batch, neurons, T) int64 currents of an exact-accumulation layer for its input bits
+    ``(batch, n_inputs, T)``: ``q @ a(k)`` plus the bias, per cycle (float64 products of
+    integers below 2**53 are exact)."""
+    q = np.asarray(layer.signed_terms, np.float64)
+    n = layer.n_inputs
+    b, _, T = bits.shape
+    out = np.empty((b, layer.n_neurons, T), np.int64)
+    step = max(1, chunk // max(1, n * T))
+    for lo in range(0, b, step):
+        a = np.asarray(bits[lo:lo + step], np.float64)
+        cur = np.matmul(q[:, :n], a)
+        if layer.n_terms > n:
+            cur += q[:, n:n + 1]
+        out[lo:lo + step] = cur
+    return out
 
 
 def _expand(geo, kernel, out_channels, n_inputs, bias):

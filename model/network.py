@@ -36,7 +36,8 @@ import numpy as np
 from . import neuron as neurons
 from .neuron_fast import kernel_neuron  # (and compiled runs of the leaky and IF types)
 from . import neuron_types  # noqa: F401  (registers every neuron type by name)
-from .conv import ConvLayer, PoolLayer, check_shape, default_neuron
+from .conv import (ACCUMULATIONS, ConvLayer, PoolLayer, check_shape, default_neuron,
+                   exact_currents, is_exact)
 from .event_layer import EventLayer
 from .dense import (MAX_LFSR_WIDTH, MAX_LENGTH, MAX_WIDTH, SynapseMatrix, int_matrix,
                     quantize_weights)
@@ -76,14 +77,19 @@ class DenseLayer(SynapseMatrix):
     fold : int
         Hardware: neurons that share one accumulator datapath, 1..neurons (1: every neuron has
         its own). Neuron state always lives in block RAM behind one shared update unit.
+    accumulation : {"sc", "exact"}
+        SC synapses (weight streams) or the integer weight added per input spike
+        (:mod:`.conv`).
     """
     weights: tuple
     bias: tuple | None = None
     neuron: object = field(default_factory=default_neuron)
     lanes: int = 1
     fold: int = 1
+    accumulation: str = "sc"
 
     def __post_init__(self):
+        check_choice("accumulation", self.accumulation, ACCUMULATIONS)
         top = 1 << MAX_WIDTH
         object.__setattr__(self, "weights", int_matrix("weights", self.weights, -top, top))
         check_int("neurons", self.n_neurons, 1, MAX_NEURONS)
@@ -113,7 +119,7 @@ class DenseLayer(SynapseMatrix):
         return (self.n_neurons,)
 
     def describe(self):
-        return f"dense {self.n_inputs}->{self.n_neurons}"
+        return f"dense {self.n_inputs}->{self.n_neurons}{' exact' if is_exact(self) else ''}"
 
 
 # RecurrentLayer (.recurrent_layer) is a DenseLayer; EventLayer (.event_layer) runs its own
@@ -202,6 +208,9 @@ class NetworkParams:
         check_choice("source", self.source, SOURCE_KINDS)
         check_choice("encoding", self.encoding, ENCODINGS)
         check_choice("weight_memory", self.weight_memory, WEIGHT_MEMORIES)
+        if self.weight_memory != "rom" and any(is_exact(layer) for layer in layers):
+            raise ParameterError("weight_memory must be rom with exact accumulation (its "
+                                 "adders are sized by the built weights)")
         if self.source == "sobol":
             check_int("seed", self.seed, 0, MAX_DIM - 1)
         else:
@@ -302,6 +311,8 @@ class Network:
         layer, T = self.params.layers[index], bits.shape[-1]
         masks = self._masks(index, T)
         if masks is None:
+            if is_exact(layer):
+                return exact_currents(layer, bits), None
             return self._layer_currents_gemm(index, bits), None
         bits = np.asarray(bits, np.uint8).transpose(0, 2, 1)       # cycle-major (B, T, n)
         cur = np.empty((len(bits), T, layer.n_neurons), np.int64)
@@ -332,7 +343,8 @@ class Network:
             layer = self.params.layers[index]
             values, gidx = source_groups(self.streams(T)[1][index])
             words = -(-layer.n_terms // 64)
-            if 16 * len(values) * layer.n_neurons * words > self.CHUNK_BYTES:
+            if 16 * len(values) * layer.n_neurons * words > self.CHUNK_BYTES or \
+                    is_exact(layer):           # no weight stream: integer products instead
                 self._streams[key] = None
             else:
                 q = layer.signed_terms

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .conv import current_bound
 from .params import ParameterError, check_choice, check_int
 from .wta import MAX_N, MAX_WIDTH, WTAParams, pack_mask, wta_mask
 
@@ -50,7 +51,7 @@ class WTAReadout:
         """Unsigned bits of a competing value of output layer ``layer``."""
         if self.over == "counts":
             return count_bits(length)
-        return score_bits(layer.sweep_terms, length)
+        return score_bits(current_bound(layer), length)
 
     def wta(self, layer, length):
         """The :class:`.wta.WTAParams` of this readout on ``layer`` (raises when it cannot)."""
@@ -70,7 +71,7 @@ class WTAReadout:
         """The unsigned competing values ``(batch, n)`` of a run's output counts/scores."""
         if self.over == "counts":
             return np.asarray(counts, np.int64)
-        return np.asarray(scores, np.int64) + (1 << (score_bits(layer.sweep_terms, length) - 1))
+        return np.asarray(scores, np.int64) + (1 << (score_bits(current_bound(layer), length) - 1))
 
     def winners(self, layer, length, counts, scores):
         """Winner masks ``(batch, n)`` uint8: exactly ``k`` ones per sample."""

@@ -89,22 +89,42 @@ def test_conv_currents_match_a_padded_correlation(seed):
         x = run.spikes[l]
 
 
-def test_exact_accumulation_is_scipy_correlation():
-    """Weights of full magnitude (+-2**W) are always on: the current is the integer
-    cross-correlation of the input bits with the kernel's signs (scipy as the oracle)."""
-    rng = np.random.default_rng(4)
-    top = 1 << 6
-    q = rng.choice([-top, top], (3, 2, 3, 3))
-    conv = ConvLayer(q, (2, 7, 6), padding=1)
-    params = NetworkParams(84, (conv,), 6, 16, input_shape=(2, 7, 6))
-    run = Network(params).evaluate(rng.random((2, 84)))
-    x = hwc(run.inputs, (2, 7, 6))
+@pytest.mark.parametrize("seed", range(3))
+def test_exact_accumulation_is_scipy_correlation(seed):
+    """accumulation = "exact": the current is the integer cross-correlation of the input bits
+    with the kernel plus the bias, every cycle (scipy as the oracle; strided: its subsample)."""
+    rng = np.random.default_rng(40 + seed)
+    c, h, w, o = int(rng.integers(1, 4)), int(rng.integers(5, 9)), int(rng.integers(5, 9)), 3
+    k = int(rng.integers(1, 6))
+    pad, stride = int(rng.integers(0, min(2, k - 1) + 1)), int(rng.integers(1, 3))
+    k = min(k, h + 2 * pad, w + 2 * pad)
+    q = rng.integers(-64, 65, (o, c, k, k))
+    bias = rng.integers(-64, 65, o)
+    conv = ConvLayer(q, (c, h, w), bias, stride, pad, accumulation="exact")
+    params = NetworkParams(c * h * w, (conv,), 6, 12, input_shape=(c, h, w))
+    run = Network(params).evaluate(rng.random((2, c * h * w)))
+    x = np.pad(hwc(run.inputs, (c, h, w)), ((0, 0), (0, 0), (pad, pad), (pad, pad), (0, 0)))
+    _, oh, ow = conv.out_shape
     for b in range(2):
-        for k in range(16):
-            want = np.stack([sum(correlate(x[b, c, :, :, k], np.sign(q[o, c]), mode="same")
-                                 for c in range(2)) for o in range(3)])
-            got = run.currents[0][b, :, k].reshape(7, 6, 3).transpose(2, 0, 1)
+        for t in range(12):
+            full = np.stack([sum(correlate(x[b, ch, :, :, t], q[j, ch], mode="valid")
+                                 for ch in range(c)) + bias[j] for j in range(o)])
+            want = full[:, ::stride, ::stride][:, :oh, :ow]
+            got = run.currents[0][b, :, t].reshape(oh, ow, o).transpose(2, 0, 1)
             np.testing.assert_array_equal(got, want)
+
+
+def test_exact_dense_layer_is_a_matrix_product():
+    rng = np.random.default_rng(9)
+    q, bias = rng.integers(-256, 257, (5, 20)), rng.integers(-256, 257, 5)
+    layer = DenseLayer(q, bias, accumulation="exact")
+    run = Network(NetworkParams(20, (layer,), 8, 10)).evaluate(rng.random((3, 20)))
+    want = np.einsum("ji,bit->bjt", q, run.inputs.astype(np.int64)) + bias[None, :, None]
+    np.testing.assert_array_equal(run.currents[0], want)
+    with pytest.raises(ParameterError, match="accumulation must be one of sc, exact"):
+        DenseLayer(q, accumulation="float")
+    with pytest.raises(ParameterError, match="weight_memory must be rom with exact"):
+        NetworkParams(20, (layer,), 8, 10, weight_memory="ram")
 
 
 def test_max_pool_is_an_or_one_cycle_later_and_avg_pool_a_density():
@@ -226,5 +246,28 @@ def test_each_window_op_alone_reading_the_encoder_is_spike_exact(layer, tmp_path
     params = NetworkParams(n, (layer,), 8, 12, "lfsr", 1, input_shape=layer.in_shape)
     x = np.random.default_rng(3).random((1, n))
     assert Network(params).evaluate(x).spikes[0].any()
+    result = cosim_network(params, Network(params).thresholds(x), build_root=tmp_path)
+    assert result.ok, result.describe()
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_exact_accumulation_networks_rtl_are_spike_exact(seed, tmp_path):
+    """conv (exact) -> pool -> dense (exact): integer weights per spike in the RTL too."""
+    rng = np.random.default_rng(70 + seed)
+    c, side, width = int(rng.integers(1, 3)), int(rng.integers(5, 8)), 6
+    top = 1 << width
+    k, o = int(rng.integers(2, 4)), int(rng.choice([2, 4]))
+    conv = ConvLayer(rng.integers(-top // 2, top + 1, (o, c, k, k)), (c, side, side),
+                     rng.integers(-top // 2, top + 1, o), 1, int(rng.integers(0, 2)),
+                     lif_neuron(width=14, threshold=int(rng.integers(1, 3)) * top),
+                     int(2 ** rng.integers(0, 2)), int(rng.choice([1, o])), "exact")
+    pool = PoolLayer(str(rng.choice(["max", "avg"])), conv.out_shape, 2)
+    dense = DenseLayer(rng.integers(-top // 2, top + 1, (3, pool.n_neurons)),
+                       neuron=lif_neuron(width=16, threshold=2 * top), accumulation="exact")
+    params = NetworkParams(c * side * side, (conv, pool, dense), width, 10,
+                           str(rng.choice(["sobol", "lfsr"])), input_shape=(c, side, side))
+    x = rng.random((1, params.n_inputs))
+    run = Network(params).evaluate(x)
+    assert all(s.any() for s in run.spikes)
     result = cosim_network(params, Network(params).thresholds(x), build_root=tmp_path)
     assert result.ok, result.describe()
