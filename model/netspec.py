@@ -18,6 +18,7 @@
     neuron = {type = "lif", threshold = 1, leak_shift = 0}   # optional; default: IF, threshold 1
     lanes = 1              # optional, hardware synapse columns per clock
     fold = 1               # optional, neurons per accumulator
+    accumulation = "sc"    # optional: "exact" adds the integer weight per input spike (no stream)
 
 Image networks (:mod:`.conv`; maps are HWC vectors): ``input_shape = [C, H, W]`` instead of (or
 beside) ``inputs``, and the layer types::
@@ -33,7 +34,8 @@ beside) ``inputs``, and the layer types::
     width = 8              # a dense layer)
     weights = "k.npy"      # (out, in, kh, kw) in [-1, 1]; omitted: seeded uniform random
     bias = "kb.npy"        # optional, (out,)
-    # neuron, lanes (kernel taps per clock), fold (out channels per accumulator, divides them)
+    # neuron, lanes (kernel taps per clock), fold (out channels per accumulator, divides them),
+    # accumulation ("sc" or "exact", as dense)
 
     [[layers]]
     type = "maxpool2d"     # or "avgpool2d"; kernel_size, stride (default kernel_size), padding,
@@ -68,9 +70,9 @@ TOP_KEYS = {"inputs": "number of inputs", "length": "SC cycles per run",
             "encoding": "rate or raster (hardware input)",
             "weight_memory": "rom, ram or spram (hardware weight store)",
             "readout": "{type = \"wta\", k, over} after the output layer"}
-LAYER_KEYS = ("type", "neurons", "weights", "bias", "neuron", "lanes", "fold")
+LAYER_KEYS = ("type", "neurons", "weights", "bias", "neuron", "lanes", "fold", "accumulation")
 CONV_KEYS = ("type", "in_channels", "out_channels", "kernel_size", "stride", "padding", "height",
-             "width", "weights", "bias", "neuron", "lanes", "fold")
+             "width", "weights", "bias", "neuron", "lanes", "fold", "accumulation")
 POOL_KEYS = ("type", "kernel_size", "stride", "padding", "lanes", "in_channels", "height",
              "width")
 KEYS = {"dense": LAYER_KEYS, "conv2d": CONV_KEYS, "maxpool2d": POOL_KEYS,
@@ -224,7 +226,8 @@ def _layer(layer, index, fan_in, map_shape, width, base, rng_seed):
     bias = _bias(layer, base, w.shape[0], "neuron")
     neuron = _neuron(layer)
     q, qb = _quantize(w, bias, width)
-    return DenseLayer(q, qb, neuron, _int(layer, "lanes", "", 1), _int(layer, "fold", "", 1))
+    return DenseLayer(q, qb, neuron, _int(layer, "lanes", "", 1), _int(layer, "fold", "", 1),
+                      layer.get("accumulation", "sc"))
 
 
 def _bias(layer, base, n, per):
@@ -268,7 +271,8 @@ def _conv(layer, index, fan_in, map_shape, width, base, rng_seed):
     neuron = _neuron(layer)
     q, qb = _quantize(w, bias, width)
     return ConvLayer(q, in_shape, qb, _int(layer, "stride", "", 1), _int(layer, "padding", "", 0),
-                     neuron, _int(layer, "lanes", "", 1), _int(layer, "fold", "", 1))
+                     neuron, _int(layer, "lanes", "", 1), _int(layer, "fold", "", 1),
+                     layer.get("accumulation", "sc"))
 
 
 def _pair(value):
@@ -323,6 +327,8 @@ def network_to_spec(params):
                      "fold": layer.fold}
             if layer.bias is not None:
                 entry["bias"] = (np.array(layer.bias) / top).tolist()
+            if layer.accumulation != "sc":
+                entry["accumulation"] = layer.accumulation
             layers.append(entry)
             continue
         entry = {"type": "dense", "neurons": layer.n_neurons,
@@ -330,6 +336,8 @@ def network_to_spec(params):
                  "neuron": neuron_spec(layer.neuron), "lanes": layer.lanes, "fold": layer.fold}
         if layer.bias is not None:
             entry["bias"] = (np.array(layer.bias) / top).tolist()
+        if layer.accumulation != "sc":
+            entry["accumulation"] = layer.accumulation
         layers.append(entry)
     spec = {"inputs": params.n_inputs, "length": params.length, "source": params.source,
             "width": params.width, "seed": params.seed, "lfsr_width": params.lfsr_width,

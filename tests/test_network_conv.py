@@ -173,6 +173,11 @@ def test_conv_spec_reads_and_round_trips():
     assert params.sizes == (64, 256, 64, 10) and params.input_shape == (1, 8, 8)
     assert [type(l).__name__ for l in params.layers] == ["ConvLayer", "PoolLayer", "DenseLayer"]
     assert network_from_spec(network_to_spec(params)) == params
+    exact = dict(CONV_SPEC, layers=[dict(CONV_SPEC["layers"][0], accumulation="exact")] +
+                 CONV_SPEC["layers"][1:3] + [dict(CONV_SPEC["layers"][3], accumulation="exact")])
+    params = network_from_spec(exact)
+    assert [getattr(l, "accumulation", None) for l in params.layers] == ["exact", None, "exact"]
+    assert network_from_spec(network_to_spec(params)) == params
 
 
 @pytest.mark.parametrize("layer, message", [
@@ -187,6 +192,8 @@ def test_conv_spec_reads_and_round_trips():
     ({"type": "conv2d", "out_channels": 4, "kernel_size": 3, "in_channels": 2},
      "layer 1: in_channels must be 1"),
     ({"type": "maxpool2d", "kernel_size": 2, "weights": [1]}, "layer 1: unknown key 'weights'"),
+    ({"type": "conv2d", "out_channels": 4, "kernel_size": 3, "accumulation": "float"},
+     "layer 1: accumulation must be one of sc, exact"),
     ({"type": "avgpool2d", "kernel_size": [2]}, "layer 1: kernel_size must be an integer or"),
 ])
 def test_conv_spec_errors_name_the_layer_and_key(layer, message):
