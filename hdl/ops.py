@@ -34,7 +34,7 @@ from .inhibition import Inhibition
 from .lfsr import LFSR
 from .lif import LIF
 from .mux import Mux
-from .network import Network
+from .network_readout import network_top
 from .neuron_types import FoldedNeurons
 from .sng import SNG
 from .sobol import Sobol
@@ -61,7 +61,7 @@ component.register(CounterParams, Counter)
 component.register(LIFParams, LIF)
 component.register(FusionParams, Fusion)
 component.register(DenseParams, Dense)
-component.register(NetworkParams, Network)
+component.register(NetworkParams, network_top)   # a Network, with a WTA readout if it has one
 component.register(WTAParams, WTA)
 component.register(InhibitionParams, Inhibition)
 component.register(AttentionParams, Attention)
