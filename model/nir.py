@@ -504,7 +504,7 @@ def _clip_peak(Wf, bf, clip):
 
 def from_nir(graph_or_path, dt=DEFAULT_DT, width=8, length=256, state_width=16,
              source="sobol", seed=0, lfsr_width=16, lanes=1, fold=1, encoding="rate",
-             clip=None):
+             clip=None, weight_memory="rom"):
     """``(NetworkParams, [NodeQuantisation, ...])`` for a NIR graph or ``.nir`` file.
 
     ``dt``: the Euler step of the continuous-time nodes (default 1e-4: snnTorch's export).
@@ -513,6 +513,7 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, width=8, length=256, state_width=16,
     ``encoding``: what the hardware is fed, ``"rate"`` (one value in [0, 1] per input, encoded
     by scfpga's SNGs) or ``"raster"`` (the input spikes of every time step, e.g. a spiking
     dataset or the spikes a float reference saw; the graph's Input node does not say which).
+    ``weight_memory``: ``"rom"``, ``"ram"`` or ``"spram"`` (:class:`.network.NetworkParams`).
     ``clip``: per layer, the fraction of nonzero folded weights kept inside the SC range; the
     rest saturate at +-1.0 (default ``DEFAULT_CLIP``, measured in ``results/nir/clip.md``;
     1.0 saturates none; :func:`_clip_peak` says why this helps).
@@ -549,7 +550,7 @@ def from_nir(graph_or_path, dt=DEFAULT_DT, width=8, length=256, state_width=16,
     n_in = int(np.prod(shape)) if shape else 1
     net = NetworkParams(n_in, tuple(layers), width, length, source, seed, lfsr_width,
                         input_shape=tuple(shape) if len(shape) == 3 else None,
-                        encoding=encoding)
+                        encoding=encoding, weight_memory=weight_memory)
     return net, report
 
 

@@ -341,7 +341,7 @@ def _network_lines(params, x, stim_seed):
     return [" ".join(str(int(c)) for c in row) for row in counts]
 
 
-NIR_OPTIONS = ("dt", "width", "length", "state_width", "encoding", "clip")
+NIR_OPTIONS = ("dt", "width", "length", "state_width", "encoding", "clip", "weight_memory")
 
 
 def network_from_file(v):
@@ -367,6 +367,9 @@ _NIR_FLAGS = (
            "field (default 16)"),
     Option("--encoding", "encoding", str, None, ".nir: hardware input, rates in [0, 1] encoded "
            "by SNGs, or a 0/1 spike raster of every time step (default rate)", ("rate", "raster")),
+    Option("--weight-memory", "weight_memory", str, None, ".nir: where weights live in "
+           "hardware (default rom: block RAM set by the bitstream; ram, spram: written at run "
+           "time, spram in the UP5K's single-port RAMs)", ("rom", "ram", "spram")),
     Option("--clip", "clip", float, None, ".nir: per layer, the fraction of weights kept inside "
            "the SC range, the rest saturate (default 0.95; 1: none)"),
     Option("--report", "report", str, None, ".nir: write the per-layer quantisation report "
