@@ -27,6 +27,10 @@ last step's B clock latches the currents; update ``p`` of the pass addresses the
 ``p + 1`` clocks later (U0), registers it and the current (U1), steps the neuron into a register
 (U2) and writes the word back and shifts the spike in (U3): one neuron per clock, with only the
 update core between registers. The commit is clock ``cycle_clocks - 1``; no commit after the run's last cycle (its spikes are not part of the run).
+With event layers (:mod:`.event_layer`) the cycle ends on a handshake: the counter waits at
+``cycle_clocks - 1`` until every event layer is ``done``, so a cycle takes the larger of
+``cycle_clocks`` and their :func:`~.event_layer.layer_clocks`, and ``busy`` lasts at most
+:attr:`Schedule.run_clocks`.
 
 Run interface (``sync`` domain):
 

@@ -4,7 +4,10 @@ A network is a graph of ops joined by bit/spike-stream edges. Today's graph is a
 input *encoder* (one comparator SNG per input, thresholds ``P_i`` from ``x_i`` in [0, 1]) feeds
 layer 1; the spikes of layer ``l`` feed layer ``l + 1``; the readouts of every layer are its
 spike counts and its signed scores (sum of currents). Each layer (:class:`DenseLayer`) is dense
-SC synapses plus a population of neurons of any registered type (:mod:`.neuron`).
+SC synapses plus a population of neurons of any registered type (:mod:`.neuron`). Other edges:
+conv and pool windows (:mod:`.conv`), address events into exact integer synapses
+(:mod:`.event_layer`), a layer's own spikes fed back (:mod:`.recurrent_layer`); after the
+output layer an optional k-WTA readout (:mod:`.readout`).
 
 Time semantics, defined here once (the hardware, :mod:`scfpga.hdl.network`, follows them):
 
