@@ -11,14 +11,17 @@ of output ``(y, x, o)`` is ``sum over taps of sign(q) * (x_tap AND [S(k) < |q|])
 synapse), with ``q`` the sign-magnitude ``width``-bit weights and ``S`` the layer's weight source
 (:mod:`scfpga.model.streams`, restarted every ``length`` steps). For weights in [-1, 1] the
 current is an unbiased estimate of the float convolution, so float neuron thresholds keep their
-meaning. Inputs of the spiking layers must be spikes (0/1); ``SCConv2DLayer`` encodes its
-probabilities itself. Bad input raises :class:`scfpga.model.ParameterError`.
+meaning. With ``accumulation="exact"`` (a keyword of both conv classes) the current is instead
+``sum over taps of q * x_tap`` (+ ``q_b``): the integer weight per input spike, no weight stream,
+``2**width`` per 1.0, so thresholds are in those units. Inputs of the spiking layers must be
+spikes (0/1); ``SCConv2DLayer`` encodes its probabilities itself. Bad input raises :class:`scfpga.model.ParameterError`.
 """
 import numpy as np
 
-from .model.conv import ConvLayer, PoolLayer
+from .model.conv import ACCUMULATIONS, ConvLayer, PoolLayer, default_neuron
 from .model.dense import quantize_weights
 from .model.network import Network, NetworkParams
+from .model.neuron import lif_neuron
 from .model.neuron_types import Neuron, create_neuron
 from .model.params import ParameterError, check_choice, check_int
 
@@ -74,12 +77,15 @@ class SpikingConv2d:
 
     Parameters beyond the reference's: ``weights`` (out, in, kh, kw) floats in [-1, 1] (default:
     seeded uniform in +-1/sqrt(fan_in)), ``bias_values``, ``width`` (W), ``length`` (weight-source
-    period), ``source``, ``seed``, ``layout``. ``bn=True`` is refused (no batch norm in SC).
+    period), ``source``, ``seed``, ``layout``, ``accumulation`` (``"sc"`` or ``"exact"``, module
+    docstring). ``bn=True`` is refused (no batch norm in SC).
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=False,
                  bn=False, neuron="leaky", neuron_params=None, *, weights=None, bias_values=None,
-                 width=8, length=256, source="sobol", seed=0, layout="NHWC"):
+                 width=8, length=256, source="sobol", seed=0, layout="NHWC",
+                 accumulation="sc"):
+        self.accumulation = check_choice("accumulation", accumulation, ACCUMULATIONS)
         if bn:
             raise ParameterError("bn must be False: batch normalisation has no SC hardware here")
         check_int("in_channels", in_channels, 1, 256)
@@ -109,7 +115,7 @@ class SpikingConv2d:
         ``(C, H, W)`` (what the hardware is generated from), cached."""
         if in_shape not in self._layers:
             layer = ConvLayer(self.q, in_shape, self.qb, self.stride, self.padding,
-                              self.neuron.params)
+                              self.neuron.params, accumulation=self.accumulation)
             params = NetworkParams(int(np.prod(in_shape)), (layer,), self.width, self.length,
                                    self.source, self.seed, input_shape=in_shape)
             self._layers[in_shape] = (layer, params,
@@ -128,7 +134,8 @@ class SpikingConv2d:
         layer, _ = self.network_layer(in_shape)
         s = self._layers[in_shape][2][k % self.length]
         kt = layer.kernel_terms
-        on = np.sign(kt) * (s < np.abs(kt))                    # (O, taps [+ bias])
+        on = kt if self.accumulation == "exact" else \
+            np.sign(kt) * (s < np.abs(kt))                     # (O, taps [+ bias])
         taps = layer.geometry.n_taps
         cur = np.einsum("bpt,ot->bpo", _window_counts(layer, x).astype(np.int64), on[:, :taps])
         if layer.bias is not None:
@@ -157,11 +164,14 @@ class SCConv2DLayer:
     The image is encoded by the network's SNG encoder for ``length`` cycles and fed to one
     :class:`~scfpga.model.conv.ConvLayer` of integrate-and-fire neurons (threshold 1): exactly
     the network ``self.params`` the hardware is generated from. Weights: ``weights`` (out, in,
-    kh, kw) in [0, 1] (unipolar, the reference's), default seeded uniform.
+    kh, kw) in [0, 1] (unipolar, the reference's), default seeded uniform. With
+    ``accumulation="exact"`` the layer adds the integer weights per input spike and its IF
+    neurons have threshold ``2**width`` (the same 1.0), so the rates keep their meaning.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, padding=0, stride=1, *,
-                 weights=None, length=256, width=8, source="sobol", seed=0):
+                 weights=None, length=256, width=8, source="sobol", seed=0, accumulation="sc"):
+        self.accumulation = check_choice("accumulation", accumulation, ACCUMULATIONS)
         check_int("in_channels", in_channels, 1, 256)
         check_int("out_channels", out_channels, 1, 256)
         kh, kw = _pair(kernel_size)
@@ -185,7 +195,10 @@ class SCConv2DLayer:
         if not ((img >= 0) & (img <= 1)).all():
             raise ParameterError("input_image must hold probabilities in [0, 1]")
         shape = tuple(int(v) for v in img.shape)
-        layer = ConvLayer(self.q, shape, None, self.stride, self.padding)
+        exact = self.accumulation == "exact"
+        neuron = lif_neuron(width=24, threshold=1 << self.width) if exact else default_neuron()
+        layer = ConvLayer(self.q, shape, None, self.stride, self.padding, neuron,
+                          accumulation=self.accumulation)
         self.params = NetworkParams(img.size, (layer,), self.width, self.length, self.source,
                                     self.seed, input_shape=shape)
         counts = Network(self.params).counts(img.transpose(1, 2, 0).reshape(1, -1))

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy.signal import correlate
 
+from scfpga.layers import SCConv2DLayer, SpikingConv2d
 from scfpga.model.conv import ConvLayer, PoolLayer
 from scfpga.model.netspec import network_from_spec, network_to_spec
 from scfpga.model.network import DenseLayer, Network, NetworkParams
@@ -278,3 +279,24 @@ def test_exact_accumulation_networks_rtl_are_spike_exact(seed, tmp_path):
     assert all(s.any() for s in run.spikes)
     result = cosim_network(params, Network(params).thresholds(x), build_root=tmp_path)
     assert result.ok, result.describe()
+
+
+def test_seed_conv_classes_take_exact_accumulation():
+    """SpikingConv2d(accumulation="exact") currents are the integer correlation (scipy);
+    SCConv2DLayer's exact rates stay near its SC rates (same 1.0 = 2**width)."""
+    rng = np.random.default_rng(5)
+    conv = SpikingConv2d(2, 3, 3, padding=1, bias=True, accumulation="exact",
+                         bias_values=[0.25, -0.5, 0.0])
+    x = (rng.random((2, 6, 5, 2)) < 0.5).astype(np.uint8)
+    cur = conv.currents(x, 3)
+    for b in range(2):
+        for o in range(3):
+            want = sum(correlate(x[b, :, :, c], conv.q[o, c], mode="same") for c in range(2))
+            np.testing.assert_array_equal(cur[b, :, :, o], want + conv.qb[o])
+    img = rng.random((1, 6, 6))
+    w = rng.random((2, 1, 3, 3)) * 0.3
+    sc = SCConv2DLayer(1, 2, 3, padding=1, weights=w).forward(img)
+    exact = SCConv2DLayer(1, 2, 3, padding=1, weights=w, accumulation="exact").forward(img)
+    assert np.abs(sc - exact).max() < 0.06
+    with pytest.raises(ParameterError, match="accumulation must be one of sc, exact"):
+        SpikingConv2d(1, 1, 3, accumulation="int")
