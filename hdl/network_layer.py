@@ -70,7 +70,12 @@ class FetchSignature(wiring.Signature):
 
 
 class SpikeInput(wiring.Component):
-    """A spike vector (a layer's committed spikes) answering a fetch port."""
+    """A spike vector (a layer's committed spikes) answering a fetch port.
+
+    The bit is selected in stage A (from ``row_a``) and registered for stage B: a wide
+    vector's selector is a deep multiplexer tree, which must not share a clock with the
+    weight comparator and the accumulator. The vector holds still for the whole SC cycle
+    (it changes at the commit, before any fetch of the next cycle)."""
 
     def __init__(self, n_inputs, rows, lanes):
         self.n_inputs, self.rows, self.lanes = n_inputs, rows, lanes
@@ -80,9 +85,9 @@ class SpikeInput(wiring.Component):
         m = Module()
         for lane in range(self.lanes):
             index = Signal(range(max(2, self.rows) * self.lanes + 1), name=f"index{lane}")
-            m.d.comb += index.eq(self.fetch.row_b * self.lanes + lane if self.lanes > 1
-                                 else self.fetch.row_b)
-            m.d.comb += self.fetch.bits[lane].eq(
+            m.d.comb += index.eq(self.fetch.row_a * self.lanes + lane if self.lanes > 1
+                                 else self.fetch.row_a)
+            m.d.sync += self.fetch.bits[lane].eq(
                 Mux(index < self.n_inputs, self.spikes.bit_select(index, 1), 0))
         return m
 
