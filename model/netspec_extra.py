@@ -17,7 +17,7 @@
     weights = "w.npy"      # optional, (neurons, inputs) in [-1, 1]; omitted: seeded uniform
     recurrent_weights = "r.npy"   # optional, (neurons, neurons) in [-1, 1]; omitted: seeded
     spectral_radius = 0.9  #   uniform scaled to this spectral radius
-    # bias, neuron, lanes, fold as for dense
+    # bias, neuron, lanes, fold, accumulation as for dense
 
     [readout]              # optional: k-WTA over the output layer (.readout)
     type = "wta"
@@ -34,7 +34,7 @@ from .recurrent_layer import RecurrentLayer, recurrent_layer, scaled_recurrent
 EVENT_KEYS = ("type", "neurons", "conn", "conn_num", "conn_weight", "weights", "seed",
               "weight_width", "neuron")
 RECURRENT_KEYS = ("type", "neurons", "weights", "recurrent_weights", "spectral_radius", "bias",
-                  "neuron", "lanes", "fold")
+                  "neuron", "lanes", "fold", "accumulation")
 READOUT_KEYS = ("type", "k", "over")
 
 
@@ -97,7 +97,7 @@ def recurrent_from_spec(layer, index, fan_in, width, array, neuron, rng_seed):
         if a is not None and not (np.all(np.isfinite(a)) and np.abs(a).max() <= 1):
             raise ParameterError(f"{name} must be reals in [-1, 1]")
     return recurrent_layer(w, r, width, bias, neuron, _int(layer, "lanes", 1),
-                           _int(layer, "fold", 1))
+                           _int(layer, "fold", 1), layer.get("accumulation", "sc"))
 
 
 def readout_from_spec(table):
@@ -127,6 +127,8 @@ def layer_to_spec(layer, width, neuron_spec):
                  "neuron": neuron_spec(layer.neuron), "lanes": layer.lanes, "fold": layer.fold}
         if layer.bias is not None:
             entry["bias"] = (np.array(layer.bias) / top).tolist()
+        if layer.accumulation != "sc":
+            entry["accumulation"] = layer.accumulation
         return entry
     return None
 

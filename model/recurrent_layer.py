@@ -9,7 +9,8 @@ vector back into its own sweep), in the network's time convention (:mod:`.networ
   spikes of cycle ``k``, ``z(k)`` the layer's *own* spikes of cycle ``k`` (the ones its update
   with the current of cycle ``k - 1`` decided; 0 in cycle 0);
 * ``I_j(k) = sum_t sign_jt (a_t(k) AND [S(k) < Q_jt])`` over all columns, with ``S`` the
-  layer's weight source, exactly as a dense layer's;
+  layer's weight source, exactly as a dense layer's (``accumulation = "exact"``:
+  ``sum_t q_jt a_t(k)``, the integer weights);
 * the update with ``I(k)`` decides the spike of cycle ``k + 1``: so a spike reaches its own
   layer's current one SC cycle after it is shown, the recurrent edge's one-cycle delay.
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import neuron as neurons
+from .conv import is_exact
 from .dense import quantize_weights
 from .network import DenseLayer
 from .params import ParameterError
@@ -69,6 +71,7 @@ class RecurrentLayer(DenseLayer):
         B, _, T = bits.shape
         q = self.signed_terms
         mag, sign = np.abs(q), np.sign(q).astype(np.float64)
+        exact = q.astype(np.float64) if is_exact(self) else None   # integer weight per spike
         n, N = self.n_inputs, self.n_neurons
         a = np.zeros((B, q.shape[1]), np.float64)
         if self.bias is not None:
@@ -79,8 +82,9 @@ class RecurrentLayer(DenseLayer):
         for k in range(T):
             a[:, :n] = bits[:, :, k]
             a[:, n:n + N] = spikes[:, :, k]
-            on = np.where(np.asarray(source_values)[k] < mag, sign, 0.0)
-            cur[:, :, k] = (a @ on.T).astype(np.int64)        # exact: |I| <= n_terms
+            on = exact if exact is not None else \
+                np.where(np.asarray(source_values)[k] < mag, sign, 0.0)
+            cur[:, :, k] = (a @ on.T).astype(np.int64)        # integers below 2**53: exact
             if k + 1 < T:
                 state, fire = neurons.step(self.neuron, state, cur[:, :, k])
                 spikes[:, :, k + 1] = fire
@@ -88,7 +92,7 @@ class RecurrentLayer(DenseLayer):
 
 
 def recurrent_layer(input_weights, recurrent_weights, width, bias=None, neuron=None, lanes=1,
-                    fold=1):
+                    fold=1, accumulation="sc"):
     """A :class:`RecurrentLayer` from real weights in [-1, 1]: ``input_weights`` (neurons,
     inputs), ``recurrent_weights`` (neurons, neurons), ``bias`` (neurons,) or None, quantised
     sign-magnitude at ``width`` (:func:`.dense.quantize_weights`)."""
@@ -100,7 +104,7 @@ def recurrent_layer(input_weights, recurrent_weights, width, bias=None, neuron=N
     q = quantize_weights(np.concatenate([w_in, w_rec], axis=1), width)
     qb = None if bias is None else quantize_weights(np.ravel(bias), width)
     kw = {} if neuron is None else {"neuron": neuron}
-    return RecurrentLayer(q, qb, lanes=lanes, fold=fold, **kw)
+    return RecurrentLayer(q, qb, lanes=lanes, fold=fold, accumulation=accumulation, **kw)
 
 
 def scaled_recurrent(rng, n, spectral_radius):

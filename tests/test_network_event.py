@@ -45,9 +45,13 @@ def random_network(rng, length=None):
                                       int(rng.integers(0, 100)), w, 8, neuron()))
         elif kind == "recurrent":
             b = rng.uniform(-0.2, 0.5, m) if rng.random() < 0.5 else None
-            layers.append(recurrent_layer(rng.uniform(-0.3, 1, (m, n)),
-                                          rng.uniform(-0.6, 0.6, (m, m)), width, b, neuron(),
-                                          int(2 ** rng.integers(0, 2))))
+            exact = rng.random() < 0.3          # integer weights per spike, small ones
+            scale = 4 / (1 << width) if exact else 1.0
+            layers.append(recurrent_layer(rng.uniform(-0.3, 1, (m, n)) * scale,
+                                          rng.uniform(-0.6, 0.6, (m, m)) * scale, width,
+                                          None if b is None else b * scale, neuron(),
+                                          int(2 ** rng.integers(0, 2)),
+                                          accumulation="exact" if exact else "sc"))
         else:
             layers.append(DenseLayer(np.round(rng.uniform(-0.3, 1, (m, n)) * top).astype(int),
                                      neuron=neuron()))
@@ -120,7 +124,8 @@ def test_spec_round_trip_and_errors():
     spec = {"inputs": 6, "length": 16, "readout": {"k": 2, "over": "scores"}, "layers": [
         {"neurons": 5}, {"type": "event", "neurons": 4, "conn": "num", "conn_num": 2,
                          "conn_weight": 3, "seed": 9},
-        {"type": "recurrent", "neurons": 3, "bias": [0.1, 0.2, -0.1]}]}
+        {"type": "recurrent", "neurons": 3, "bias": [0.1, 0.2, -0.1]},
+        {"type": "recurrent", "neurons": 3, "accumulation": "exact"}]}
     p = network_from_spec(spec)
     assert network_from_spec(network_to_spec(p)) == p
     assert all(np.count_nonzero(dense_weight(p.layers[1].synapses)[:, j]) == 2
@@ -136,9 +141,11 @@ def test_spec_round_trip_and_errors():
 
 # ---------------------------------------------------------------------------- RTL
 
-@pytest.mark.parametrize("seed", range(2))
+# 135: sobol, dense -> recurrent -> exact recurrent -> event; 146: lfsr, dense -> event ->
+# exact recurrent -> event (seeds picked to cover every edge kind and both sources).
+@pytest.mark.parametrize("seed", [135, 146])
 def test_random_event_recurrent_networks_match_the_rtl(seed, tmp_path):
-    rng = np.random.default_rng(100 + seed)
+    rng = np.random.default_rng(seed)
     p = random_network(rng)
     x = Network(p).thresholds(rng.random((2, p.n_inputs)))
     result = cosim_network(p, x, build_root=tmp_path)
