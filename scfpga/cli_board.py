@@ -6,6 +6,7 @@ missed timing (without ``--allow-timing-fail``), a tool failure, a board that do
 or results that differ from the golden model exit 1.
 """
 import argparse
+import json
 import io
 import sys
 import time
@@ -18,7 +19,7 @@ from .boards.catalog import ALL_BOARDS as BOARDS
 from .boards.flow import build_board, summary
 from .boards.host import BoardClient
 from .boards.ops import load_design, runnable, runnable_names, runnable_type
-from .boards.protocol import ProtocolError
+from .boards.protocol import DEFAULT_BAUD, ProtocolError
 from .boards.toolchain import ToolchainMissing
 from .cli import (UsageError, _Parser, add_op_arguments, add_options, check_args, load_x, nir_report,
                   op_values, output_file, with_flag)
@@ -28,6 +29,22 @@ from .model.params import ParameterError, check_output_dir, write_file
 # Build outputs that make a build look finished: removed when a build is interrupted.
 FINISHED_OUTPUTS = ("board_top.bin", "board_top.bit", "board_top.asc", "board_top.config",
                     "report.json", "design.json")
+
+
+BAUD_HELP = ("UART baud rate (default: the one in report.json next to DESIGN, as built; "
+             "else 115200)")
+
+
+def link_baud(design_path, baud):
+    """``baud``, or the rate the build of ``design_path`` chose (its ``report.json``), or the
+    protocol's default."""
+    if baud is not None:
+        return baud
+    try:
+        report = json.loads((Path(design_path).parent / "report.json").read_text())
+        return int(report["uart"]["baud"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_BAUD
 
 
 def _add_build_options(p, defaults=None):
@@ -74,7 +91,7 @@ def register(sub):
     r.add_argument("--port", required=True, help="serial port (e.g. /dev/ttyUSB1) or 'sim'")
     r.add_argument("design", metavar="DESIGN", help="design file (.toml/.json), e.g. OUT/design.json of a build")
     r.add_argument("--x", required=True, help=".npy of values in [0, 1], shape (n_loads,) or (batch, n_loads)")
-    r.add_argument("--baud", type=int, default=115200, help="UART baud rate (default: 115200)")
+    r.add_argument("--baud", type=int, default=None, help=BAUD_HELP)
     r.add_argument("--timeout", type=float, default=2.0,
                    help="seconds to wait for each reply, > 0 and <= 3600 (default: 2)")
     r.add_argument("-o", "--output", help="write the results (batch, n_results) to this .npy")
@@ -187,17 +204,16 @@ def cmd_run(args):
         raise UsageError(f"--x {args.x} holds no samples")
     expected = design.expected_results(loads)
     try:
-        with BoardClient.open(args.port, args.baud, design=design, timeout=args.timeout) as board:
+        baud = link_baud(args.design, args.baud)
+        with BoardClient.open(args.port, baud, design=design, timeout=args.timeout) as board:
             info = board.check_design(design)
             print(f"board: {design.name} (design id 0x{info.design_id:08x}), "
-                  f"{info.clk_hz / 1e6:g} MHz, {info.length} cycles per run", file=sys.stderr)
-            results = np.zeros_like(expected)
-            for i, row in enumerate(loads):
-                board.write_loads(0, row)
-                board.run()
-                results[i] = design.decode_results(board.read_results(0, design.n_results))
-                print(f"sample {i}: loads {row.tolist()} -> {results[i].tolist()} "
-                      f"(model {expected[i].tolist()})", flush=True)
+                  f"{info.clk_hz / 1e6:g} MHz, {info.length} cycles per run, {baud} baud",
+                  file=sys.stderr)
+            results = board.evaluate(design, loads)        # batched, decoded
+        for i, row in enumerate(loads):
+            print(f"sample {i}: loads {row.tolist()} -> {results[i].tolist()} "
+                  f"(model {expected[i].tolist()})")
     except ProtocolError as e:
         print(f"scfpga: error: {e}", file=sys.stderr)
         return 1

@@ -15,6 +15,7 @@ from .boards.host import BoardClient
 from .boards.ops import load_design
 from .boards.protocol import ProtocolError
 from .cli import UsageError
+from .cli_board import BAUD_HELP, link_baud
 from .model.params import ParameterError
 
 
@@ -24,7 +25,7 @@ def register(sub):
     p.add_argument("design", metavar="DESIGN", help="design.json written by the digits build")
     p.add_argument("--port", required=True, help="serial port of the board, or 'sim'")
     p.add_argument("--images", type=int, default=20, help="test images to classify (default: 20)")
-    p.add_argument("--baud", type=int, default=115200, help="UART baud rate (default: 115200)")
+    p.add_argument("--baud", type=int, default=None, help=BAUD_HELP)
     p.add_argument("--timeout", type=float, default=2.0, help="reply timeout in seconds (default: 2)")
     p.set_defaults(func=cmd_digits)
 
@@ -35,7 +36,7 @@ def cmd_digits(args):
     except ParameterError as e:
         raise UsageError(str(e)) from None
     outputs = design.n_results // 2 if getattr(design, "name", None) in ("dense", "network") else 0
-    if design.n_loads != 64 or outputs != 10:
+    if getattr(design, "sample_loads", design.n_loads) != 64 or outputs != 10:
         raise UsageError(f"{args.design} is not a digits design (a dense layer or a network with "
                          f"64 inputs and 10 outputs)")
     split = D.load_split()
@@ -44,7 +45,8 @@ def cmd_digits(args):
     loads = design.loads_from_x(split.x_test[:args.images])
     expected = design.expected_results(loads)
     try:
-        with BoardClient.open(args.port, args.baud, design=design, timeout=args.timeout) as board:
+        with BoardClient.open(args.port, link_baud(args.design, args.baud), design=design,
+                              timeout=args.timeout) as board:
             results = board.evaluate(design, loads)          # already decoded
     except ProtocolError as e:
         print(f"scfpga: error: {e}", file=sys.stderr)

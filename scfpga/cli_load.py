@@ -8,7 +8,8 @@ import sys
 
 from .boards.host import check_baud, check_timeout
 from .boards.network_host import NetworkBoard, read_weights
-from .boards.protocol import DEFAULT_BAUD, ProtocolError
+from .boards.protocol import ProtocolError
+from .cli_board import BAUD_HELP, link_baud
 from .cli import UsageError, load_x
 from .model.params import ParameterError
 
@@ -29,14 +30,14 @@ def register(sub):
     p.add_argument("weights", metavar="WEIGHTS", help="network spec (.toml/.json) or .npz")
     p.add_argument("--x", help=".npy of samples to run after loading: rates (batch, inputs) "
                    "in [0, 1], or 0/1 spikes (batch, T, inputs) for a raster design")
-    p.add_argument("--baud", type=int, default=DEFAULT_BAUD,
-                   help=f"UART baud rate (default: {DEFAULT_BAUD})")
+    p.add_argument("--baud", type=int, default=None, help=BAUD_HELP)
     p.add_argument("--timeout", type=float, default=2.0,
                    help="seconds to wait for each reply, > 0 and <= 3600 (default: 2)")
     p.set_defaults(func=cmd_load)
 
 
 def cmd_load(args):
+    args.baud = link_baud(args.design, args.baud)
     try:
         check_baud(args.baud)
         check_timeout(args.timeout)
