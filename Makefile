@@ -56,6 +56,7 @@ studies: setup
 	$(PY) scripts/board_builds.py
 	$(PY) scripts/speed.py
 	$(PY) scripts/link_speed.py
+	$(PY) scripts/stdp_cost.py
 	$(PY) scripts/update_readme.py
 
 clean:
