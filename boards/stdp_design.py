@@ -20,15 +20,24 @@ holds the layer's initial weights with the fault map's stuck cells applied
 import numpy as np
 from amaranth.hdl import Module
 
+from ..hdl import stdp as stdp_hdl
 from ..hdl.stdp import STDPLayer as STDPHardware, run_cycles
 from ..model.stdp import quantize_rates, run_epoch
 from .op_design import OpDesign
+from .protocol import ADDR_WIDTH, LOAD_WIDTH, RESULT_WIDTH
 from .runnable import Runnable
 
 
 class STDPDesign(OpDesign):
     """:class:`~scfpga.model.stdp.STDPParams` behind the runnable contract (module docstring)."""
     stateful = True
+
+    def check(self):
+        # hdl/stdp.py gives the layer the contract's ports with its own copy of the widths
+        # (hdl cannot import boards): they must be the protocol's.
+        if (stdp_hdl.ADDR_WIDTH, stdp_hdl.LOAD_WIDTH, stdp_hdl.RESULT_WIDTH) != \
+                (ADDR_WIDTH, LOAD_WIDTH, RESULT_WIDTH):
+            raise RuntimeError("hdl/stdp.py port widths differ from boards/protocol.py")
 
     @property
     def length(self):
