@@ -57,6 +57,7 @@ studies: setup
 	$(PY) scripts/speed.py
 	$(PY) scripts/link_speed.py
 	$(PY) scripts/stdp_cost.py
+	$(PY) scripts/stdp_board.py
 	$(PY) scripts/update_readme.py
 
 clean:
