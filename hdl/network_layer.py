@@ -97,6 +97,84 @@ def is_window(layer):
     return isinstance(layer, (ConvLayer, PoolLayer))
 
 
+def window_origin(m, layer, passes, pass_a):
+    """(oy, ox, base) of pass ``pass_a`` of a window layer, combinational in its stage A: the
+    window's top-left input shifted by the padding (non-negative) and its HWC index plus the
+    pass's channel (pool). Registers stepped when ``pass_a`` advances (by one, from 0), so no
+    table per position: the logic does not grow with the map."""
+    geo = layer.geometry
+    c_n, _, w = layer.in_shape
+    oh, ow = geo.out_hw
+    s = geo.stride
+    per_pos = passes // geo.positions                    # passes per position
+    channel = 1 if isinstance(layer, PoolLayer) else 0   # a pool pass reads one channel
+    oy = Signal(range((oh - 1) * s + 1), name="oy")
+    ox = Signal(range((ow - 1) * s + 1), name="ox")
+    base = Signal(range(max(2, layer.n_inputs + (geo.padding * w + geo.padding) * c_n + 1)),
+                  name="base")
+    sub = Signal(range(max(2, per_pos)), name="sub")
+    cur = [Signal.like(v, name=f"{v.name}_r") for v in (oy, ox, base, sub)]
+    last = Signal.like(pass_a, name="last_pass")
+    m.d.sync += [last.eq(pass_a)] + [r.eq(v) for r, v in zip(cur, (oy, ox, base, sub))]
+    c_oy, c_ox, c_base, c_sub = cur
+    with m.If(pass_a == 0):
+        m.d.comb += [oy.eq(0), ox.eq(0), base.eq(0), sub.eq(0)]
+    with m.Elif(pass_a != last):                         # the next pass: step the origin
+        with m.If(c_sub != per_pos - 1):
+            m.d.comb += [oy.eq(c_oy), ox.eq(c_ox), base.eq(c_base + channel), sub.eq(c_sub + 1)]
+        with m.Elif(c_ox == (ow - 1) * s):
+            m.d.comb += [oy.eq(c_oy + s), ox.eq(0), sub.eq(0),
+                         base.eq(c_base + (s * w - (ow - 1) * s) * c_n - channel * (per_pos - 1))]
+        with m.Else():
+            m.d.comb += [oy.eq(c_oy), ox.eq(c_ox + s), sub.eq(0),
+                         base.eq(c_base + s * c_n - channel * (per_pos - 1))]
+    with m.Else():
+        m.d.comb += [oy.eq(c_oy), ox.eq(c_ox), base.eq(c_base), sub.eq(c_sub)]
+    return oy, ox, base
+
+
+def tap_words(layer, steps, lanes, lane):
+    """The lane's tap table (one word per sweep row): valid bit, ky, kx, offset (:meth:`~scfpga
+    .model.conv.Geometry.tap_table`), and the field widths ``(kb, ob)``; rows past the taps (or
+    the bias) are 0."""
+    taps = layer.geometry.tap_table()
+    kb = max(1, int(max(taps[:, 0].max(), taps[:, 1].max())).bit_length())
+    ob = max(1, int(taps[:, 2].max()).bit_length())
+    words = []
+    for row in range(steps):
+        t = row * lanes + lane
+        if t < len(taps):
+            ky, kx, off = (int(v) for v in taps[t])
+            words.append(1 | (ky << 1) | (kx << (1 + kb)) | (off << (1 + 2 * kb)))
+        else:
+            words.append(0)
+    return words, kb, ob
+
+
+def window_tap(m, layer, steps, lane, row_a, oy, ox, base):
+    """(input index, inside) of lane ``lane``'s tap in sweep row ``row_a`` of the window at
+    (oy, ox, base) (:func:`window_origin`), combinational: the tap table is a few words of
+    logic. ``inside`` is 0 for a padding tap and for rows past the taps (the bias)."""
+    geo = layer.geometry
+    c_n, h, w = layer.in_shape
+    pad = geo.padding
+    bias = (pad * w + pad) * c_n              # base and offsets count from the padded corner
+    words, kb, ob = tap_words(layer, steps, layer.lanes, lane)
+    trom = Memory(shape=1 + 2 * kb + ob, depth=steps, init=words)
+    m.submodules[f"tap{lane}"] = trom
+    t_rd = trom.read_port(domain="comb")
+    m.d.comb += t_rd.addr.eq(row_a)
+    tap, ky, kx = t_rd.data[0], t_rd.data[1:1 + kb], t_rd.data[1 + kb:1 + 2 * kb]
+    off = t_rd.data[1 + 2 * kb:]
+    iy = Signal(len(oy) + 1, name=f"iy{lane}")
+    ix = Signal(len(ox) + 1, name=f"ix{lane}")
+    index = Signal(len(base) + 1, name=f"index{lane}")
+    inside = Signal(name=f"inside{lane}")
+    m.d.comb += [iy.eq(oy + ky), ix.eq(ox + kx), index.eq(base + off - bias),
+                 inside.eq(tap & (iy >= pad) & (iy < h + pad) & (ix >= pad) & (ix < w + pad))]
+    return index, inside
+
+
 class WindowInput(wiring.Component):
     """A window layer's input map in block RAM (a line buffer), read through its window.
 
@@ -125,49 +203,9 @@ class WindowInput(wiring.Component):
             "fetch": In(FetchSignature(sched.steps, layer.lanes, sched.passes)),
         })
 
-    def _origin(self, m):
-        """(oy, ox, base) of the pass in stage A: the window's top-left input shifted by the
-        padding (non-negative) and its HWC index plus the pass's channel (pool)."""
-        layer, ls, f = self.layer, self.sched, self.fetch
-        geo = layer.geometry
-        c_n, _, w = layer.in_shape
-        oh, ow = geo.out_hw
-        s = geo.stride
-        per_pos = ls.passes // geo.positions                 # passes per position
-        channel = 1 if isinstance(layer, PoolLayer) else 0   # a pool pass reads one channel
-        oy = Signal(range((oh - 1) * s + 1), name="oy")
-        ox = Signal(range((ow - 1) * s + 1), name="ox")
-        base = Signal(range(max(2, layer.n_inputs + (geo.padding * w + geo.padding) * c_n + 1)),
-                      name="base")
-        sub = Signal(range(max(2, per_pos)), name="sub")
-        cur = [Signal.like(v, name=f"{v.name}_r") for v in (oy, ox, base, sub)]
-        last = Signal.like(f.pass_a, name="last_pass")
-        m.d.sync += [last.eq(f.pass_a)] + [r.eq(v) for r, v in zip(cur, (oy, ox, base, sub))]
-        c_oy, c_ox, c_base, c_sub = cur
-        with m.If(f.pass_a == 0):
-            m.d.comb += [oy.eq(0), ox.eq(0), base.eq(0), sub.eq(0)]
-        with m.Elif(f.pass_a != last):                       # the next pass: step the origin
-            with m.If(c_sub != per_pos - 1):
-                m.d.comb += [oy.eq(c_oy), ox.eq(c_ox), base.eq(c_base + channel),
-                             sub.eq(c_sub + 1)]
-            with m.Elif(c_ox == (ow - 1) * s):
-                m.d.comb += [oy.eq(c_oy + s), ox.eq(0), sub.eq(0),
-                             base.eq(c_base + (s * w - (ow - 1) * s) * c_n
-                                     - channel * (per_pos - 1))]
-            with m.Else():
-                m.d.comb += [oy.eq(c_oy), ox.eq(c_ox + s), sub.eq(0),
-                             base.eq(c_base + s * c_n - channel * (per_pos - 1))]
-        with m.Else():
-            m.d.comb += [oy.eq(c_oy), ox.eq(c_ox), base.eq(c_base), sub.eq(c_sub)]
-        return oy, ox, base
-
     def elaborate(self, platform):
         m = Module()
         layer, ls, f, cyc = self.layer, self.sched, self.fetch, self.cycle
-        geo = layer.geometry
-        c_n, h, w = layer.in_shape
-        pad = geo.padding
-        bias = (pad * w + pad) * c_n              # base and offsets count from the padded corner
         wl = self.write_lanes
         wb = (wl - 1).bit_length()
         mem = Memory(shape=wl, depth=self.words * (2 if self.double else 1), init=[], attrs=BRAM)
@@ -176,35 +214,12 @@ class WindowInput(wiring.Component):
         bank = cyc.k[0]
         m.d.comb += [wr.en.eq(self.we), wr.data.eq(self.wdata),
                      wr.addr.eq(Cat(~bank, self.waddr) if self.double else self.waddr)]
-        oy, ox, base = self._origin(m)
-        taps = geo.tap_table()
-        kb = max(1, int(max(taps[:, 0].max(), taps[:, 1].max())).bit_length())
-        ob = max(1, int(taps[:, 2].max()).bit_length())
+        oy, ox, base = window_origin(m, layer, ls.passes, f.pass_a)
         # cycle 0 of a layer source: no spikes yet (the bank holds an earlier run's)
         live = Signal()
         m.d.sync += live.eq((cyc.k != 0) if self.double else 1)
         for lane in range(layer.lanes):
-            words = []
-            for row in range(ls.steps):
-                t = row * layer.lanes + lane
-                if t < geo.n_taps:
-                    ky, kx, off = (int(v) for v in taps[t])
-                    words.append(1 | (ky << 1) | (kx << (1 + kb)) | (off << (1 + 2 * kb)))
-                else:
-                    words.append(0)                           # not a tap (or the bias): 0
-            trom = Memory(shape=1 + 2 * kb + ob, depth=ls.steps, init=words)
-            m.submodules[f"tap{lane}"] = trom
-            t_rd = trom.read_port(domain="comb")              # a few words: logic, no latency
-            m.d.comb += t_rd.addr.eq(f.row_a)
-            tap, ky, kx = t_rd.data[0], t_rd.data[1:1 + kb], t_rd.data[1 + kb:1 + 2 * kb]
-            off = t_rd.data[1 + 2 * kb:]
-            iy = Signal(len(oy) + 1, name=f"iy{lane}")
-            ix = Signal(len(ox) + 1, name=f"ix{lane}")
-            index = Signal(len(base) + 1, name=f"index{lane}")
-            inside = Signal(name=f"inside{lane}")
-            m.d.comb += [iy.eq(oy + ky), ix.eq(ox + kx), index.eq(base + off - bias),
-                         inside.eq(tap & (iy >= pad) & (iy < h + pad) & (ix >= pad) &
-                                   (ix < w + pad))]
+            index, inside = window_tap(m, layer, ls.steps, lane, f.row_a, oy, ox, base)
             rd = mem.read_port()
             word = index[wb:wb + max(1, (self.words - 1).bit_length())]
             m.d.comb += rd.addr.eq(Cat(bank, word) if self.double else word)

@@ -101,12 +101,16 @@ def train_conv(x, y, channels=CHANNELS, theta=THETA, epochs=EPOCHS, lr=0.01, bat
     return FloatConv(p["kernel"], p["bias"], p["w2"], p["b2"], theta)
 
 
-def to_network(model, width=WIDTH, length=LENGTH, source="sobol", seed=0, x_calib=None):
-    """The :class:`NetworkParams` (conv -> avgpool -> dense) of a :class:`FloatConv`."""
+def to_network(model, width=WIDTH, length=LENGTH, source="sobol", seed=0, x_calib=None,
+               accumulation="sc"):
+    """The :class:`NetworkParams` (conv -> avgpool -> dense) of a :class:`FloatConv`; with
+    ``accumulation="exact"`` the conv adds its integer weights per spike (threshold
+    ``theta * 2**width``, the same 1.0)."""
     c = len(model.kernel)
+    theta = model.theta << width if accumulation == "exact" else model.theta
     conv = ConvLayer(quantize_weights(model.kernel.reshape(c, 1, 3, 3), width), SHAPE,
-                     quantize_weights(model.bias, width), 1, 1, _if(model.theta), CONV_LANES,
-                     CONV_FOLD)
+                     quantize_weights(model.bias, width), 1, 1, _if(theta), CONV_LANES,
+                     CONV_FOLD, accumulation)
     pool = PoolLayer("avg", conv.out_shape, 2)
     s = 1 / max(1.0, np.abs(model.w2).max(), np.abs(model.b2).max())
     thr = 1.0 if x_calib is None else max(1.0, float(np.max(model.decision(x_calib))))

@@ -35,13 +35,16 @@ def main(argv=None):
     ap.add_argument("--out", default=str(ROOT / "results" / "conv_board"))
     ap.add_argument("--build", default=str(ROOT / "build" / "conv_board"))
     ap.add_argument("--render", action="store_true")
+    ap.add_argument("--accumulation", choices=("sc", "exact"), default="sc",
+                    help="the conv layer's accumulation (scfpga.model.conv)")
     a = ap.parse_args(argv)
     out = Path(a.out)
     if a.render:
         render(out, json.loads(out.with_suffix(".json").read_text()), a.freq)
         return
     s = load_split()
-    params = to_network(train_conv(s.x_train, s.y_train), x_calib=s.x_train)
+    params = to_network(train_conv(s.x_train, s.y_train), x_calib=s.x_train,
+                        accumulation=a.accumulation)
     build = Path(a.build) / a.label.replace(" ", "_")
     report = build_board(NetworkDesign(params), "icebreaker", build, freq_mhz=a.freq, force=True,
                          progress=lambda m: print(m, flush=True))
@@ -62,6 +65,7 @@ def main(argv=None):
 
 def render(out, rows, freq):
     net = next((r["network"] for r in rows.values() if r.get("placed", True)), "")
+    net = net.replace(" exact", "")
     lines = [f"iCEBreaker (UP5K sg48) builds of the digits conv network with the board top "
              f"(`python scripts/conv_board.py --label NAME`, nextpnr seed 1, target "
              f"{freq:g} MHz): {net}.", "",

@@ -1,7 +1,7 @@
 """Digits on the spiking conv network (:mod:`scfpga.digits_conv`): float and golden-model
 accuracy on the 540 test images, and optionally the RTL proof on the first N of them.
 
-    python scripts/digits_conv.py [--rtl N] [--out STEM]
+    python scripts/digits_conv.py [--rtl N] [--accumulation exact] [--out STEM]
 
 Writes ``STEM.json`` and ``STEM.md`` (default ``results/digits_conv``).
 """
@@ -26,13 +26,17 @@ from scfpga.sim.network import cosim_network  # noqa: E402
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rtl", type=int, default=0, help="images proven in RTL (0: none)")
-    ap.add_argument("--out", default=str(ROOT / "results" / "digits_conv"))
+    ap.add_argument("--accumulation", choices=("sc", "exact"), default="sc",
+                    help="the conv layer's accumulation (scfpga.model.conv)")
+    ap.add_argument("--out", default=None, help="default results/digits_conv[_exact]")
     a = ap.parse_args(argv)
     s = load_split()
     t = time.monotonic()
     model = train_conv(s.x_train, s.y_train)
     train_s = time.monotonic() - t
-    params = to_network(model, x_calib=s.x_train)
+    params = to_network(model, x_calib=s.x_train, accumulation=a.accumulation)
+    a.out = a.out or str(ROOT / "results" / ("digits_conv" + ("_exact" if a.accumulation ==
+                                                               "exact" else "")))
     row = {"network": params.describe(), "train_s": round(train_s, 1),
            "float_test_accuracy": float(np.mean(model.predict(s.x_test) == s.y_test)),
            "clocks_per_cycle": schedule(params).cycle_clocks}
@@ -52,9 +56,12 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(row, indent=1))
     lines = [f"Spiking conv network on the sklearn digits (`python scripts/digits_conv.py"
-             f"{' --rtl ' + str(a.rtl) if a.rtl else ''}`): {row['network']}.", "",
+             f"{' --rtl ' + str(a.rtl) if a.rtl else ''}"
+             f"{' --accumulation exact' if a.accumulation == 'exact' else ''}`): "
+             f"{row['network']}.", "",
              f"- float network: {100 * row['float_test_accuracy']:.1f} % on the 540 test images",
-             f"- golden model (SC, L = 256, Sobol): {100 * row['model_test_accuracy']:.1f} %",
+             f"- golden model ({'exact conv, ' if a.accumulation == 'exact' else ''}SC, L = 256, "
+             f"Sobol): {100 * row['model_test_accuracy']:.1f} %",
              f"- hardware schedule: {row['clocks_per_cycle']} clocks per SC cycle"]
     if a.rtl:
         lines.append(f"- RTL: {'every spike of every layer equal' if row['rtl_ok'] else 'MISMATCH'}"

@@ -1,0 +1,122 @@
+"""TAC on the conv engine: conv passes saved against accuracy lost on the digits conv network.
+
+The digits conv network of :mod:`scfpga.digits_conv` (conv 3x3 x 8 -> 2x2 average pool -> dense
+10, W = 8, T = 256 SC cycles, Sobol) is run with its conv layer in the engine's TAC mode
+(:mod:`scfpga.model.conv_tac`): the encoder's T input cycles are aggregated K at a time into
+integer words, the kernel (integer weights, exact accumulation) is swept once per chunk and the
+conv neurons (IF, threshold ``theta * 2**W * a_1``) step once per chunk; pool and dense then run
+on the ``T / K`` chunk steps (their own SC weight streams of length ``T / K``). Controls: the SC
+network as built (every cycle a conv pass), and the same network simply run for ``T / K``
+cycles (as many conv passes as TAC, but only ``T / K`` input samples).
+
+Conv passes per inference: ``chunks * passes per SC cycle`` (64 positions); the aggregate word
+width is the map's word in block RAM and the multiplier width per lane in a pass.
+
+    python scripts/conv_tac.py [--out STEM]
+
+Writes ``STEM.json`` and ``STEM.md`` (default ``results/conv_tac``).
+"""
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scfpga.digits import load_split  # noqa: E402
+from scfpga.digits_conv import THETA, to_network, train_conv  # noqa: E402
+from scfpga.hdl.network import schedule  # noqa: E402
+from scfpga.model.conv import ConvLayer  # noqa: E402
+from scfpga.model.conv_tac import TACParams, tac_run  # noqa: E402
+from scfpga.model.network import Network, NetworkParams  # noqa: E402
+from scfpga.model.neuron import lif_neuron  # noqa: E402
+
+CHUNKS = (1, 2, 4, 8, 16, 32)
+LEAKY = ((8, 3, 4), (16, 4, 4))          # (K, leak_shift, frac_bits): beta = 1 - 2**-s
+
+
+def tac_accuracy(params, bits, y, tac):
+    conv, pool, dense = params.layers
+    thr = THETA * tac.scale(params.width)
+    conv_t = ConvLayer(conv.weights, conv.in_shape, conv.bias, conv.stride, conv.padding,
+                       lif_neuron(width=28, threshold=thr, leak_shift=0, reset="subtract"),
+                       accumulation="exact")
+    spk, _ = tac_run(conv_t, tac, bits)
+    down = NetworkParams(conv.n_neurons, (pool, dense), params.width,
+                         params.length // tac.chunk, params.source, params.seed,
+                         input_shape=conv.out_shape)
+    scores = Network(down).evaluate_bits(spk).scores[-1]
+    return float(np.mean(np.argmax(scores, 1) == y))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(ROOT / "results" / "conv_tac"))
+    a = ap.parse_args(argv)
+    s = load_split()
+    model = train_conv(s.x_train, s.y_train)
+    params = to_network(model, x_calib=s.x_train)
+    net = Network(params)
+    T = params.length
+    bits = net.input_bits(net.thresholds(s.x_test), T)
+    passes = schedule(params).layers[0].passes
+    rows = [{"mode": "SC network (conv pass every cycle)", "K": 1, "steps": T,
+             "conv_passes": T * passes, "word_bits": 1,
+             "accuracy": float(np.mean(net.predict(s.x_test) == s.y_test))}]
+    t0 = time.monotonic()
+    for k in CHUNKS:
+        short = dataclasses.replace(params, length=T // k)
+        rows.append({"mode": f"SC network run {T // k} cycles", "K": k, "steps": T // k,
+                     "conv_passes": T // k * passes, "word_bits": 1,
+                     "accuracy": float(np.mean(Network(short).predict(s.x_test) == s.y_test))})
+        tac = TACParams(k)
+        rows.append({"mode": f"TAC K={k}, beta=1", "K": k, "steps": T // k,
+                     "conv_passes": T // k * passes, "word_bits": tac.word_bits,
+                     "accuracy": tac_accuracy(params, bits, s.y_test, tac)})
+    for k, sh, f in LEAKY:
+        tac = TACParams(k, sh, f)
+        rows.append({"mode": f"TAC K={k}, beta=1-2^-{sh}, F={f}", "K": k, "steps": T // k,
+                     "conv_passes": T // k * passes, "word_bits": tac.word_bits,
+                     "accuracy": tac_accuracy(params, bits, s.y_test, tac)})
+    print(f"{time.monotonic() - t0:.1f} s", flush=True)
+    # TemporalCollapseConv merges steps whose input density is <= its collapse_threshold (0.02
+    # by default): how many steps of the conv layer's input (the encoder's bits) and of the
+    # dense layer's (the pool's spikes) are that quiet?
+    run = net.evaluate_bits(bits)
+    quiet = {name: {str(thr): float(np.mean(x.mean(1) <= thr)) for thr in (0.02, 0.05, 0.1)}
+             for name, x in (("conv input", bits), ("pool output", run.spikes[1][..., 2:]))}
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps({"network": params.describe(),
+                                                    "test_images": len(s.y_test),
+                                                    "rows": rows, "quiet_steps": quiet},
+                                                   indent=1))
+    lines = [f"TAC on the conv engine (`python scripts/conv_tac.py`): {params.describe()}, "
+             f"{len(s.y_test)} test images. Conv passes per inference = conv steps x {passes} "
+             "passes per step; 'word bits' = the aggregate word per map input (block RAM word, "
+             "multiplier width in a pass). TAC rows: conv in the integer TAC mode "
+             "(`scfpga.model.conv_tac`), pool and dense on the T / K chunk steps; controls: the "
+             "SC network as built, and run for only T / K cycles.", "",
+             "| mode | K | conv steps | conv passes / inference | saved | word bits | accuracy |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['mode']} | {r['K']} | {r['steps']} | {r['conv_passes']:,} | "
+                     f"{100 * (1 - r['conv_passes'] / (T * passes)):.0f} % | {r['word_bits']} | "
+                     f"{100 * r['accuracy']:.1f} % |")
+    lines += ["", "Steps quiet enough for TemporalCollapseConv to merge (share of (image, step) "
+              "pairs whose map density is at most the threshold; pool output from step 2, "
+              "after the pipeline fills):", "",
+              "| map | density <= 0.02 | <= 0.05 | <= 0.1 |", "|---|---|---|---|"]
+    for name, q in quiet.items():
+        lines.append(f"| {name} | " + " | ".join(f"{100 * v:.1f} %" for v in q.values()) + " |")
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
