@@ -20,6 +20,7 @@ from .runner import (choose_simulator, hex_lines, logic_value, memory_depth, run
                      run_hdl_tb)
 
 CLOCK_NS = 10
+CHUNK = 128                     # samples per simulation (sizes the testbench's memories)
 
 
 @dataclass
@@ -36,6 +37,7 @@ class RunsResult:
     cycle: int | None = None
     hung: bool = False
     clocks: int | None = None       # simulated clock cycles (HDL testbench, all chunks)
+    chunks: list | None = None      # (log, samples) of each simulation (HDL testbench)
 
     def describe(self, what="design", result_names=None):
         if self.ok:
@@ -156,28 +158,36 @@ def _runs_chunk(verilog_text, top, loads, expected, first, latency, max_cycles, 
 def runs_hdl(verilog_text, top, loads, expected, latency, max_cycles, signed, build_root=None,
              workers=1, simulator="icarus"):
     """:func:`cosim_runs` with the generated testbench: Python writes two memory files and
-    reads one line of output. Compiled once per design, simulator and memory depth. With
-    ``workers > 1`` the samples are split into that many contiguous chunks, one simulator
-    process each, run side by side; the verdict is that of the first failing chunk."""
+    reads one line of output per simulation.
+
+    The samples go in contiguous chunks of at most ``CHUNK`` (and at least ``workers`` chunks),
+    one simulator process each, ``workers`` at a time: the testbench's memories are sized for a
+    chunk, so a design compiles once whatever the number of samples. The verdict is that of the
+    first failing chunk; with one worker the chunks after it are not run."""
     n = len(loads)
-    bounds = np.linspace(0, n, max(1, min(workers, n)) + 1).astype(int)
-    longest = int(np.max(np.diff(bounds)))
+    count = max(-(-n // CHUNK), min(workers, n))
+    bounds = np.linspace(0, n, count + 1).astype(int)
     tb = runs_testbench(top, loads.shape[1], expected.shape[1],
-                        memory_depth(longest * loads.shape[1]),
-                        memory_depth(longest * expected.shape[1]))
+                        memory_depth(CHUNK * loads.shape[1]),
+                        memory_depth(CHUNK * expected.shape[1]))
     jobs = [(verilog_text, top, loads[a:b], expected[a:b], a, latency, max_cycles, signed, tb,
              build_root, simulator) for a, b in zip(bounds[:-1], bounds[1:])]
-    if len(jobs) == 1:
-        results = [_runs_chunk(*jobs[0])]
+    if workers <= 1:
+        results = []
+        for job in jobs:
+            results.append(_runs_chunk(*job))
+            if not results[-1].ok:
+                break
     else:
-        with ThreadPoolExecutor(len(jobs)) as pool:       # each thread waits on its own vvp
+        with ThreadPoolExecutor(workers) as pool:         # each thread waits on its simulator
             results = list(pool.map(lambda job: _runs_chunk(*job), jobs))
     for r in results:
         if not r.ok:
             r.samples = n
             return r
     return RunsResult(ok=True, samples=n, log=results[0].log,
-                      clocks=sum(r.clocks for r in results))
+                      clocks=sum(r.clocks for r in results),
+                      chunks=[(r.log, r.samples) for r in results])
 
 
 def cosim_runs(verilog_text, top, loads, expected, latency=1, max_cycles=1 << 20, signed=False,

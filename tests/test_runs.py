@@ -73,3 +73,17 @@ def test_a_run_that_never_ends_is_a_hang_not_a_stuck_test(tmp_path):
                         max_cycles=500, build_root=tmp_path)
     assert not result.ok and result.hung and result.sample == 0 and result.cycle == 500
     assert "a hang" in result.describe()
+
+
+def test_more_runs_than_a_chunk_compile_once_and_keep_their_numbers(tmp_path):
+    design, component, loads, expected = _case("lfsr", {"width": 10, "seed": 77}, 300, 6,
+                                               length=16)
+    verilog = to_verilog(component, "runner")
+    assert cosim_runs(verilog, "runner", loads[:5], expected[:5], build_root=tmp_path,
+                      latency=component.result_latency).ok
+    expected = expected.copy()
+    expected[200, 0] ^= 1
+    result = cosim_runs(verilog, "runner", loads, expected, build_root=tmp_path,
+                        latency=component.result_latency)
+    assert (result.ok, result.sample, result.samples) == (False, 200, 300)
+    assert len(list(tmp_path.glob("runner-runs-*"))) == 1         # one compiled testbench
