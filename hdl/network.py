@@ -223,6 +223,9 @@ class Network(wiring.Component):
             if l in loads.weights:
                 we, local = decoded(loads.weights[l], f"weights{l}")
                 m.d.comb += [core.wload.eq(we), core.waddr.eq(local), core.wdata.eq(data_r)]
+            if l in loads.thresholds:
+                we, _ = decoded(loads.thresholds[l], f"threshold{l}")
+                m.d.comb += [core.tload.eq(we), core.tdata.eq(data_r)]
             if l == 0:
                 rows = ls.encoder_rows if is_window(layer) else ls.steps
                 make = RasterInput if p.encoding == "raster" else Encoder

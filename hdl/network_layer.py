@@ -23,7 +23,7 @@ from amaranth.lib.wiring import In, Out
 from ..model.conv import ConvLayer, PoolLayer, current_bound, is_exact
 from ..model.lfsr import lfsr_leap_columns
 from ..model.params import ParameterError
-from .network_loads import RASTER_BITS, raster_shift
+from .network_loads import RASTER_BITS, raster_shift, runtime_threshold
 from .neuron import state_layout, step_core
 from .sources import (StreamSource, direction_bits, direction_index, input_source_table, leap,
                       sign_magnitude_word, weight_field_bits)
@@ -393,6 +393,9 @@ class DenseLayerCore(wiring.Component):
         if layout is not None:
             ports.update(wload=In(1), waddr=In(max(1, (layout.size - 1).bit_length())),
                          wdata=In(params.width + 2))
+        self.runtime_threshold = layout is not None and runtime_threshold(layer)
+        if self.runtime_threshold:               # LIF threshold register, loaded with weights
+            ports.update(tload=In(1), tdata=In(16))
         super().__init__(ports)
 
     def _weight_rom(self, lane):
@@ -566,7 +569,16 @@ class DenseLayerCore(wiring.Component):
         m.d.sync += [u2_valid.eq(u1_valid & ~restart), u2_n.eq(u1_n),
                      u3_valid.eq(u2_valid & ~restart), u3_n.eq(u2_n),
                      old.eq(Mux(cyc.k == 0, 0, s_rd.data.as_value())), cur.eq(cur_sr[0])]
-        m.submodules.core = core = step_core(layer.neuron, cur_bits)
+        if self.runtime_threshold:
+            neuron = layer.neuron
+            thr = Signal(neuron.width - 1, init=neuron.threshold)
+            hi = (1 << (neuron.width - 1)) - 1
+            with m.If(self.tload & ~cyc.busy):   # clamped as clamp_threshold says
+                m.d.sync += thr.eq(Mux(self.tdata == 0, 1, Mux(self.tdata > hi, hi, self.tdata)))
+            m.submodules.core = core = step_core(neuron, cur_bits, runtime_threshold=True)
+            m.d.comb += core.threshold.eq(thr)
+        else:
+            m.submodules.core = core = step_core(layer.neuron, cur_bits)
         m.d.comb += [core.state.eq(old.neuron), core.current.eq(cur)]
         m.d.sync += [new.neuron.eq(core.next), new.score.eq(old.score + cur),
                      new.count.eq(old.count + (core.fire & (cyc.k != p.length - 1))),

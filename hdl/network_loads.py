@@ -11,6 +11,11 @@ constants and subtracts its base:
     (inputs ``16 j .. 16 j + 15``, input ``16 j + b`` in bit ``b``) at ``(k << s) | j`` with
     ``s`` the bits of the words per cycle.
 
+* ``threshold<l>`` (with run-time weights, one word per layer of LIF neurons): the layer's
+  firing threshold; a word outside ``1 .. 2**(width-1) - 1`` of the neuron's width is clamped
+  into it as it is loaded (:func:`clamp_threshold`). Other neuron parameters, and the
+  thresholds of other neuron types, stay in the bitstream.
+
 * ``weights<l>`` (``weight_memory = "ram"`` or ``"spram"``, one per layer with weights): one
   sign-magnitude weight per address (:func:`~.sources.sign_magnitude`), at
   ``(row << (slot_bits + lane_bits)) | (slot << lane_bits) | lane`` within the region, where
@@ -28,7 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model.conv import PoolLayer
+from ..model.conv import ConvLayer
+from ..model.lif import LIFParams
+from ..model.network import DenseLayer
 from ..model.params import ParameterError
 from .sources import sign_magnitude
 
@@ -102,16 +109,20 @@ class LoadMap:
         else:
             input_size = n
         self.inputs = Region("inputs", 0, input_size)
-        self.layouts, self.weights = {}, {}
+        self.layouts, self.weights, self.thresholds = {}, {}, {}
         if params.weight_memory != "rom":
             for l, (layer, ls) in enumerate(zip(params.layers, sched.layers)):
-                if not isinstance(layer, PoolLayer):
+                if has_weight_memory(layer):
                     self.layouts[l] = WeightLayout(l, ls.rom_passes * ls.steps, ls.parallel,
                                                    layer.lanes, ls.steps)
         end = input_size                  # the inputs at 0, then each layer's weights
         for l in sorted(self.layouts):
             self.weights[l] = Region(f"weights{l}", end, self.layouts[l].size)
             end += self.layouts[l].size
+        for l in sorted(self.layouts):    # then the thresholds of LIF layers
+            if runtime_threshold(params.layers[l]):
+                self.thresholds[l] = Region(f"threshold{l}", end, 1)
+                end += 1
         self.space = end
 
     @property
@@ -123,6 +134,8 @@ class LoadMap:
             bits.append(RASTER_BITS)
         if self.weights:
             bits.append(w + 2)
+        if self.thresholds:
+            bits.append(16)
         return max(bits)
 
     @property
@@ -132,6 +145,22 @@ class LoadMap:
         if p.encoding == "raster":
             return p.length << raster_shift(p.n_inputs)
         return p.n_inputs
+
+
+def has_weight_memory(layer):
+    """A layer whose sweep reads a weight memory (dense, recurrent, conv): its weights load at
+    run time. Pool layers have none; event layers keep their synapse lists in ROM."""
+    return isinstance(layer, (DenseLayer, ConvLayer))
+
+
+def runtime_threshold(layer):
+    """A layer whose threshold loads at run time (with its weights): LIF neurons."""
+    return has_weight_memory(layer) and isinstance(layer.neuron, LIFParams)
+
+
+def clamp_threshold(word, neuron):
+    """What the threshold register holds after loading ``word``."""
+    return min(max(int(word), 1), (1 << (neuron.width - 1)) - 1)
 
 
 def input_writes(load_map, sample):
@@ -184,6 +213,13 @@ def weight_writes(load_map, params=None):
         slots[:, :lay.parallel] = weight_slots(params.layers[l], lay)
         addrs.append(region.base + np.arange(slots.size, dtype=np.int64))
         words.append(sign_magnitude(slots.ravel(), params.width))
+    for l, region in load_map.thresholds.items():
+        thr = params.layers[l].neuron.threshold
+        if thr >= 1 << 16:
+            raise ParameterError(f"layer {l + 1}: threshold {thr} does not fit a 16-bit load "
+                                 f"word")
+        addrs.append(np.array([region.base]))
+        words.append(np.array([thr]))
     addrs, words = np.concatenate(addrs), np.concatenate(words)
     order = np.argsort(addrs, kind="stable")        # consecutive addresses: long WRITE frames
     return addrs[order], words[order]
@@ -192,9 +228,12 @@ def weight_writes(load_map, params=None):
 def shape_of(params):
     """Everything of a network but its weights and biases (what a bitstream is built for)."""
     layers = []
+    runtime = params.weight_memory != "rom"
     for layer in params.layers:
         fields = {f.name: getattr(layer, f.name) for f in dataclasses.fields(layer)
                   if f.name not in ("weights", "bias")}
+        if runtime and runtime_threshold(layer):       # loaded with the weights
+            fields["neuron"] = dataclasses.replace(layer.neuron, threshold=1)
         fields["bias"] = getattr(layer, "bias", None) is not None
         fields["type"] = type(layer).__name__
         fields["shape"] = np.shape(layer.weights) if hasattr(layer, "weights") else None
@@ -212,14 +251,14 @@ def check_same_shape(base, other):
     if a[0] != b[0]:
         diff = sorted(k for k in a[0] if a[0][k] != b[0][k])
         raise ParameterError(f"the network differs from the design in {', '.join(diff)}: "
-                             f"only weights and biases load at run time")
+                             f"only weights, biases and LIF thresholds load at run time")
     if len(a[1]) != len(b[1]):
         raise ParameterError(f"the network has {len(b[1])} layers, the design {len(a[1])}")
     for l, (x, y) in enumerate(zip(*(a[1], b[1]))):
         if x != y:
             diff = sorted(k for k in x if x[k] != y.get(k))
             raise ParameterError(f"layer {l + 1} differs from the design in {', '.join(diff)}: "
-                                 f"only weights and biases load at run time")
+                                 f"only weights, biases and LIF thresholds load at run time")
     return other
 
 
@@ -259,6 +298,11 @@ def network_from_image(load_map, image):
         padded = padded.reshape(passes * lay.parallel, lay.steps * lay.lanes)
         q = layers[l].kernel_terms
         layers[l] = _layer_from_terms(layers[l], padded[:q.shape[0], :q.shape[1]])
+    for l, region in load_map.thresholds.items():
+        neuron = layers[l].neuron
+        thr = clamp_threshold(image[region.base] & 0xFFFF, neuron)
+        layers[l] = dataclasses.replace(layers[l], neuron=dataclasses.replace(neuron,
+                                                                              threshold=thr))
     return dataclasses.replace(params, layers=tuple(layers))
 
 

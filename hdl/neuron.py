@@ -49,11 +49,17 @@ def saturate(m, value, bits):
 
 
 class LIFStep(wiring.Component):
-    """One update of :func:`scfpga.model.lif.lif_step`, combinational."""
+    """One update of :func:`scfpga.model.lif.lif_step`, combinational.
 
-    def __init__(self, params: LIFParams, current_bits: int):
-        self.params = params
-        super().__init__(step_signature(params, current_bits))
+    ``runtime_threshold``: the threshold is an input port (``threshold``, 1..2**(width-1)-1,
+    e.g. a register loaded at run time) instead of the constant ``params.threshold``."""
+
+    def __init__(self, params: LIFParams, current_bits: int, runtime_threshold=False):
+        self.params, self.runtime_threshold = params, runtime_threshold
+        ports = step_signature(params, current_bits)
+        if runtime_threshold:
+            ports["threshold"] = In(unsigned(params.width - 1), init=params.threshold)
+        super().__init__(ports)
 
     def elaborate(self, platform):
         m = Module()
@@ -64,8 +70,9 @@ class LIFStep(wiring.Component):
         m.d.comb += raw.eq(v - ((v >> p.leak_shift) if p.leak_shift else 0) + self.current)
         u = saturate(m, raw, p.width)
         active = (self.state.r == 0) if p.refractory else 1
-        m.d.comb += self.fire.eq(active & (u >= p.threshold))
-        after = (u - p.threshold) if p.reset == "subtract" else 0
+        thr = self.threshold if self.runtime_threshold else p.threshold
+        m.d.comb += self.fire.eq(active & (u >= thr))
+        after = (u - thr) if p.reset == "subtract" else 0
         m.d.comb += self.next.v.eq(Mux(active, Mux(self.fire, after, u), v))
         if p.refractory:
             m.d.comb += self.next.r.eq(Mux(self.fire, p.refractory,

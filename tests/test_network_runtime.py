@@ -11,6 +11,7 @@ import pytest
 from scfpga.hdl.network import load_map
 from scfpga.hdl.network_loads import (RASTER_BITS, check_same_shape, input_writes,
                                       weight_slots, weight_writes)
+from scfpga.model.lif import LIFParams
 from scfpga.model.network import Network
 from scfpga.model.params import ParameterError
 from scfpga.sim.network import cosim_network
@@ -20,7 +21,7 @@ from test_network_conv import random_conv_network
 
 
 def other_weights(params, rng):
-    """The same shape with fresh random weights and biases."""
+    """The same shape with fresh random weights and biases, and LIF thresholds."""
     top = 1 << params.width
     layers = []
     for layer in params.layers:
@@ -29,7 +30,11 @@ def other_weights(params, rng):
             continue
         w = rng.integers(-top, top + 1, np.shape(layer.weights))
         b = None if layer.bias is None else rng.integers(-top, top + 1, len(layer.bias))
-        layers.append(dataclasses.replace(layer, weights=w, bias=b))
+        neuron = layer.neuron
+        if isinstance(neuron, LIFParams):
+            neuron = dataclasses.replace(neuron, threshold=int(rng.integers(
+                1, min(5, 1 << (neuron.width - 1)))))
+        layers.append(dataclasses.replace(layer, weights=w, bias=b, neuron=neuron))
     return dataclasses.replace(params, layers=tuple(layers))
 
 
@@ -120,6 +125,23 @@ def test_weight_writes_place_every_weight_once_inside_its_region(seed):
         assert sorted(slots[slots != 0].tolist()) == sorted(q[q != 0].tolist())
     mags = words & ((1 << (params.width + 1)) - 1)
     assert mags.max() <= 1 << params.width
+
+
+def test_lif_thresholds_load_with_the_weights_and_clamp_like_the_register():
+    from scfpga.hdl.network_loads import network_from_image
+    rng = np.random.default_rng(2)
+    params = dataclasses.replace(random_network(rng, layers=2), weight_memory="ram")
+    lmap = load_map(params)
+    assert set(lmap.thresholds) == {0, 1}
+    other = other_weights(params, rng)
+    image = np.zeros(lmap.space, np.int64)
+    a, w = weight_writes(lmap, other)
+    image[a] = w
+    assert network_from_image(lmap, image) == other
+    neuron = params.layers[0].neuron
+    for word, want in ((0, 1), (1 << 16 - 1, (1 << (neuron.width - 1)) - 1)):
+        image[lmap.thresholds[0].base] = word
+        assert network_from_image(lmap, image).layers[0].neuron.threshold == want
 
 
 def test_only_weights_and_biases_load_at_run_time():
