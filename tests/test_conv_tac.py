@@ -91,7 +91,7 @@ def run_engine(layer, tac, width, bits, rng):
                 await tick()
                 while ctx.get(dut.busy):
                     await tick()
-                for i, (neuron, cur) in enumerate(seen):
+                for neuron, cur in seen:
                     got[neuron, k // tac.chunk] = cur
                 assert len(seen) == layer.n_neurons
                 seen.clear()
