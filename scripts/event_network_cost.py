@@ -20,18 +20,17 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from amaranth.sim import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scfpga.hdl.event_layer import layer_clocks  # noqa: E402
-from scfpga.hdl.network import Network as NetworkDesign, load_map, schedule  # noqa: E402
-from scfpga.hdl.network_loads import input_writes  # noqa: E402
+from scfpga.hdl.network import schedule  # noqa: E402
 from scfpga.model.event import dense_weight  # noqa: E402
 from scfpga.model.event_layer import event_layer  # noqa: E402
 from scfpga.model.network import DenseLayer, Network, NetworkParams  # noqa: E402
 from scfpga.model.neuron import lif_neuron  # noqa: E402
+from scfpga.sim.network_clocks import rtl_cycle_clocks  # noqa: E402
 
 LEVELS = (0.05, 0.2, 0.4, 0.7, 1.0)
 LENGTH = 24
@@ -41,39 +40,6 @@ def network():
     rng = np.random.default_rng(1)
     dense = DenseLayer(rng.integers(-64, 256, (48, 16)), neuron=lif_neuron(width=12, threshold=3))
     return NetworkParams(16, (dense, event_layer(48, 8, "prob", 0.25, 1, seed=1)), 8, LENGTH)
-
-
-def rtl_cycle_clocks(p, thresholds):
-    """Clocks of every SC cycle of one run in the Amaranth simulator."""
-    dut = NetworkDesign(p)
-    words = input_writes(load_map(p), thresholds)
-    got = []
-
-    async def bench(ctx):
-        for a, w in enumerate(words):
-            ctx.set(dut.load, 1)
-            ctx.set(dut.addr, a)
-            ctx.set(dut.data, int(w))
-            await ctx.tick()
-        ctx.set(dut.load, 0)
-        ctx.set(dut.start, 1)
-        await ctx.tick()
-        ctx.set(dut.start, 0)
-        t, last = 0, None
-        while ctx.get(dut.busy):
-            if ctx.get(dut.cycle_start):
-                if last is not None:
-                    got.append(t - last)
-                last = t
-            await ctx.tick()
-            t += 1
-        got.append(t - last)
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
-    return got
 
 
 def main():
