@@ -6,8 +6,10 @@ netlist (``SB_LUT4``, ``SB_DFF*``, ``SB_CARRY`` instances) or an ECP5 netlist (`
 Yosys's own models of those cells, driven by the unchanged cocotb bench.
 
 Yosys ships no simulation model of the ECP5 block RAM (``DP16KD`` is a blackbox in
-``share/ecp5/cells_sim.v``), so an ECP5 netlist that uses block RAM cannot be simulated here:
-:func:`synthesise_netlist` says so instead of simulating an empty box.
+``share/ecp5/cells_sim.v``); :mod:`scfpga.ecp5_bram` supplies a behavioural one for the
+configurations ``synth_ecp5`` emits, which replaces the blackbox here. A netlist using a
+configuration outside it (a data width the model lacks) is refused instead of simulating an
+empty box.
 """
 import hashlib
 import re
@@ -16,20 +18,27 @@ from pathlib import Path
 from .boards.build import DEVICES, family, synthesise
 from .boards.toolchain import (ECP5_SIM_DEFINES, ICE40_SIM_DEFINES, ecp5_cells_sim,
                                ice40_cells_sim)
+from .ecp5_bram import SUPPORTED_WIDTHS, dp16kd_model
 from .model.params import ParameterError
 from .sim.runner import cosim, default_build_root
 
 _INCLUDE_RE = re.compile(r'^[ \t]*`include[ \t]+"([^"]+)"[ \t]*$', re.M)
+_BLACKBOX_DP16KD = re.compile(r"\(\* blackbox \*\)\s*module DP16KD\(.*?endmodule\n", re.S)
+_DATA_WIDTH = re.compile(r"\.DATA_WIDTH_[AB]\(32'd(\d+)\)")
 
 
 def ecp5_cells_flat(work_dir):
     """Yosys's ECP5 cell models as one file in ``work_dir`` (Icarus resolves `` `include``
     against its working directory, not the including file's): ``cells_sim.v`` with its
     ``common_sim.vh`` and ``ccu2c_sim.vh`` inlined; the Diamond FF/IO wrappers (techmap
-    templates inside ``ifndef NO_INCLUDES``) are left out."""
+    templates inside ``ifndef NO_INCLUDES``) are left out, and the ``DP16KD`` blackbox is
+    replaced by :func:`scfpga.ecp5_bram.dp16kd_model`."""
     src = ecp5_cells_sim()
     text = _INCLUDE_RE.sub(lambda m: (src.parent / m[1]).read_text() + "\n", src.read_text())
     text = re.sub(r"`ifndef NO_INCLUDES.*?`endif", "", text, flags=re.S)
+    text, n = _BLACKBOX_DP16KD.subn(lambda _m: dp16kd_model(), text)
+    if n != 1:          # a Yosys release that moved or modelled the cell: say so, not simulate it
+        raise RuntimeError(f"expected one DP16KD blackbox in {src}, found {n}")
     # Icarus 11 rejects an elaboration-time $error in a generate branch (an unused TRELLIS_SLICE
     # mode); an initial $display keeps the message.
     text = text.replace('$error("unsupported COMB mode', 'initial $display("unsupported COMB mode')
@@ -58,7 +67,7 @@ def synthesise_netlist(verilog_text, top, work_dir=None, device="up5k"):
     Raises
     ------
     ParameterError
-        An ECP5 netlist with block RAM (``DP16KD``), which Yosys has no model of.
+        An ECP5 netlist with a ``DP16KD`` data width :mod:`scfpga.ecp5_bram` does not model.
     """
     if device not in DEVICES:
         raise ParameterError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
@@ -68,10 +77,11 @@ def synthesise_netlist(verilog_text, top, work_dir=None, device="up5k"):
     cells = synthesise(verilog_text, top, work_dir, DEVICES[device][1])
     netlist = (Path(work_dir) / f"{top}_syn.v").read_text()
     if family(device) == "ecp5":
-        if cells.get("DP16KD"):
-            raise ParameterError(f"{top} uses {cells['DP16KD']} ECP5 block RAM (DP16KD), which "
-                                 "Yosys's ECP5 cell models leave as a blackbox: gate-level "
-                                 "simulation needs a design without block RAM")
+        widths = {int(w) for w in _DATA_WIDTH.findall(netlist)} if cells.get("DP16KD") else set()
+        if widths - set(SUPPORTED_WIDTHS):
+            raise ParameterError(f"{top} uses ECP5 block RAM (DP16KD) with data widths "
+                                 f"{sorted(widths - set(SUPPORTED_WIDTHS))}; the gate-level model "
+                                 f"(scfpga.ecp5_bram) covers {SUPPORTED_WIDTHS}")
         return netlist, ecp5_cells_flat(work_dir)
     return netlist, ice40_cells_sim()
 

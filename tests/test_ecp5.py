@@ -23,11 +23,14 @@ from scfpga.gatelevel import gate_level_cosim, sim_defines, synthesise_netlist
 from scfpga.hdl.verilog import to_verilog
 from scfpga.model import ParameterError
 from scfpga.model.lfsr import LFSRParams
+from scfpga.model.network import DenseLayer, Network, NetworkParams
+from scfpga.model.neuron import lif_neuron
 from scfpga.model.lif import LIFParams
 from scfpga.model.sng import SNGParams
 from scfpga.model.sobol import SobolParams
 from scfpga.sim import require_icarus
 from scfpga.sim.runner import cosim
+from scfpga.sim.network import TOP as NET_TOP, cosim_network, network_verilog
 
 SNG = block_design("sng", {"source": "lfsr", "width": 9, "seed": 77}, length=700)
 
@@ -146,7 +149,7 @@ def test_ecp5_gate_level_board_core_answers_over_uart():
     answers INFO, WRITE, RUN and READ byte for byte as the protocol and golden model say."""
     require_icarus()
     bit = 8
-    # Small BATCH FIFOs: LUT RAM, not DP16KD (Yosys's ECP5 models leave block RAM a blackbox).
+    # Small BATCH FIFOs (LUT RAM) keep the netlist small; block RAM is covered below.
     core = dict(clk_hz=bit * 115200, baud=115200, timeout_cycles=40 * bit, led_tick_log2=4,
                 heartbeat_ticks=4, busy_ticks=2, fifo_bytes=16)
     text = verilog.convert(BoardCore(SNG.component(), **core), name="board_core", emit_src=False)
@@ -167,6 +170,56 @@ def test_ecp5_gate_level_board_core_answers_over_uart():
     result = run_uart_session(netlist, "board_core", steps, bit * 10, extra_sources=[cells],
                               defines=sim_defines("25k"))
     assert result["replies"] == want
+
+
+def _bram_network():
+    """A small seeded network whose weight ROMs, state RAMs and encoder tables synth_ecp5
+    puts in DP16KD block RAM (data widths 4, 9, 18 and 36, reads and writes)."""
+    rng = np.random.default_rng(2024)
+    layers = []
+    for n_in, n_out, fold, lanes in ((5, 6, 2, 2), (6, 4, 1, 1)):
+        w = np.round(rng.uniform(-0.6, 1, (n_out, n_in)) * 32).astype(int)
+        layers.append(DenseLayer(w, None, lif_neuron(width=12, threshold=1, leak_shift=3,
+                                                     reset="subtract"), lanes=lanes, fold=fold))
+    return NetworkParams(5, tuple(layers), 5, 24, "sobol", 3), rng
+
+
+@pytest.fixture(scope="module")
+def bram_netlist(tmp_path_factory):
+    params, rng = _bram_network()
+    netlist, cells = synthesise_netlist(network_verilog(params), NET_TOP,
+                                        tmp_path_factory.mktemp("syn"), device="25k")
+    return params, Network(params).thresholds(rng.random((2, params.n_inputs))), netlist, cells
+
+
+def test_ecp5_gate_level_network_with_block_ram_is_spike_exact(bram_netlist, tmp_path):
+    """An ECP5 netlist with block RAM runs on the behavioural DP16KD (scfpga.ecp5_bram) and
+    spikes exactly as the golden model."""
+    require_icarus()
+    params, x, netlist, cells = bram_netlist
+    widths = set(re.findall(r"\.DATA_WIDTH_[AB]\(32'd(\d+)\)", netlist))
+    assert netlist.count("DP16KD #(") >= 4 and {"9", "18", "36"} <= widths
+    assert re.search(r"\.WEA\(\\", netlist)                 # some block RAM is written
+    result = cosim_network(params, x, build_root=tmp_path, verilog_text=netlist,
+                           extra_sources=[cells], defines=sim_defines("25k"), vcd=False)
+    assert result.ok, result.describe()
+
+
+@pytest.mark.parametrize("mutation", ["rom", "writes"])
+def test_ecp5_block_ram_model_is_not_vacuous(bram_netlist, tmp_path, mutation):
+    """Complementing the block RAM contents, or never writing block RAM, must be caught."""
+    require_icarus()
+    params, x, netlist, cells = bram_netlist
+    if mutation == "rom":
+        broken, n = re.subn(r"\.(INITVAL_[0-9A-F]{2})\(320'h([0-9a-f]{80})\)",
+                            lambda m: f".{m[1]}(320'h{(~int(m[2], 16)) & ((1 << 320) - 1):080x})",
+                            netlist)
+    else:
+        broken, n = re.subn(r"\.WE([AB])\(\\[^)]*\)", r".WE\1(1'h0)", netlist)
+    assert n >= 1 and broken != netlist
+    result = cosim_network(params, x, build_root=tmp_path, verilog_text=broken,
+                           extra_sources=[cells], defines=sim_defines("25k"), vcd=False)
+    assert not result.ok
 
 
 # ------------------------------------------------------------------------- real builds
