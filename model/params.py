@@ -185,3 +185,14 @@ def read_text(name, path):
 def signed_range(bits):
     """``(lo, hi)`` of a ``bits``-wide two's-complement value: where fixed-point state saturates."""
     return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+
+def check_thresholds(x, n_inputs, width):
+    """Comparator thresholds ``x`` as int64 (..., n_inputs) in ``0..2**width``, else raise
+    (``inputs`` is the name users know them by)."""
+    x = np.asarray(x)
+    top = 1 << width
+    if x.shape[-1:] != (n_inputs,) or not np.issubdtype(x.dtype, np.integer) or \
+            (x.size and (x.min() < 0 or x.max() > top)):
+        raise ParameterError(f"inputs must be integers in 0..{top} of shape (..., {n_inputs})")
+    return x.astype(np.int64)

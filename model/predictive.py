@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import ParameterError, check_choice, check_int
+from .params import ParameterError, check_choice, check_int, check_thresholds
 from .sources import source_sequence
 from .stream_pair import check_pair, source_pair
 
@@ -154,17 +154,6 @@ def initial_weights(n_inputs, n_neurons, seed=0):
                                   check_int("n_inputs", n_inputs, 1, MAX_SIZE)))
 
 
-def check_inputs(params, x):
-    """Input thresholds as int64 (..., n_inputs) in ``0..2**width``, else raise."""
-    x = np.asarray(x)
-    top = 1 << params.width
-    if x.shape[-1:] != (params.n_inputs,) or not np.issubdtype(x.dtype, np.integer) or \
-            (x.size and (x.min() < 0 or x.max() > top)):
-        raise ParameterError(f"inputs must be integers in 0..{top} of shape (..., "
-                             f"{params.n_inputs})")
-    return x.astype(np.int64)
-
-
 def check_weights(params, w):
     w = np.asarray(params.weights if w is None else w)
     if w.shape[-2:] != (params.n_neurons, params.n_inputs) or \
@@ -176,7 +165,7 @@ def check_weights(params, w):
 
 def stream_bits(params: PredictiveParams, x, w=None):
     """Input and prediction streams: bool (..., n_inputs, L) and (..., n_neurons, n_inputs, L)."""
-    x, w = check_inputs(params, x), check_weights(params, w)
+    x, w = check_thresholds(x, params.n_inputs, params.width), check_weights(params, w)
     r_a, r_p = (source_sequence(s, params.length) for s in params.sources)
     return r_a < x[..., None], r_p < (w >> params.frac)[..., None]
 
@@ -227,7 +216,7 @@ def predictive_run(params: PredictiveParams, xs, w=None):
     """``(errors, weights)`` over steps: ``xs`` (T, ..., n_inputs) gives errors (T, ...,
     n_neurons) and the weights before each step and after the last, (T + 1, ..., n_neurons,
     n_inputs). A time loop vectorised over the batch."""
-    xs = check_inputs(params, xs)
+    xs = check_thresholds(xs, params.n_inputs, params.width)
     w = np.broadcast_to(check_weights(params, w),
                         xs.shape[1:-1] + (params.n_neurons, params.n_inputs))
     errors, weights = [], [w]

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dense import quantize_weights
-from .params import ParameterError, check_int
+from .params import ParameterError, check_int, check_thresholds
 from .sources import source_sequence
 from .stream_pair import check_pair, source_pair
 
@@ -162,20 +162,9 @@ class RecurrentParams:
         return self.log_length + 1
 
 
-def check_inputs(params, x):
-    """Input thresholds as int64 (..., n_inputs) in ``0..2**width``, else raise."""
-    x = np.asarray(x)
-    top = 1 << params.width
-    if x.shape[-1:] != (params.n_inputs,) or not np.issubdtype(x.dtype, np.integer) or \
-            (x.size and (x.min() < 0 or x.max() > top)):
-        raise ParameterError(f"inputs must be integers in 0..{top} of shape (..., "
-                             f"{params.n_inputs})")
-    return x.astype(np.int64)
-
-
 def _bits(params, x, state):
     """Data bits (..., terms, L) and weight bits (n_neurons, terms, L), bool."""
-    x = check_inputs(params, x)
+    x = check_thresholds(x, params.n_inputs, params.width)
     s = np.asarray(state, np.int64)
     if s.shape[-1:] != (params.n_neurons,) or (s.size and (s.min() < 0 or s.max() > params.length)):
         raise ParameterError(f"state must be counts in 0..{params.length} of shape (..., "
@@ -218,7 +207,7 @@ def recurrent_run(params: RecurrentParams, xs):
     """``(accs, states)`` of consecutive steps from reset: ``xs`` (T, ..., n_inputs) gives
     accumulators (T, ..., n_neurons) and the state after each step (T, ..., n_neurons). A time
     loop vectorised over the batch."""
-    xs = check_inputs(params, xs)
+    xs = check_thresholds(xs, params.n_inputs, params.width)
     history = np.zeros((params.feedback_delay,) + xs.shape[1:-1] + (params.n_neurons,),
                        np.int64)
     accs, states = [], []
