@@ -14,12 +14,12 @@ Run interface (``sync`` domain):
   ``length - 1`` drops ``busy`` and raises ``done`` for one cycle.
 * ``den<i>``, ``num<i>_<e>``: the counts so far in the run, held after it until the next start.
 """
-from amaranth.hdl import Module, Mux, ResetInserter, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..model.attention import AttentionParams
-from .sources import make_source
+from .run_control import run_sources
 from .wta import popcount
 
 
@@ -65,12 +65,7 @@ class Attention(wiring.Component):
         p = self.params
         restart, step = Signal(), Signal()
         m.d.comb += [restart.eq(self.start & ~self.busy), step.eq(self.busy & self.en)]
-        src = []
-        for name, sp in zip(("src_q", "src_k", "src_v"), p.sources):
-            s = make_source(sp)
-            m.submodules[name] = ResetInserter(restart)(s)
-            m.d.comb += s.en.eq(step)
-            src.append(s.value)
+        src = run_sources(m, ("src_q", "src_k", "src_v"), p.sources, restart, step)
 
         bit = {}
         for name, which in [(n, "qkv".index(n[0])) for n in threshold_ports(p)]:

@@ -20,13 +20,13 @@ Run interface (all registered, ``sync`` domain):
   sources and registers), 0 while idle. It equals ``fusion_bits(...)[j, k]`` in the run's
   ``k``-th enabled cycle.
 """
-from amaranth.hdl import Array, Module, ResetInserter, Signal
+from amaranth.hdl import Array, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..model.fusion import FusionParams
 from .mux import select_index
-from .sources import make_source
+from .run_control import run_sources
 
 
 class Fusion(wiring.Component):
@@ -76,12 +76,9 @@ class Fusion(wiring.Component):
         m.d.comb += [restart.eq(self.start & ~self.busy), step.eq(self.busy & self.en)]
 
         # Both sources restart at element 0 on every run, as in the model.
-        data_src = make_source(p.data_source)
-        select_src = make_source(p.select_source)
-        m.submodules.data_source = ResetInserter(restart)(data_src)
-        m.submodules.select_source = ResetInserter(restart)(select_src)
-        m.d.comb += [data_src.en.eq(step), select_src.en.eq(step)]
-        sel = select_index(m, select_src.value, p.mux)
+        data_value, select_value = run_sources(m, ("data_source", "select_source"),
+                                               (p.data_source, p.select_source), restart, step)
+        sel = select_index(m, select_value, p.mux)
 
         regs = [Signal(p.width + 1, name=f"prob_{mod}_{j}")
                 for mod in range(p.n_modalities) for j in range(p.dim)]
@@ -93,7 +90,7 @@ class Fusion(wiring.Component):
 
         for j in range(p.dim):
             threshold = Array(regs[mod * p.dim + j] for mod in range(p.n_modalities))[sel]
-            m.d.comb += self.bits[j].eq(self.busy & (data_src.value < threshold))
+            m.d.comb += self.bits[j].eq(self.busy & (data_value < threshold))
 
         counts = [self.counts.word_select(j, p.count_width) for j in range(p.dim)]
         remaining = Signal(range(p.length + 1))

@@ -11,13 +11,12 @@ Run interface: :mod:`.run_control` (``start`` captures the ``x<i>`` thresholds, 
 ``err<j>`` are the counts so far in the run, held after it; ``w<j>_<i>`` the weight registers
 (initial values at reset, units ``2**-(width + frac)``).
 """
-from amaranth.hdl import Module, ResetInserter, Signal
+from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..model.predictive import PredictiveParams
-from .run_control import run_control
-from .sources import make_source
+from .run_control import run_control, run_sources
 from .wta import popcount
 
 
@@ -50,12 +49,8 @@ class Predictive(wiring.Component):
         m = Module()
         p = self.params
         restart, step, last = run_control(m, self.start, self.en, self.busy, self.done, p.length)
-        values = []
-        for name, sp in zip(("src_a", "src_p"), p.sources[:1 if p.streams == "shared" else 2]):
-            s = make_source(sp)
-            m.submodules[name] = ResetInserter(restart)(s)
-            m.d.comb += s.en.eq(step)
-            values.append(s.value)
+        n_src = 1 if p.streams == "shared" else 2
+        values = run_sources(m, ("src_a", "src_p")[:n_src], p.sources[:n_src], restart, step)
         r_a, r_p = values[0], values[-1]
 
         a = []

@@ -12,13 +12,12 @@ Run interface: :mod:`.run_control` (``start`` captures the ``x<i>`` thresholds `
 ``acc<j>``: the accumulators so far in the run, held after it; ``s<j>``: the newest state
 (zero after reset).
 """
-from amaranth.hdl import Module, Mux, ResetInserter, Signal, signed
+from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..model.recurrent import RecurrentParams
-from .run_control import run_control
-from .sources import make_source
+from .run_control import run_control, run_sources
 from .wta import popcount
 
 
@@ -49,13 +48,7 @@ class Recurrent(wiring.Component):
         m = Module()
         p = self.params
         restart, step, last = run_control(m, self.start, self.en, self.busy, self.done, p.length)
-        r_a, r_w = [], []
-        for name, sp, out in zip(("src_a", "src_w"), p.sources, (r_a, r_w)):
-            s = make_source(sp)
-            m.submodules[name] = ResetInserter(restart)(s)
-            m.d.comb += s.en.eq(step)
-            out.append(s.value)
-        r_a, r_w = r_a[0], r_w[0]
+        r_a, r_w = run_sources(m, ("src_a", "src_w"), p.sources, restart, step)
 
         # the state delay line: bank 0 newest (the s<j> ports), the last bank fed back
         banks = [[getattr(self, f"s{j}") for j in range(p.n_neurons)]]

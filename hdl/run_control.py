@@ -5,7 +5,9 @@
 * ``en``: while busy each edge with ``en = 1`` consumes one cycle (``step``); the edge that
   consumes cycle ``length - 1`` (``last``) drops ``busy`` and raises ``done`` for one cycle.
 """
-from amaranth.hdl import Signal
+from amaranth.hdl import ResetInserter, Signal
+
+from .sources import make_source
 
 
 def run_control(m, start, en, busy, done, length):
@@ -21,3 +23,16 @@ def run_control(m, start, en, busy, done, length):
         with m.If(last):
             m.d.sync += [busy.eq(0), done.eq(1)]
     return restart, step, last
+
+
+def run_sources(m, names, params, restart, step):
+    """Add one source per parameter object as submodule ``names[k]``, back at element 0 on
+    every ``restart`` (as the model restarts its sequences every run) and advanced by ``step``;
+    returns their ``value`` signals in order."""
+    values = []
+    for name, sp in zip(names, params, strict=True):
+        s = make_source(sp)
+        m.submodules[name] = ResetInserter(restart)(s)
+        m.d.comb += s.en.eq(step)
+        values.append(s.value)
+    return values
