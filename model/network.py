@@ -491,12 +491,69 @@ class Network:
     def evaluate(self, x, T=None):
         x = np.asarray(x)
         if x.dtype == np.float64 and x.ndim == 2 and x.shape[1] == self.params.n_inputs:
+            plan = self._all_fused(self.params.length if T is None else T)
+            if plan is not None:
+                run = self._evaluate_fused(x, plan)
+                if run is not None:
+                    return run
             # Thresholds compiled; on a value out of range the validated path raises.
             p = np.empty(x.shape, np.int64)
             if quantize_check(x, float(1 << self.params.width), p):
                 T = self.params.length if T is None else check_int("T", T, 1, MAX_LENGTH)
                 return self._evaluate_p(p, T)
         return self.evaluate_thresholds(self.thresholds(x), T)
+
+    def _all_fused(self, T):
+        """``(T, encoder values, threshold scale, per-layer layer_run constants)`` when every
+        layer runs in :func:`.kernels.layer_run`, else None; cached per (valid) ``T``."""
+        if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or \
+                not 1 <= T <= MAX_LENGTH:
+            return None                                       # the validated path says why
+        key = ("all fused", int(T))
+        if key not in self._streams:
+            layers = self.params.layers
+            ok = all(not hasattr(layer, "run_in_network") and self._fused(i, T) is not None
+                     for i, layer in enumerate(layers))
+            self._streams[key] = (int(T), self._streams_t(T), float(1 << self.params.width),
+                                  [self._fused(i, T) for i in range(len(layers))]) if ok else None
+        return self._streams[key]
+
+    def _fused_set(self, B, plan):
+        """Arrays for :meth:`_evaluate_fused` (thresholds, input bits, per layer currents,
+        spikes, counts/scores), recycled as a set once none is referenced (:meth:`_buffer`)."""
+        T, n = plan[0], self.params.n_inputs
+        sets = self._streams.setdefault(("set", B, T), [])
+        for arrays in sets:
+            if all(sys.getrefcount(a) == 3 for a in arrays):   # the set, loop, call: free
+                return arrays
+        arrays = [np.empty((B, n), np.int64), np.empty((B, T, n), np.uint8)]
+        for *_, N in plan[3]:
+            arrays += [np.empty((B, T, N), np.int64), np.empty((B, T, N), np.uint8),
+                       np.empty((2, B, N), np.int64)]
+        arrays = tuple(arrays)
+        if len(sets) < 2:
+            sets.append(arrays)
+        return arrays
+
+    def _evaluate_fused(self, x, plan):
+        """:meth:`evaluate` of ``x`` (its shape checked) when every layer is fused: the same
+        kernels as :meth:`_evaluate_p` in the fewest Python steps (one-sample calls); None if an
+        ``x`` is outside [0, 1]."""
+        arrays = self._fused_set(len(x), plan)
+        p, bits = arrays[0], arrays[1]
+        if not quantize_check(x, plan[2], p):
+            return None
+        spikes, currents, counts, scores = [], [], [], []
+        inp, rt, q = bits, plan[1], p
+        for l, (gidx, pos, neg, kind, par, n_terms, _) in enumerate(plan[3]):
+            cur, spk, out = arrays[2 + 3 * l: 5 + 3 * l]
+            layer_run(rt, q, inp, n_terms, gidx, pos, neg, kind, par, cur, spk, out[0], out[1])
+            currents.append(cur.transpose(0, 2, 1))
+            spikes.append(spk.transpose(0, 2, 1))
+            counts.append(out[0])
+            scores.append(out[1])
+            inp, rt, q = spk, _NO_RT, _NO_P
+        return NetworkRun(bits.transpose(0, 2, 1), spikes, currents, counts, scores)
 
     def counts(self, x):
         """Output-layer spike counts (batch, n_outputs)."""

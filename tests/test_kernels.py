@@ -205,20 +205,21 @@ def test_network_outputs_are_recycled_only_once_dropped():
     net = Network(NetworkParams(20, (DenseLayer(rng.integers(-40, 64, (6, 20))),
                                      DenseLayer(rng.integers(-40, 64, (3, 6)))), 6, 64))
     x1, x2 = rng.random((4, 20)), rng.random((4, 20))
+    want1, want2 = Network(net.params).evaluate(x1), Network(net.params).evaluate(x2)
+
+    def same(run, want):
+        return all(np.array_equal(a, b) for a, b in zip(
+            (run.inputs, *run.spikes, *run.currents, *run.counts, *run.scores),
+            (want.inputs, *want.spikes, *want.currents, *want.counts, *want.scores)))
+
     first = net.evaluate(x1)
-    kept = [np.array(a) for a in (first.inputs, *first.spikes, *first.currents, *first.counts)]
-    held_view = first.currents[1][:, :2]           # layer 1's currents stay referenced
-    bases = [id(c.base) for c in first.currents]   # ids: a reference would keep them busy
+    ids = [id(c.base) for c in first.currents]     # ids: a reference would keep them busy
     del first
-    second = net.evaluate(x2)
-    assert id(second.currents[0].base) == bases[0]           # dropped: recycled
-    assert id(second.currents[1].base) != bases[1]           # held through a view: not
-    assert np.array_equal(held_view, kept[4][:, :2])
-    again = net.evaluate(x1)
-    for a, b in zip((again.inputs, *again.spikes, *again.currents, *again.counts), kept):
-        assert np.array_equal(a, b)
-    fresh = Network(net.params).evaluate(x2)
-    for a, b in zip((second.inputs, *second.spikes, *second.currents, *second.counts,
-                     *second.scores),
-                    (fresh.inputs, *fresh.spikes, *fresh.currents, *fresh.counts, *fresh.scores)):
-        assert np.array_equal(a, b)
+    second = net.evaluate(x2)                      # the first result was dropped: recycled
+    assert [id(c.base) for c in second.currents] == ids and same(second, want2)
+    held = second.currents[1][:, :2]              # a view keeps the second result's memory
+    kept = held.copy()
+    del second
+    third = net.evaluate(x1)
+    assert id(third.currents[1].base) != ids[1] and same(third, want1)
+    assert np.array_equal(held, kept)
