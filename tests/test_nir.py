@@ -358,3 +358,16 @@ def test_conv_geometry_scfpga_cannot_map_is_an_error_naming_the_node(field, valu
     with pytest.raises(ParameterError) as e:
         from_nir(graph, dt=DT)
     assert "'c1' (Conv2d)" in str(e.value) and message in str(e.value)
+
+
+def test_shipped_snntorch_conv_example():
+    """The conv example (snnTorch Conv2d + Leaky, AvgPool2d, Flatten, Linear + Leaky; its
+    Input keeps nirtorch's batch of one) imports onto conv, pool and dense layers and
+    round-trips."""
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "examples" / "digits_conv.nir"
+    net, report = from_nir(path, report=True)
+    assert net.input_shape == (1, 8, 8) and net.sizes == (64, 256, 64, 10)
+    assert [r.types for r in report] == [("Conv2d", "LIF"), ("AvgPool2d",),
+                                         ("Flatten", "Affine", "LIF")]
+    assert from_nir(to_nir(net)) == net
