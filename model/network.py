@@ -524,7 +524,7 @@ class Network:
         T, n = plan[0], self.params.n_inputs
         sets = self._streams.setdefault(("set", B, T), [])
         for arrays in sets:
-            if all(sys.getrefcount(a) == 3 for a in arrays):   # the set, loop, call: free
+            if max(map(sys.getrefcount, arrays)) == 2:       # held by the set alone: free
                 return arrays
         arrays = [np.empty((B, n), np.int64), np.empty((B, T, n), np.uint8)]
         for *_, N in plan[3]:
