@@ -45,7 +45,7 @@ from ..model.predictive import predictive_step
 from ..model.recurrent import next_state, recurrent_acc, shift_history
 from ..model.sng import quantize_unipolar
 from ..model.wta import pack_mask, wta_apply, wta_mask
-from .designs import MAX_LOAD_WIDTH
+from .designs import MAX_LOAD_WIDTH, ThresholdLoads, batch_x
 from .op_design import STEPS, OpDesign, check_steps
 from .protocol import LOAD_WIDTH, RESULT_WIDTH
 from .runnable import RunTimer
@@ -123,20 +123,12 @@ class InhibitionDesign(_ValuesDesign):
         return [getattr(block, f"y{i}") for i in range(self.params.n)]
 
 
-class _ThresholdDesign(OpDesign):
+class _ThresholdDesign(ThresholdLoads, OpDesign):
     """Layers with their own run control (``start``, ``en``, ``busy``) on SNG thresholds."""
 
     def check(self):
         _max_width("width", self.params.width, MAX_LOAD_WIDTH,
                    f"a threshold of 2**width must fit a {LOAD_WIDTH}-bit load word")
-
-    @property
-    def length(self):
-        return self.params.length
-
-    @property
-    def load_width(self):
-        return self.params.width
 
     @property
     def load_reg_shape(self):
@@ -146,9 +138,6 @@ class _ThresholdDesign(OpDesign):
         """What the hardware compares with: the register's bits, saturated at 2**width."""
         w = self.params.width
         return np.minimum(np.asarray(loads, np.int64) & ((2 << w) - 1), 1 << w)
-
-    def loads_from_x(self, x):
-        return quantize_unipolar(self.unit_x(x), self.params.width)
 
     def wire(self, m, runner, regs):
         m.submodules.block = block = self.block_type(self.params)
@@ -272,11 +261,7 @@ class DendriteDesign(OpDesign):
 
     def loads_from_x(self, x):
         """x in [-1, 1]: that fraction of the largest input, as two's-complement words."""
-        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        if x.ndim != 2 or x.shape[1] != self.n_loads:
-            raise ParameterError(f"x must have shape (batch, {self.n_loads}), got {x.shape}")
-        if not ((x >= -1) & (x <= 1)).all():
-            raise ParameterError("x must be in [-1, 1]")
+        x = batch_x(x, self.n_loads, lo=-1)
         top = (1 << (self.params.input_width - 1)) - 1
         return np.floor(x * top + 0.5).astype(np.int64) & ((1 << LOAD_WIDTH) - 1)
 

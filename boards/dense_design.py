@@ -26,8 +26,7 @@ from amaranth.hdl import Module, Mux, Signal
 from ..hdl.dense import Dense, run_schedule
 from ..model.dense import DenseParams, SCDenseLayer
 from ..model.params import ParameterError, load_array
-from ..model.sng import quantize_unipolar
-from .designs import MAX_LOAD_WIDTH, decode_words
+from .designs import MAX_LOAD_WIDTH, ThresholdLoads, decode_words
 from .protocol import LOAD_WIDTH
 from .runnable import Runnable, design_id
 
@@ -35,7 +34,7 @@ DENSE_KEYS = {"design", "weights", "bias", "width", "length", "source", "seed", 
               "lanes"}
 
 
-class ClassifierResults:
+class ClassifierResults(ThresholdLoads):
     """A design loaded with input thresholds whose results are every output neuron's spike
     count, then its signed score (the class is the argmax of the scores). Needs ``params``
     (with ``n_inputs``, ``width``, ``length``), ``n_outputs`` and ``describe()``."""
@@ -49,14 +48,6 @@ class ClassifierResults:
         return 2 * self.n_outputs
 
     @property
-    def length(self):
-        return self.params.length
-
-    @property
-    def load_width(self):
-        return self.params.width
-
-    @property
     def result_names(self):
         n = self.n_outputs
         return tuple(f"count{j}" for j in range(n)) + tuple(f"score{j}" for j in range(n))
@@ -68,15 +59,6 @@ class ClassifierResults:
     @property
     def design_id(self):
         return design_id(self.describe())
-
-    def loads_from_x(self, x):
-        """Input thresholds ``quantize_unipolar(x, width)`` for ``x`` (batch, n_inputs) in [0, 1]."""
-        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        if x.ndim != 2 or x.shape[-1] != self.n_loads:
-            raise ParameterError(f"x must have shape (batch, {self.n_loads}), got {x.shape}")
-        if not ((x >= 0) & (x <= 1)).all():
-            raise ParameterError("x must be in [0, 1]")
-        return quantize_unipolar(x, self.params.width)
 
     def decode_results(self, raw):
         return decode_words(raw, self.result_signed)

@@ -256,7 +256,7 @@ class BlockDesign:
         if self.block in SOURCE_BLOCKS:
             # A sample index: x = 1 is the run's last cycle (or the largest index a load holds).
             last = min(self.length - 1, 1 << self.load_width)
-            return np.floor(_unit(x) * last + 0.5).astype(np.int64)
+            return np.floor(batch_x(x, self.n_loads) * last + 0.5).astype(np.int64)
         return quantize_unipolar(x, self.load_width)
 
     def expected_results(self, loads):
@@ -288,11 +288,31 @@ class BlockDesign:
         return decode_words(raw, self.result_signed)
 
 
-def _unit(x):
-    x = np.asarray(x, dtype=np.float64)
-    if not ((x >= 0) & (x <= 1)).all():               # NaN fails both comparisons
-        raise ParameterError("x must be in [0, 1]")
+def batch_x(x, n, lo=0):
+    """``x`` as float (batch, n) in [lo, 1], else ParameterError."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    if x.ndim != 2 or x.shape[1] != n:
+        raise ParameterError(f"x must have shape (batch, {n}), got {x.shape}")
+    if not ((x >= lo) & (x <= 1)).all():              # NaN fails both comparisons
+        raise ParameterError(f"x must be in [{lo}, 1]")
     return x
+
+
+class ThresholdLoads:
+    """Mixin of designs whose loads are SNG thresholds of ``params.width`` bits and whose run
+    is ``params.length`` SC cycles."""
+
+    @property
+    def length(self):
+        return self.params.length
+
+    @property
+    def load_width(self):
+        return self.params.width
+
+    def loads_from_x(self, x):
+        """Input thresholds ``quantize_unipolar(x, width)`` for ``x`` (batch, n_loads) in [0, 1]."""
+        return quantize_unipolar(batch_x(x, self.n_loads), self.params.width)
 
 
 def source_results(source, index, length):

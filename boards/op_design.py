@@ -22,7 +22,7 @@ from amaranth.hdl import Module, Signal
 
 from ..model.ops import Option
 from ..model.params import ParameterError, check_int
-from .designs import decode_words
+from .designs import batch_x, decode_words
 from .protocol import LOAD_WIDTH
 from .runnable import Runnable, design_id
 
@@ -177,12 +177,7 @@ class OpDesign:
 
     def unit_x(self, x):
         """``x`` as float (batch, n_loads) in [0, 1]."""
-        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        if x.ndim != 2 or x.shape[1] != self.n_loads:
-            raise ParameterError(f"x must have shape (batch, {self.n_loads}), got {x.shape}")
-        if not ((x >= 0) & (x <= 1)).all():
-            raise ParameterError("x must be in [0, 1]")
-        return x
+        return batch_x(x, self.n_loads)
 
 
 class OpRunner(Runnable):
@@ -206,12 +201,7 @@ class OpRunner(Runnable):
                     with m.Case(i):
                         m.d.sync += reg.eq(self.load_data)     # its low bits
         results = d.wire(m, self, regs)
-        with m.Switch(self.result_addr):
-            for i, value in enumerate(results):
-                with m.Case(i):
-                    m.d.sync += self.result_data.eq(value)     # a signed result sign-extends
-            with m.Default():
-                m.d.sync += self.result_data.eq(0)
+        self.add_result_mux(m, results)
         return m
 
 

@@ -100,6 +100,16 @@ class Runnable(wiring.Component):
         super().__init__(runnable_signature())
         check_runnable(self)
 
+    def add_result_mux(self, m, results):
+        """Drive ``result_data`` one cycle after ``result_addr`` (``result_latency = 1``) from
+        ``results[result_addr]``, 0 past the end; a signed result sign-extends."""
+        with m.Switch(self.result_addr):
+            for i, value in enumerate(results):
+                with m.Case(i):
+                    m.d.sync += self.result_data.eq(value)
+            with m.Default():
+                m.d.sync += self.result_data.eq(0)
+
 
 class RunTimer(wiring.Component):
     """Run control for fixed-length runs: ``busy`` for exactly ``length`` cycles after ``start``.

@@ -83,12 +83,7 @@ class BlockRunner(Runnable):
                 bits.append(bit)
             results = self._block(run, timer, bits, en)
 
-        with m.Switch(self.result_addr):
-            for i, value in enumerate(results):
-                with m.Case(i):
-                    m.d.sync += self.result_data.eq(value)     # a signed result sign-extends
-            with m.Default():
-                m.d.sync += self.result_data.eq(0)
+        self.add_result_mux(m, results)
         return m
 
     def _count_ones(self, run, en, out):
