@@ -54,8 +54,8 @@ from ..model.event_layer import EventLayer
 from ..model.network import NetworkParams
 from ..model.params import ParameterError
 from . import neuron_types  # noqa: F401  (registers the update core of every neuron type)
-from .network_layer import (CycleSignature, DenseLayerCore, Encoder, InputBuffer, RasterInput,
-                            SpikeInput, WindowInput, is_window, state_word)
+from .network_layer import (CycleSignature, DenseLayerCore, Encoder, InputBuffer, MapInput,
+                            RasterInput, SpikeInput, WindowInput, is_window, state_word)
 from .network_loads import LoadMap
 from .event_layer import EventLayerCore, worst_clocks
 from .recurrent_layer import check_position, input_vector, swept_inputs
@@ -249,6 +249,12 @@ class Network(wiring.Component):
             else:
                 if is_window(layer):         # the previous layer's spikes in block RAM
                     source = WindowInput(layer, ls, p.length)
+                    wiring.connect(m, cycle, core.cycle, source.cycle)
+                    m.d.comb += [source.we.eq(prev.out_we), source.waddr.eq(prev.out_addr),
+                                 source.wdata.eq(prev.out_bit)]
+                elif is_window(p.layers[l - 1]) and swept_inputs(layer) == layer.n_inputs:
+                    # a dense layer after a map reads it from block RAM too (MapInput)
+                    source = MapInput(layer.n_inputs, ls.steps, layer.lanes, p.length)
                     wiring.connect(m, cycle, core.cycle, source.cycle)
                     m.d.comb += [source.we.eq(prev.out_we), source.waddr.eq(prev.out_addr),
                                  source.wdata.eq(prev.out_bit)]

@@ -7,6 +7,8 @@
 * :class:`WindowInput` — a conv or pool layer's input map in block RAM (double-buffered per SC
   cycle, written by the producing layer's neuron updates), read through the window: (pass,
   tap) -> input index (:class:`scfpga.model.conv.Geometry`), zero padding.
+* :class:`MapInput` — the same double-buffered block RAM for a dense layer after a conv or
+  pool layer (its input vector read row by row).
 * :class:`InputBuffer` — the encoder's bits of the SC cycle swept into that map first (a window
   layer reads inputs in any order, while the encoder advances each input once per cycle).
 
@@ -227,6 +229,45 @@ class WindowInput(wiring.Component):
             m.d.sync += [inside_b.eq(inside), sel_b.eq(index[:wb] if wb else 0)]
             bit = rd.data.bit_select(sel_b, 1) if wb else rd.data[0]
             m.d.comb += f.bits[lane].eq(inside_b & live & bit)
+        return m
+
+
+class MapInput(wiring.Component):
+    """A dense layer's input spike vector in block RAM, written by the producing layer's neuron
+    updates and double-buffered per SC cycle exactly as :class:`WindowInput`'s map (bank
+    ``(k + 1) % 2`` written during cycle k, bank ``k % 2`` read; zero in cycle 0). Stage A
+    addresses each lane's input ``row_a * lanes + lane``, stage B shows its bit (0 past the
+    last input). Used after conv and pool layers, whose maps would otherwise sit in flip-flops.
+    """
+
+    def __init__(self, n_inputs, rows, lanes, length):
+        self.n_inputs, self.rows, self.lanes = n_inputs, rows, lanes
+        super().__init__({
+            "cycle": In(CycleSignature(length)),
+            "we": In(1), "waddr": In(range(max(2, n_inputs))), "wdata": In(1),
+            "fetch": In(FetchSignature(rows, lanes)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        f, cyc, lanes = self.fetch, self.cycle, self.lanes
+        mem = Memory(shape=1, depth=2 * self.n_inputs, init=[], attrs=BRAM)
+        m.submodules.map = mem
+        wr = mem.write_port()
+        bank = cyc.k[0]
+        m.d.comb += [wr.en.eq(self.we), wr.data.eq(self.wdata),
+                     wr.addr.eq(Cat(~bank, self.waddr))]
+        live = Signal()
+        m.d.sync += live.eq(cyc.k != 0)
+        abits = max(1, (self.n_inputs - 1).bit_length())
+        for lane in range(lanes):
+            index = Signal(range(max(2, self.rows) * lanes + 1), name=f"index{lane}")
+            m.d.comb += index.eq(f.row_a * lanes + lane if lanes > 1 else f.row_a)
+            rd = mem.read_port()
+            m.d.comb += rd.addr.eq(Cat(bank, index[:abits]))
+            valid_b = Signal(name=f"valid_b{lane}")
+            m.d.sync += valid_b.eq(index < self.n_inputs)
+            m.d.comb += f.bits[lane].eq(valid_b & live & rd.data[0])
         return m
 
 
