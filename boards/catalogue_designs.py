@@ -136,8 +136,7 @@ class _ThresholdDesign(ThresholdLoads, OpDesign):
 
     def thresholds(self, loads):
         """What the hardware compares with: the register's bits, saturated at 2**width."""
-        w = self.params.width
-        return np.minimum(np.asarray(loads, np.int64) & ((2 << w) - 1), 1 << w)
+        return self.saturated_thresholds(loads, self.params.width)
 
     def wire(self, m, runner, regs):
         m.submodules.block = block = self.block_type(self.params)

@@ -162,6 +162,11 @@ class OpDesign:
         v = np.asarray(loads, np.int64) & ((1 << bits) - 1)
         return v - ((v >> (bits - 1)) << bits) if self.load_signed else v
 
+    def saturated_thresholds(self, loads, width):
+        """What a ``width + 1``-bit threshold register compares with: its bits (the low bits of
+        the load word), saturated at ``2**width``."""
+        return np.minimum(np.asarray(loads, np.int64) & ((2 << width) - 1), 1 << width)
+
     def expected_results(self, loads):
         loads = self.check_loads(loads)
         if not self.stateful:

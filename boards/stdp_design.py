@@ -62,8 +62,7 @@ class STDPDesign(OpDesign):
 
     def rates(self, loads):
         """The rate RAM keeps ``width + 1`` bits; every encoder value is below ``2**width``."""
-        w = self.params.width
-        return np.minimum(np.asarray(loads, np.int64) & ((2 << w) - 1), 1 << w)
+        return self.saturated_thresholds(loads, self.params.width)
 
     def initial_state(self):
         return self.params.initial_weights
