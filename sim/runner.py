@@ -249,6 +249,16 @@ def _compile_tb(simulator, work, top, extra_sources, defines):
     return None if built.returncode else run
 
 
+def _built(work):
+    """The command that runs a compiled testbench in ``work``, or None when it must be
+    compiled (never, or by an older scfpga whose ``built.ok`` held no command)."""
+    try:
+        run = json.loads((work / "built.ok").read_text())
+    except (OSError, ValueError):
+        return None
+    return run if isinstance(run, list) and run else None
+
+
 def run_hdl_tb(verilog_text, top, tb, memories, plusargs, build_root=None, extra_sources=(),
                defines=None, kind="tb", simulator="icarus"):
     """Compile ``verilog_text`` with the testbench ``tb`` (top module ``scfpga_tb``) once per
@@ -274,7 +284,8 @@ def run_hdl_tb(verilog_text, top, tb, memories, plusargs, build_root=None, extra
     log = run_dir / "sim.log"
     with open(work / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (work / "built.ok").exists():
+        run = _built(work)
+        if run is None:
             (work / f"{top}.v").write_text(verilog_text)
             (work / "tb.v").write_text(tb)
             run = _compile_tb(simulator, work, top, extra_sources, defines)
@@ -282,7 +293,6 @@ def run_hdl_tb(verilog_text, top, tb, memories, plusargs, build_root=None, extra
                 log.write_text((work / "build.log").read_text())
                 return None, log
             (work / "built.ok").write_text(json.dumps(run))
-    run = json.loads((work / "built.ok").read_text())
     for name, content in memories.items():
         (run_dir / name).write_bytes(content)
     ran = processes.run([*run, *(f"+{k}={v}" for k, v in plusargs.items())],
