@@ -58,7 +58,8 @@ from .dense import quantize_weights
 from .conv import ConvLayer, PoolLayer
 from .network import DenseLayer, NetworkParams
 from .netspec_extra import (EVENT_KEYS, RECURRENT_KEYS, event_from_spec, layer_to_spec,
-                            readout_from_spec, readout_to_spec, recurrent_from_spec)
+                            readout_from_spec, readout_to_spec, recurrent_from_spec,
+                            weights_from_spec)
 from .neuron import make_neuron, neuron_spec
 from .params import ParameterError
 
@@ -210,19 +211,8 @@ def _layer(layer, index, fan_in, map_shape, width, base, rng_seed):
     if kind == "recurrent":
         return recurrent_from_spec(layer, index, fan_in, width,
                                    lambda k: _array(layer[k], base, k), _neuron(layer), rng_seed)
-    if "weights" in layer:
-        w = _array(layer["weights"], base, "weights")
-        n = layer.get("neurons", w.shape[0] if w.ndim == 2 else None)
-        if w.ndim != 2 or w.shape != (n, fan_in):
-            raise ParameterError(f"weights must have shape (neurons, inputs) = ({n}, {fan_in}), "
-                                 f"got {w.shape}")
-    else:
-        if "neurons" not in layer:
-            raise ParameterError("neurons must be given when weights are not")
-        n = _int(layer, "neurons", "", None)
-        if n < 1:
-            raise ParameterError(f"neurons must be >= 1, got {n}")
-        w = np.random.default_rng([rng_seed, index]).uniform(-1, 1, (n, fan_in))
+    _, w = weights_from_spec(layer, fan_in, lambda k: _array(layer[k], base, k),
+                             np.random.default_rng([rng_seed, index]))
     bias = _bias(layer, base, w.shape[0], "neuron")
     neuron = _neuron(layer)
     q, qb = _quantize(w, bias, width)

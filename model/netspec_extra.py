@@ -67,22 +67,29 @@ def event_from_spec(layer, fan_in, array, neuron):
                        _int(layer, "seed", 0), w, _int(layer, "weight_width", 8), neuron)
 
 
-def recurrent_from_spec(layer, index, fan_in, width, array, neuron, rng_seed):
-    """A :class:`RecurrentLayer` from its table (random weights seeded like a dense layer's)."""
-    rng = np.random.default_rng([rng_seed, index])
+def weights_from_spec(layer, fan_in, array, rng):
+    """``(neurons, weights)`` of a dense or recurrent layer's table: its ``weights``
+    (neurons, inputs) as given, or without them reals uniform in [-1, 1] from ``rng`` for
+    its ``neurons``."""
     if "weights" in layer:
         w = array("weights")
         n = layer.get("neurons", w.shape[0] if w.ndim == 2 else None)
         if w.ndim != 2 or w.shape != (n, fan_in):
             raise ParameterError(f"weights must have shape (neurons, inputs) = ({n}, {fan_in}), "
                                  f"got {w.shape}")
-    else:
-        if "neurons" not in layer:
-            raise ParameterError("neurons must be given when weights are not")
-        n = _int(layer, "neurons", None)
-        if n < 1:
-            raise ParameterError(f"neurons must be >= 1, got {n}")
-        w = rng.uniform(-1, 1, (n, fan_in))
+        return n, w
+    if "neurons" not in layer:
+        raise ParameterError("neurons must be given when weights are not")
+    n = _int(layer, "neurons", None)
+    if n < 1:
+        raise ParameterError(f"neurons must be >= 1, got {n}")
+    return n, rng.uniform(-1, 1, (n, fan_in))
+
+
+def recurrent_from_spec(layer, index, fan_in, width, array, neuron, rng_seed):
+    """A :class:`RecurrentLayer` from its table (random weights seeded like a dense layer's)."""
+    rng = np.random.default_rng([rng_seed, index])
+    n, w = weights_from_spec(layer, fan_in, array, rng)
     if "recurrent_weights" in layer:
         r = array("recurrent_weights")
     else:
