@@ -14,9 +14,9 @@ import os
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge, with_timeout
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, with_timeout
 
+from .bench_clock import start_clock_and_reset
 from .verdict import write_verdict
 
 
@@ -42,14 +42,7 @@ async def network_matches_model(dut):
     counts, scores = data["counts"].tolist(), data["scores"].tolist()
     run_clocks = int(data["run_clocks"])
     length = data["spikes0"].shape[2]
-    # The C clock (no Python per edge): inputs change on falling edges only, away from the
-    # rising edges the design samples, so its scheduling cannot race them.
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns", impl="gpi").start(start_high=False))
-    dut.rst.value = 1
-    for port in ("load", "addr", "data", "start", "sel"):
-        getattr(dut, port).value = 0
-    await ClockCycles(dut.clk, 2)
-    dut.rst.value = 0
+    await start_clock_and_reset(dut, ("load", "addr", "data", "start", "sel"))
     ports = [getattr(dut, f"spikes{l}") for l in range(n_layers)]
 
     def fail(**what):

@@ -17,9 +17,9 @@ import os
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge, with_timeout
 
+from .bench_clock import start_clock_and_reset
 from .verdict import write_verdict
 
 
@@ -43,12 +43,7 @@ async def stdp_matches_model(dut):
     rates, expected = data["rates"].tolist(), data["expected"].tolist()
     run_clocks = int(data["run_clocks"])
     flips = [tuple(int(x) for x in row) for row in data["flips"].reshape(-1, 5)]
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns", impl="gpi").start(start_high=False))
-    dut.rst.value = 1
-    for port in ("load_addr", "load_data", "load_we", "start", "result_addr"):
-        getattr(dut, port).value = 0
-    await ClockCycles(dut.clk, 2)
-    dut.rst.value = 0
+    await start_clock_and_reset(dut, ("load_addr", "load_data", "load_we", "start", "result_addr"))
     stuck = [tuple(int(x) for x in row) for row in data["stuck"].reshape(-1, 3)] \
         if "stuck" in data else []
     await FallingEdge(dut.clk)
