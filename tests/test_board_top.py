@@ -25,34 +25,17 @@ from scfpga.boards.ops import load_design
 from scfpga.boards.host import BoardClient
 from scfpga.boards.pll import pll_settings
 from scfpga.boards.runnable import check_runnable
-from scfpga.boards.simboard import SimulatedBoard
-from scfpga.boards.top import BoardCore, BoardTop, core_clock
+from scfpga.boards.top import BoardTop, core_clock
 from scfpga.boards.uart import allowed_bauds, uart_divisor
 from scfpga.boards.build import DEVICES
 from scfpga.gatelevel import synthesise_netlist
 from scfpga.model import ParameterError
 from scfpga.boards.uart_bench import PLL_SIM_MODEL, run_uart_session
 from scfpga.boards.toolchain import ICE40_SIM_DEFINES, tool_path
+from board_helpers import BIT, LIF, TIMEOUT_BITS, core_verilog, info_of, software_board
 
-BIT = 8                                 # clock cycles per UART bit in simulation
-TIMEOUT_BITS = 40
-CORE = dict(clk_hz=BIT * 115200, baud=115200, timeout_cycles=TIMEOUT_BITS * BIT,
-            led_tick_log2=2, heartbeat_ticks=64, busy_ticks=4)
-
-LIF = block_design("lif", {"inputs": 3, "width": 12, "weights": "300,-200,250",
-                           "threshold": 700, "leak_shift": 3, "refractory": 1},
-                   length=300, input_source="lfsr", input_width=7)
 SNG = block_design("sng", {"source": "lfsr", "width": 9, "seed": 77}, length=700)
 MUX = block_design("mux", {"inputs": 5, "width": 6, "dim": 2}, length=256, input_width=6)
-
-
-def core_verilog(design):
-    return verilog.convert(BoardCore(design.component(), **CORE), name="board_core", emit_src=False)
-
-
-def info_of(design, flags=0):
-    return P.Info(P.PROTOCOL_VERSION, P.MAX_PAYLOAD, design.n_loads, design.n_results,
-                  design.design_id, design.length, CORE["clk_hz"], CORE["timeout_cycles"], flags)
 
 
 def req(cmd, payload=b"", **step):
@@ -147,7 +130,7 @@ def error_script(design, loads):
 
 
 def play_on_software_board(design, steps):
-    board = SimulatedBoard(design, CORE["clk_hz"], CORE["timeout_cycles"])
+    board = software_board(design)
     replies = []
     for step in steps:
         board.write(bytes.fromhex(step["send"]))
@@ -442,17 +425,18 @@ def test_gate_level_board_core_equals_golden_model(rng):
 def test_whole_board_top_with_pll_model(name, tmp_path):
     """The real top: 12 MHz in, a PLL (behavioural model) to 24 MHz, reset held until lock,
     the UART divisor from the achieved clock (1 Mbaud here, to keep the simulation short),
-    the pins' LED polarity."""
+    the pins' LED polarity; the iCEstick's HX1K without BATCH (INFO says so)."""
     top = BoardTop(BOARDS[name], SNG.component(), 24, baud=1_000_000, led_tick_log2=8,
                    heartbeat_ticks=16, busy_ticks=2)
     assert (top.clk_hz, top.core.divisor) == (24_000_000, 24)
+    assert top.core.batch == (name != "icestick")
     model = tmp_path / "pll_model.v"
     model.write_text(PLL_SIM_MODEL)
     loads = np.array([300])
     steps = [req(P.Command.INFO), req(P.Command.WRITE, P.write_payload(0, loads)),
              req(P.Command.RUN), req(P.Command.READ, P.read_payload(0, 1))]
     info = P.Info(P.PROTOCOL_VERSION, P.MAX_PAYLOAD, 1, 1, SNG.design_id, SNG.length,
-                  24_000_000, 240_000)
+                  24_000_000, 240_000, 0 if top.core.batch else P.FLAG_NO_BATCH)
     want = [ok(P.Command.INFO, info.encode()), ok(P.Command.WRITE),
             ok(P.Command.RUN, P.run_reply_payload(SNG.run_cycles)),
             ok(P.Command.READ, results_payload(SNG.expected_results([loads])[0]))]
@@ -501,6 +485,51 @@ def test_cli_run_on_software_board(scfpga_main, tmp_path, capsys):
     assert scfpga_main(args) == 2 and "use --force" in capsys.readouterr().err
     np.save(tmp_path / "x.npy", np.zeros((2, 4)))
     assert scfpga_main(args + ["--force"]) == 2 and "shape" in capsys.readouterr().err
+
+
+def test_cli_run_models_the_build_with_or_without_batch(scfpga_main, tmp_path, capsys,
+                                                        monkeypatch):
+    """``--port sim`` takes BATCH and the baud from the report.json next to the design."""
+    import scfpga.boards.simboard as simboard
+    built = []
+    monkeypatch.setattr(simboard.SimulatedBoard, "_batch_header",
+                        lambda self, payload: built.append(self.batch) or (P.Status.BAD_LENGTH,))
+    design = tmp_path / "lif.json"
+    design.write_text(json.dumps(LIF.spec))
+    np.save(tmp_path / "x.npy", np.random.default_rng(6).random((2, 3)))
+    args = ["run", "--port", "sim", str(design), "--x", str(tmp_path / "x.npy")]
+    for batch in (False, True):
+        (tmp_path / "report.json").write_text(json.dumps(
+            {"board": {"batch": batch, "uart": {"baud": 1_000_000}}}))
+        code = scfpga_main(args)
+        err_text = capsys.readouterr().err
+        assert "1000000 baud" in err_text
+        if batch:                   # BATCH was sent (and refused by the patched header check)
+            assert code == 1 and "BAD_LENGTH" in err_text and built == [True]
+        else:                       # WRITE, RUN, READ per sample: BATCH never sent
+            assert code == 0 and built == []
+
+
+def test_cli_batch_option_reaches_the_build_and_build_errors_are_one_line(
+        scfpga_main, tmp_path, capsys, monkeypatch):
+    import scfpga.boards.flow as flow
+    from scfpga.boards.build import BuildError, DesignTooLarge
+    seen = []
+
+    def refuse(*a, batch=None, **k):
+        seen.append(batch)
+        raise (DesignTooLarge("design does not fit x: y", {}) if len(seen) < 3 else
+               BuildError("nextpnr failed"))
+    monkeypatch.setattr(flow, "build_board", refuse)
+    argv = ["build", "sng", "--board", "icebreaker", "-o", str(tmp_path / "o")]
+    for extra in ([], ["--no-batch"], ["--batch"]):
+        assert scfpga_main(argv + extra) == 1
+        assert capsys.readouterr().err.splitlines()[-1] in (
+            "scfpga: error: design does not fit x: y", "scfpga: error: nextpnr failed")
+    assert seen == [None, False, True]
+    assert BoardTop(BOARDS["icebreaker"], SNG.component(), batch=False).core.batch is False
+    assert BoardTop(BOARDS["icestick"], SNG.component(), batch=True).core.batch is True
+    assert BoardTop(BOARDS["hx8k-evn"], SNG.component()).core.batch is True
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -558,7 +587,10 @@ def test_cli_names_the_resource_that_does_not_fit(scfpga_main, tmp_path, capsys)
             "--board", "icestick", "-o", str(out)]
     assert scfpga_main(argv) == 1
     err_text = capsys.readouterr().err
-    assert re.search(r"does not fit hx1k-tq144: logic cells \(ICESTORM_LC\) \d+ > 1280", err_text)
+    # One line, exit 1: not an internal error with a traceback hint.
+    assert re.fullmatch(r"scfpga: error: design does not fit hx1k-tq144: logic cells "
+                        r"\(ICESTORM_LC\) \d+ > 1280", err_text.splitlines()[-1])
+    assert "internal error" not in err_text
     assert not (out / "report.json").exists()
 
 
@@ -566,12 +598,16 @@ def test_cli_fails_on_missed_timing_unless_allowed(scfpga_main, tmp_path, capsys
     out = tmp_path / "fast"
     argv = ["build", "and", "--board", "icestick", "--freq", "192", "-o", str(out)]
     assert scfpga_main(argv) == 1
-    err_text = capsys.readouterr().err
+    io = capsys.readouterr()
+    err_text = io.err
+    # The iCEstick builds without BATCH (with it, not even this design fits the HX1K).
+    assert "no BATCH" in io.out and "internal error" not in err_text
     m = re.search(r"timing not met: clock clk reaches ([\d.]+) MHz, below the target 192\.\d+ MHz",
                   err_text)
     assert m and float(m[1]) < 192
     report = json.loads((out / "report.json").read_text())
     assert not report["timing_met"] and report["board"]["clock_mhz"] == 192
+    assert report["board"]["batch"] is False
     # The same report with --allow-timing-fail is accepted (no second build needed).
     import scfpga.boards.flow as flow
     monkeypatch.setattr(flow, "build_board", lambda *a, **k: report)

@@ -21,18 +21,11 @@ from hypothesis import strategies as st
 from scfpga.boards import protocol as P
 from scfpga.boards.designs import block_design
 from scfpga.boards.host import BoardClient
-from scfpga.boards.simboard import SimulatedBoard
 from scfpga.boards.top import BoardCore
 from scfpga.boards.uart_bench import run_uart_session
+from board_helpers import BIT, CORE, LIF, TIMEOUT_BITS, core_verilog, info_of, software_board
 
 C, S = P.Command, P.Status
-BIT = 8                                 # clock cycles per UART bit in simulation
-TIMEOUT_BITS = 40
-CORE = dict(clk_hz=BIT * 115200, baud=115200, timeout_cycles=TIMEOUT_BITS * BIT,
-            led_tick_log2=2, heartbeat_ticks=64, busy_ticks=4)
-LIF = block_design("lif", {"inputs": 3, "width": 12, "weights": "300,-200,250",
-                           "threshold": 700, "leak_shift": 3, "refractory": 1},
-                   length=300, input_source="lfsr", input_width=7)
 
 
 def fuzz(n):
@@ -121,7 +114,7 @@ def play(board, script):
 @fuzz(60)
 @given(st.binary(max_size=300))
 def test_software_board_answers_any_byte_stream_with_well_formed_replies(data):
-    board = SimulatedBoard(LIF, CORE["clk_hz"], CORE["timeout_cycles"])
+    board = software_board(LIF)
     board.write(data)
     out = board.read(1 << 16)
     out += board.read(1 << 16)                   # the line went quiet: a pending frame ends
@@ -137,7 +130,7 @@ def test_software_board_answers_any_byte_stream_with_well_formed_replies(data):
 @fuzz(60)
 @given(st.lists(steps(), min_size=1, max_size=12))
 def test_software_board_one_reply_per_step_and_results_follow_the_loads(script):
-    board = SimulatedBoard(LIF, CORE["clk_hz"], CORE["timeout_cycles"])
+    board = software_board(LIF)
     for step, out in zip(script, play(board, script)):
         assert len(replies_of(bytes.fromhex(out))) == 1, step     # exactly one reply, never more
     # After a RUN, READ returns the golden model of the loads as the registers hold them.
@@ -150,7 +143,7 @@ def test_software_board_one_reply_per_step_and_results_follow_the_loads(script):
 
 
 def test_software_board_drops_requests_while_busy_and_runs_out_of_range_loads():
-    board = SimulatedBoard(LIF, CORE["clk_hz"], CORE["timeout_cycles"])
+    board = software_board(LIF)
     board.write(P.encode_request(C.WRITE, P.write_payload(0, [0xFFFF, 129, 300])))
     replies_of(board.read(100))[0].check(C.WRITE)
     # RUN then INFO without waiting: the INFO arrives while the RUN reply goes out: dropped.
@@ -179,8 +172,7 @@ class HostileBoard:
         pass
 
 
-GOOD_INFO = P.Info(P.PROTOCOL_VERSION, P.MAX_PAYLOAD, LIF.n_loads, LIF.n_results, LIF.design_id,
-                   LIF.length, CORE["clk_hz"], CORE["timeout_cycles"])
+GOOD_INFO = info_of(LIF)
 
 
 @st.composite
@@ -261,17 +253,13 @@ def test_host_driver_gives_up_on_continuous_line_noise(seed, sync_rate):
 
 
 # ---------------------------------------------------------------- RTL engine
-def core_verilog(design):
-    return verilog.convert(BoardCore(design.component(), **CORE), name="board_core", emit_src=False)
-
-
 @fuzz(2)
 @given(st.lists(steps(), min_size=16, max_size=16))
 def test_rtl_engine_equals_software_board_on_random_frames(tmp_path_factory, script):
     """The gateware and the software board send the same bytes for every generated step."""
     result = run_uart_session(core_verilog(LIF), "board_core", script, BIT * 10,
                               build_root=tmp_path_factory.mktemp("uart"))
-    software = play(SimulatedBoard(LIF, CORE["clk_hz"], CORE["timeout_cycles"]), script)
+    software = play(software_board(LIF), script)
     for k, (step, rtl, sw) in enumerate(zip(script, result["replies"], software)):
         assert rtl == sw, f"step {k} sent {step['send']}: RTL {rtl or 'nothing'}, software {sw or 'nothing'}"
     assert result["tx_bad_stop"] == 0
@@ -388,7 +376,7 @@ def test_rtl_engine_batch_bad_frames_and_recovery(tmp_path_factory):
                               build_root=tmp_path_factory.mktemp("uart"))
     for k, (step, rtl, expected) in enumerate(zip(steps, result["replies"], want)):
         assert rtl == expected, f"step {k} sent {step['send']}: RTL {rtl or 'nothing'}, want {expected}"
-    software = play_frames(SimulatedBoard(LIF, CORE["clk_hz"], CORE["timeout_cycles"]),
+    software = play_frames(software_board(LIF),
                            [steps[k] for k in plain])
     assert software == [want[k] for k in plain]
     # The first-byte wait is the longer one: the reply came after 20 timeouts, not one.

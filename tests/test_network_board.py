@@ -9,8 +9,8 @@ from scfpga.model.netspec import network_from_spec
 from scfpga.model.network import Network
 from scfpga.model.params import ParameterError
 from scfpga.sim.runs import cosim_runs
-from test_board_top import (BIT, assert_replies, core_verilog, play_on_software_board,
-                            run_script)
+from board_helpers import BIT, core_verilog
+from test_board_top import assert_replies, play_on_software_board, run_script
 from scfpga.boards.uart_bench import run_uart_session
 
 SPEC = {"inputs": 6, "length": 24, "width": 6, "source": "lfsr", "seed": 3,

@@ -18,8 +18,8 @@ from scfpga.model.params import ParameterError
 from scfpga.model.stdp import STDPLayer
 from scfpga.boards.uart_bench import run_uart_session
 from scfpga.sim.runs import cosim_runs
-from test_board_top import (BIT, assert_replies, core_verilog, ok, play_on_software_board, req,
-                            results_payload)
+from board_helpers import BIT, core_verilog
+from test_board_top import assert_replies, ok, play_on_software_board, req, results_payload
 
 # Small, seeded configurations (each option set as `scfpga build NAME` takes them).
 SMALL = {
