@@ -37,7 +37,9 @@ def test_amaranth_simulation(window):
     amaranth_check(CounterParams(window), bench, cycles=300)
 
 
-@pytest.mark.parametrize("case", range(5))
+# Two configurations through this block's own bench; the seeded campaign of
+# tests/test_cosim_campaign.py proves 175 random primitives every cycle.
+@pytest.mark.parametrize("case", range(2))
 def test_cosim_random_parameters(case):
     rng = np.random.default_rng(5000 + case)
     window = int(rng.choice([1, 2, 3, int(rng.integers(4, 300))]))

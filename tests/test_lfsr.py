@@ -100,7 +100,9 @@ def test_amaranth_simulation(width):
     amaranth_check(LFSRParams(width, (1 << width) - 2), bench, cycles=200)
 
 
-@pytest.mark.parametrize("case", range(6))
+# Two configurations through this block's own bench; the seeded campaign of
+# tests/test_cosim_campaign.py proves 175 random primitives every cycle.
+@pytest.mark.parametrize("case", range(2))
 def test_cosim_random_parameters(case):
     rng = np.random.default_rng(1000 + case)
     width = int(rng.integers(3, 33))

@@ -101,7 +101,9 @@ def test_amaranth_simulation(params):
     amaranth_check(params, bench, cycles=300)
 
 
-@pytest.mark.parametrize("case", range(8))
+# Two configurations through this block's own bench; the seeded campaign of
+# tests/test_cosim_campaign.py proves 175 random primitives every cycle.
+@pytest.mark.parametrize("case", range(2))
 def test_cosim_random_parameters(case):
     rng = np.random.default_rng(6000 + case)
     width = int(rng.integers(4, 25))

@@ -60,7 +60,9 @@ def test_amaranth_simulation(params):
     amaranth_check(params, bench, cycles=300)
 
 
-@pytest.mark.parametrize("case", range(6))
+# Two configurations through this block's own bench; the seeded campaign of
+# tests/test_cosim_campaign.py proves 175 random primitives every cycle.
+@pytest.mark.parametrize("case", range(2))
 def test_cosim_random_parameters(case):
     rng = np.random.default_rng(4000 + case)
     n = int(rng.integers(2, 17))
