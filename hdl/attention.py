@@ -16,10 +16,10 @@ Run interface (``sync`` domain):
 """
 from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import Out
 
 from ..model.attention import AttentionParams
-from .run_control import run_sources
+from .run_control import run_members, run_sources
 from .wta import popcount
 
 
@@ -54,9 +54,7 @@ class Attention(wiring.Component):
 
     def __init__(self, params: AttentionParams):
         self.params = params
-        members = {"start": In(1), "en": In(1)}
-        members.update({name: In(params.width + 1) for name in threshold_ports(params)})
-        members.update({"busy": Out(1), "done": Out(1)})
+        members = run_members(threshold_ports(params), params.width)
         members.update({name: Out(params.count_width) for name in count_ports(params)})
         super().__init__(members)
 

@@ -14,10 +14,10 @@ Run interface: :mod:`.run_control` (``start`` captures the ``x<i>`` thresholds `
 """
 from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import Out
 
 from ..model.recurrent import RecurrentParams
-from .run_control import run_control, run_sources
+from .run_control import run_control, run_members, run_sources
 from .wta import popcount
 
 
@@ -37,9 +37,7 @@ class Recurrent(wiring.Component):
 
     def __init__(self, params: RecurrentParams):
         self.params = p = params
-        members = {"start": In(1), "en": In(1)}
-        members.update({f"x{i}": In(p.width + 1) for i in range(p.n_inputs)})
-        members.update({"busy": Out(1), "done": Out(1)})
+        members = run_members([f"x{i}" for i in range(p.n_inputs)], p.width)
         members.update({f"acc{j}": Out(signed(p.acc_width)) for j in range(p.n_neurons)})
         members.update({f"s{j}": Out(p.state_width) for j in range(p.n_neurons)})
         super().__init__(members)

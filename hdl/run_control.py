@@ -6,8 +6,19 @@
   consumes cycle ``length - 1`` (``last``) drops ``busy`` and raises ``done`` for one cycle.
 """
 from amaranth.hdl import ResetInserter, Signal
+from amaranth.lib.wiring import In, Out
 
 from .sources import make_source
+
+
+def run_members(thresholds, width):
+    """Signature members of the run interface with threshold inputs: ``start``, ``en``, one
+    ``In(width + 1)`` (thresholds ``0..2**width``, captured at ``start``) per name in
+    ``thresholds``, ``busy``, ``done``; the layer adds its outputs after them."""
+    members = {"start": In(1), "en": In(1)}
+    members.update({name: In(width + 1) for name in thresholds})
+    members.update({"busy": Out(1), "done": Out(1)})
+    return members
 
 
 def run_control(m, start, en, busy, done, length):
