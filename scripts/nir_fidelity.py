@@ -145,7 +145,7 @@ def clip_sweep(files, x, y, args, out):
                            if r["kind"] == "spikes"]})
             print(f"{f.name} clip {c}: model {np.mean(sc == y):.3f}", flush=True)
     (out / "clip.json").write_text(json.dumps(table, indent=2) + "\n")
-    md = ["## NIR import: weight clip vs accuracy\n",
+    md = ["# NIR import: weight clip vs accuracy\n",
           f"`python scripts/nir_fidelity.py --clip-sweep --rtl 0` (rate input, L = "
           f"{args.length}, W = {args.width}; the NIR float reference does not depend on clip)\n",
           "clip: the fraction of nonzero folded weights per layer kept inside the SC range; "
