@@ -172,7 +172,7 @@ def write_summary(out):
     """``summary.md``, the README table, from ``fidelity.json``."""
     results = json.loads((out / "fidelity.json").read_text())
     md = ["# NIR examples: accuracy on the 540 test digits\n",
-          "| network (64-32-10) | input spikes (256 steps) | snnTorch float (32 steps) | NIR "
+          "| network | input spikes (256 steps) | snnTorch float (32 steps) | NIR "
           "float reference | scfpga golden model | RTL, first images |",
           "|---|---|---|---|---|---|"]
     for e in results:
