@@ -7,9 +7,12 @@ For each device the hidden width H is searched in two stages:
 
 1. by estimate (no build): the largest H for which :func:`scfpga.hdl.network_fit.fit_layout`
    finds a layout (fold, lanes per layer) within the device's block RAM and logic. The fit
-   estimates count iCE40 4 kbit EBRs; for an ECP5 the DP16KD count is scaled by
-   :data:`ECP5_EBR_PER_DP16KD` (measured: the 64-1400-10 layout of ``scripts/ecp5_networks.py``
-   is 373 estimated EBRs and took 122 DP16KD), so the estimate only proposes a start;
+   estimates count iCE40 4 kbit EBRs; for the 25F the DP16KD count is scaled by
+   :data:`ECP5_EBR_PER_DP16KD` (measured: a 64-512-10 layout estimated at 161 EBRs took 79
+   DP16KD, a 64-1400-10 one at 373 took 122), so the estimate only proposes a start. On this
+   shared machine ``fit_layout`` over thousands of neurons takes minutes per call, so the ECP5
+   searches start from a given H; the 85F keeps the layout ``scripts/ecp5_networks.py``
+   measured on it (16 hidden accumulators x 4 lanes, output 16 lanes) instead;
 2. by builds (:func:`scfpga.boards.flow.build_board`, the board top with the UART protocol
    engine at the device's clock): a binary search between the largest H that built, fit and
    met timing and the smallest that did not, at most ``--max-builds`` builds per device. A
@@ -41,7 +44,7 @@ from scfpga.hdl.network import schedule  # noqa: E402
 from scfpga.hdl.network_fit import fit_layout  # noqa: E402
 from scfpga.model.params import ParameterError  # noqa: E402
 
-ECP5_EBR_PER_DP16KD = 373 / 122
+ECP5_EBR_PER_DP16KD = 161 / 79
 ECP5_MHZ = 30.0
 # name -> board, fit_layout capacity, clock (MHz, None = the board's default), H search range.
 DEVICES = {
@@ -50,10 +53,11 @@ DEVICES = {
     # ECP5: fit_layout over a hidden layer of thousands takes minutes per call on this shared
     # machine, so the search starts from ``start`` (scaled from the 122 DP16KD of H = 1400)
     # instead of a binary search on the estimate; the clock is one the 85F's 64-1400-10 meets.
-    "ecp5-25f": dict(board="ulx3s-25f", clock=ECP5_MHZ, h_range=(64, 2048), start=512,
+    "ecp5-25f": dict(board="ulx3s-25f", clock=ECP5_MHZ, h_range=(64, 2048), start=384,
                      fit=dict(lc=24288, ebr=int(56 * ECP5_EBR_PER_DP16KD))),
     "ecp5-85f": dict(board="ulx3s-85f", clock=ECP5_MHZ, h_range=(256, 4096), start=2048,
-                     fit=dict(lc=83640, ebr=int(208 * ECP5_EBR_PER_DP16KD))),
+                     fit=dict(lc=83640, ebr=int(208 * ECP5_EBR_PER_DP16KD)), parallel=16,
+                     lanes=(4, 16)),
 }
 
 
@@ -65,23 +69,24 @@ def untrained(hidden, seed=0):
 
 
 def layout(hidden, fit):
-    """``(folds, lanes)`` fit_layout picks for 64-hidden-10, or None if nothing fits."""
+    """``(folds, lanes, estimate)`` fit_layout picks for 64-hidden-10, or the reason nothing
+    fits (a str)."""
     params, _ = M.to_network(untrained(hidden))
     try:
         best, est = fit_layout(params, **fit)
-    except ParameterError:
-        return None
+    except ParameterError as e:
+        return str(e)
     return [l.fold for l in best.layers], [l.lanes for l in best.layers], est
 
 
 def largest_by_estimate(fit, lo, hi):
     """The largest H in [lo, hi] that fit_layout places (binary search; layouts are monotone
     enough in H for a start value)."""
-    if layout(lo, fit) is None:
+    if isinstance(layout(lo, fit), str):
         return None
     while hi - lo > max(1, lo // 32):
         mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if layout(mid, fit) is not None else (lo, mid)
+        lo, hi = (lo, mid) if isinstance(layout(mid, fit), str) else (mid, hi)
     return lo
 
 
@@ -89,9 +94,10 @@ def measure(name, dev, hidden, split, work, say):
     """Train, lay out, evaluate and build 64-hidden-10; the row (``ok`` = fits and meets)."""
     row = {"device": name, "board": dev["board"], "hidden": hidden,
            "synapses": 64 * hidden + hidden * 10}
-    lay = layout(hidden, dev["fit"])
-    if lay is None:
-        row.update(ok=False, fits=False, error="fit_layout: no layout within the estimate")
+    lay = layout(hidden, dev["fit"]) if "parallel" not in dev else \
+        ([-(-hidden // dev["parallel"]), 1], list(dev["lanes"]), None)
+    if isinstance(lay, str):
+        row.update(ok=False, fits=False, error=f"fit estimate: {lay.split(': ', 1)[-1]}")
         return row
     folds, lanes, est = lay
     t0 = time.time()
