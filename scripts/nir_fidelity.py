@@ -205,6 +205,7 @@ def main(argv=None):
     ap.add_argument("--rtl", type=int, default=10, help="test images proven in RTL (0: none)")
     ap.add_argument("--clip-sweep", action="store_true", help="also sweep clip (clip.md)")
     ap.add_argument("--write-spikes", help="write the first 10 test digits' raster here")
+    ap.add_argument("--force", action="store_true", help="overwrite an existing --write-spikes")
     ap.add_argument("--out", default=str(ROOT / "results" / "nir"))
     ap.add_argument("--summary-only", action="store_true",
                     help="only rewrite summary.md from fidelity.json")
@@ -220,6 +221,10 @@ def main(argv=None):
         require_icarus()
     x, y = digits_test()
     if args.write_spikes:
+        if Path(args.write_spikes).exists() and not args.force:
+            print(f"nir_fidelity: error: {args.write_spikes} exists; use --force to overwrite it",
+                  file=sys.stderr)
+            return 2
         raster = bernoulli(x[:10], args.length).transpose(0, 2, 1)    # (samples, T, inputs)
         np.save(args.write_spikes, np.ascontiguousarray(raster))
         print(f"wrote {args.write_spikes} {raster.shape} (labels {y[:10].tolist()})")
