@@ -2,7 +2,7 @@
 
 The board top is converted to Verilog, the pins come from the board catalogue as a PCF, and
 :func:`scfpga.boards.build.build_verilog` runs Yosys, nextpnr and icepack. Its ``report.json`` gains a
-``board`` section (board, clock, PLL, UART) and a ``design`` section (description and id).
+``board`` section (board, clock, PLL, UART, whether the engine serves BATCH) and a ``design`` section (description and id).
 """
 import json
 import tempfile
@@ -19,14 +19,15 @@ TOP = "board_top"
 DESIGN_FILE = "design.json"
 
 
-def board_verilog(design, board, freq_mhz=None, baud=DEFAULT_BAUD):
-    """``(verilog_text, BoardTop)`` for a runnable design on a board."""
-    top = BoardTop(board, design.component(), freq_mhz, baud)
+def board_verilog(design, board, freq_mhz=None, baud=DEFAULT_BAUD, batch=None):
+    """``(verilog_text, BoardTop)`` for a runnable design on a board (``batch``: as
+    :class:`.top.BoardTop`)."""
+    top = BoardTop(board, design.component(), freq_mhz, baud, batch)
     return verilog.convert(top, name=TOP, emit_src=False), top
 
 
 def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, seed=1,
-                force=False, progress=None):
+                force=False, progress=None, batch=None):
     """Build a bitstream of ``design`` for a board; the report dict (also ``report.json``).
 
     Besides :func:`scfpga.boards.build.build_verilog`'s outputs (top ``board_top``), a design with a
@@ -41,6 +42,9 @@ def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, s
     freq_mhz : float or None
         Core clock; ``None`` is the board's default. The timing target is the frequency the
         PLL actually achieves.
+    batch : bool or None
+        Whether the protocol engine serves BATCH; ``None`` is the board's default
+        (:func:`.top.batch_default`: not on the iCEstick). Recorded as ``board.batch``.
 
     Raises
     ------
@@ -56,7 +60,7 @@ def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, s
     if design_file.exists() and force:
         design_file.unlink()             # no stale design may outlive a failed rebuild
     core_clock(board, freq_mhz)           # a bad clock fails before anything is generated
-    top = BoardTop(board, design.component(), freq_mhz, baud)
+    top = BoardTop(board, design.component(), freq_mhz, baud, batch)
     say(f"generating the {board.name} top for {design.name} "
         f"({design.n_loads} loads, {design.n_results} results, {design.length} cycles per run)")
     text = verilog.convert(top, name=TOP, emit_src=False)
@@ -77,6 +81,7 @@ def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, s
         "uart": {"baud": baud, "divisor": top.core.divisor,
                  "baud_error": round(abs(top.clk_hz / top.core.divisor - baud) / baud, 5),
                  "timeout_cycles": top.core.timeout_cycles},
+        "batch": top.core.batch,
         "pins": {port: pin for port, (pin, _) in board.pins().items()},
         "notes": board.notes,
     }
@@ -106,7 +111,8 @@ def summary(report):
     return "\n".join([
         f"{report['design']['design']} on {b['name']} ({report['device']}-{report['package']}), "
         f"design id 0x{report['design']['design_id']:08x}",
-        f"  clock    {clock}; UART {b['uart']['baud']} baud",
+        f"  clock    {clock}; UART {b['uart']['baud']} baud"
+        + ("" if b.get("batch", True) else "; no BATCH (WRITE, RUN, READ per sample)"),
         f"  logic    {lc['used']}/{lc['total']} {cells}, {report['flip_flops']} FFs, "
         f"EBR {report['ebr']['used']}/{report['ebr']['total']}, "
         f"DSP {report['dsp']['used']}/{report['dsp']['total']}"

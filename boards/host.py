@@ -95,14 +95,15 @@ class BoardClient:
         self._info = None
 
     @classmethod
-    def open(cls, port, baud=DEFAULT_BAUD, design=None, timeout=1.0):
-        """Open a serial port, or ``"sim"`` for a software board running ``design``."""
+    def open(cls, port, baud=DEFAULT_BAUD, design=None, timeout=1.0, batch=True):
+        """Open a serial port, or ``"sim"`` for a software board running ``design``, built
+        with BATCH or not (``batch``; a real board says which in INFO)."""
         check_timeout(timeout)
         check_baud(baud)
         if port == SIM_PORT:
             if design is None:
                 raise ProtocolError("the simulated board needs a design")
-            return cls(SimulatedBoard(design), timeout)
+            return cls(SimulatedBoard(design, batch=batch), timeout)
         return cls(SerialTransport(port, baud), timeout)
 
     def close(self):
@@ -218,9 +219,14 @@ class BoardClient:
             Which results come back per sample, count 1..63; default all of them.
 
         An error reply (bad frame, timeout, overrun) is a :class:`ProtocolError` naming the
-        sample it answers.
+        sample it answers. A board built without BATCH (INFO says so, or it answers
+        UNKNOWN_COMMAND) is a :class:`ProtocolError` with status UNKNOWN_COMMAND.
         """
         info = self._info or self.info()
+        if not info.has_batch:              # no request needed: INFO said so
+            raise ProtocolError("the board was built without BATCH (scfpga build --no-batch, "
+                                "or a small device): use WRITE, RUN and READ per sample",
+                                status=Status.UNKNOWN_COMMAND)
         loads = np.atleast_2d(np.asarray(loads, dtype=np.int64))
         first, count = (0, info.n_results) if results is None else results
         if not 1 <= count <= MAX_BATCH_RESULTS:
@@ -236,8 +242,8 @@ class BoardClient:
             rows = loads[start:start + MAX_BATCH_SAMPLES]
             header = self.request(Command.BATCH, batch_payload(addr, n, first, count, len(rows)))
             if header.status == Status.UNKNOWN_COMMAND:
-                raise ProtocolError("the board does not know BATCH (a bitstream built before "
-                                    "it): rebuild it with this scfpga", status=header.status)
+                raise ProtocolError("the board does not know BATCH (a bitstream built without "
+                                    "it, or before it)", status=header.status)
             if len(header.check(Command.BATCH).payload):
                 raise ProtocolError(f"BATCH reply payload has {len(header.payload)} bytes, "
                                     f"expected 0")
@@ -274,7 +280,7 @@ class BoardClient:
         """Run every row of ``loads`` (batch, n_loads); results (batch, n_results), decoded.
 
         One BATCH request when a sample's results fit one reply (up to 63), else (and on a
-        board built before BATCH) WRITE, RUN and READ per sample."""
+        board built without BATCH, or before it) WRITE, RUN and READ per sample."""
         check = getattr(design, "check_loads", None)       # optional in the contract
         loads = check(loads) if check else np.atleast_2d(np.asarray(loads, dtype=np.int64))
         self.check_design(design)

@@ -35,7 +35,10 @@ BATCH      0x40  ``addr u16, rcount u8, raddr u16,      none; then the board tak
 Batches
 -------
 BATCH streams many samples through one request, so the host never waits a round trip per
-sample. Its header frame is checked like any request (``rcount`` 1..:data:`MAX_BATCH_RESULTS`,
+sample. It is a build option: a board built without it (the default on the iCEstick's
+HX1K, where its buffers would leave too little room for a design, or ``--no-batch``) answers
+it UNKNOWN_COMMAND and sets :data:`FLAG_NO_BATCH` in INFO's ``flags``; the host then sends
+WRITE, RUN and READ per sample. Its header frame is checked like any request (``rcount`` 1..:data:`MAX_BATCH_RESULTS`,
 ``n`` >= 1 and ``samples`` >= 1, else BAD_LENGTH; ``addr + n`` beyond ``n_loads`` or
 ``raddr + rcount`` beyond ``n_results``: BAD_ADDRESS) and answered at once; after an OK reply
 (empty payload) the board reads ``samples`` sample blocks, raw bytes without framing::
@@ -66,7 +69,7 @@ OK               0x00  command executed
 BAD_CHECKSUM     0x01  the frame's byte sum is not 0 mod 256 (nothing was executed)
 BAD_LENGTH       0x02  ``len`` > MAX_PAYLOAD, or wrong for the command (e.g. WRITE with an odd
                        length, READ count 0 or > 32)
-UNKNOWN_COMMAND  0x03  ``cmd`` is none of the above
+UNKNOWN_COMMAND  0x03  ``cmd`` is none of the above (BATCH too, on a board built without it)
 FRAMING          0x04  a byte arrived with a 0 stop bit (UART framing error)
 TIMEOUT          0x05  a frame stopped arriving: no byte for the inter-byte timeout
 BAD_ADDRESS      0x06  WRITE beyond ``n_loads`` or READ beyond ``n_results`` (BATCH: either)
@@ -257,7 +260,8 @@ def batch_window(n):
 
 
 # INFO reply: (field, struct code). flags bit 0 = results valid (a run finished since the last
-# WRITE or reset).
+# WRITE or reset); bit 1 = built without BATCH (set by a board that answers it UNKNOWN_COMMAND,
+# so a board with BATCH, or one built before the flag, reports 0 there).
 INFO_LAYOUT = (
     ("version", "B"), ("max_payload", "B"), ("n_loads", "H"), ("n_results", "H"),
     ("design_id", "I"), ("length", "I"), ("clk_hz", "I"), ("timeout_cycles", "I"),
@@ -266,6 +270,7 @@ INFO_LAYOUT = (
 INFO_FORMAT = "<" + "".join(code for _, code in INFO_LAYOUT)
 INFO_SIZE = struct.calcsize(INFO_FORMAT)
 FLAG_RESULTS_VALID = 0x01
+FLAG_NO_BATCH = 0x02
 
 
 def info_offset(field_name):
@@ -303,6 +308,11 @@ class Info:
     @property
     def results_valid(self):
         return bool(self.flags & FLAG_RESULTS_VALID)
+
+    @property
+    def has_batch(self):
+        """False when the board says it was built without BATCH (:data:`FLAG_NO_BATCH`)."""
+        return not self.flags & FLAG_NO_BATCH
 
 
 def timeout_cycles(clk_hz, timeout_ms=TIMEOUT_MS):

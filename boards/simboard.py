@@ -10,7 +10,7 @@ import struct
 
 import numpy as np
 
-from .protocol import (BATCH_HEADER_SIZE, FLAG_RESULTS_VALID, MAX_BATCH_RESULTS, MAX_PAYLOAD,
+from .protocol import (BATCH_HEADER_SIZE, FLAG_NO_BATCH, FLAG_RESULTS_VALID, MAX_BATCH_RESULTS, MAX_PAYLOAD,
                        MAX_READ_WORDS, PROTOCOL_VERSION, SYNC_REQUEST, Command, Info, Status,
                        encode_reply, run_reply_payload)
 
@@ -24,6 +24,9 @@ class SimulatedBoard:
         Results come from ``design.expected_results`` (the golden model).
     clk_hz, timeout_cycles : int
         Reported by INFO.
+    batch : bool
+        Whether the board was built with BATCH; without it BATCH is an UNKNOWN_COMMAND and
+        INFO sets :data:`.protocol.FLAG_NO_BATCH`, as the gateware built with ``batch=False``.
 
     A read that finds nothing to return while a frame is incomplete stands for the line going
     quiet: the frame is abandoned with a TIMEOUT reply, as the gateware does.
@@ -43,10 +46,12 @@ class SimulatedBoard:
     replies OK with the results the hardware computes, never an exception.
     """
 
-    def __init__(self, design, clk_hz=24_000_000, timeout_cycles=240_000):
+    def __init__(self, design, clk_hz=24_000_000, timeout_cycles=240_000, batch=True):
         self.design = design
+        self.batch = bool(batch)
         self.info = Info(PROTOCOL_VERSION, MAX_PAYLOAD, design.n_loads, design.n_results,
-                         design.design_id, design.length, clk_hz, timeout_cycles)
+                         design.design_id, design.length, clk_hz, timeout_cycles,
+                         0 if self.batch else FLAG_NO_BATCH)
         # What the bitstream puts in the load memories (e.g. run-time weights kept in block
         # RAM start as the built network's); zeros where a design says nothing.
         initial = getattr(design, "initial_loads", None)
@@ -164,7 +169,7 @@ class SimulatedBoard:
         if cmd == Command.INFO:
             if n:
                 return (Status.BAD_LENGTH,)
-            flags = FLAG_RESULTS_VALID if self.results_valid else 0
+            flags = self.info.flags | (FLAG_RESULTS_VALID if self.results_valid else 0)
             return Status.OK, dataclasses.replace(self.info, flags=flags).encode()
         if cmd == Command.WRITE:
             if n < 4 or n % 2:
@@ -190,6 +195,6 @@ class SimulatedBoard:
                 return (Status.BAD_ADDRESS,)
             words = self.results[addr:addr + count].astype("<u4")
             return Status.OK, words.tobytes()
-        if cmd == Command.BATCH:
+        if cmd == Command.BATCH and self.batch:
             return self._batch_header(payload)
         return (Status.UNKNOWN_COMMAND,)

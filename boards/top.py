@@ -19,6 +19,15 @@ from .protocol import timeout_cycles as default_timeout
 from .uart import UARTRx, UARTTx, uart_divisor
 
 RESET_CYCLES = 1024          # reset held this long after the PLL locks
+# Devices whose boards build without BATCH by default: on the HX1K (1280 logic cells) the
+# engine's BATCH FIFOs and states (about 500 cells) leave too little room for any design.
+NO_BATCH_DEVICES = frozenset({"hx1k"})
+
+
+def batch_default(board):
+    """Whether ``board``'s top serves BATCH unless told otherwise: all but the small devices
+    of :data:`NO_BATCH_DEVICES`."""
+    return board.device not in NO_BATCH_DEVICES
 
 
 class BoardCore(wiring.Component):
@@ -44,6 +53,8 @@ class BoardCore(wiring.Component):
         microseconds is visible; default 50 ms.
     fifo_bytes : int
         The engine's BATCH receive and reply FIFO depth (:data:`.protocol.BATCH_FIFO_BYTES`).
+    batch : bool
+        Whether the engine serves BATCH (:class:`.engine.ProtocolEngine`).
 
     Attributes
     ----------
@@ -52,7 +63,7 @@ class BoardCore(wiring.Component):
 
     def __init__(self, design, clk_hz, baud=DEFAULT_BAUD, timeout_cycles=None,
                  led_tick_log2=None, heartbeat_ticks=None, busy_ticks=None,
-                 fifo_bytes=BATCH_FIFO_BYTES):
+                 fifo_bytes=BATCH_FIFO_BYTES, batch=True):
         self.design = design
         self.clk_hz = int(clk_hz)
         self.baud = baud
@@ -66,6 +77,7 @@ class BoardCore(wiring.Component):
         self.heartbeat_ticks = heartbeat_ticks or max(1, round(0.5 / tick_s))
         self.busy_ticks = busy_ticks or max(1, round(0.05 / tick_s))
         self.fifo_bytes = fifo_bytes
+        self.batch = batch
         super().__init__({"uart_rx": In(1, init=1), "uart_tx": Out(1, init=1),
                           "led_heartbeat": Out(1), "led_busy": Out(1)})
 
@@ -74,7 +86,7 @@ class BoardCore(wiring.Component):
         m.submodules.rx = rx = UARTRx(self.divisor)
         m.submodules.tx = tx = UARTTx(self.divisor)
         m.submodules.engine = engine = ProtocolEngine(self.design, self.clk_hz, self.timeout_cycles,
-                                                      self.fifo_bytes)
+                                                      self.fifo_bytes, self.batch)
         m.submodules.design = self.design
         wiring.connect(m, engine.design, self.design)
         m.d.comb += [
@@ -133,6 +145,11 @@ class BoardTop(wiring.Component):
         16..275 MHz through the PLL (:func:`.pll.pll_settings`; the achieved frequency is
         :attr:`clk_hz`).
     baud : int
+    batch : bool or None
+        Serve BATCH; ``None`` is the board's default (:func:`batch_default`: not on the
+        iCEstick's HX1K).
+    **core_options
+        The rest of :class:`BoardCore`'s options.
 
     Attributes
     ----------
@@ -141,10 +158,12 @@ class BoardTop(wiring.Component):
         Achieved core clock in Hz (rounded).
     """
 
-    def __init__(self, board, design, freq_mhz=None, baud=DEFAULT_BAUD, **core_options):
+    def __init__(self, board, design, freq_mhz=None, baud=DEFAULT_BAUD, batch=None,
+                 **core_options):
         self.board = board
         self.pll, self.clk_hz = core_clock(board, freq_mhz)
-        self.core = BoardCore(design, self.clk_hz, baud, **core_options)
+        batch = batch_default(board) if batch is None else batch
+        self.core = BoardCore(design, self.clk_hz, baud, batch=batch, **core_options)
         self.inverted = {port: inv for port, (_, inv) in board.pins().items()}
         if self.inverted["uart_tx"] or self.inverted["uart_rx"]:
             raise ParameterError(f"{board.name}: inverted UART pins are not supported")

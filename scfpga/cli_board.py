@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .boards.build import BuildError, DesignTooLarge, OutputExists
+from .boards.build import BuildError, OutputExists
 from .boards.catalog import ALL_BOARDS as BOARDS
-from .boards.flow import build_board, summary
+from .boards import flow
+from .boards.flow import summary
 from .boards.host import BoardClient
 from .boards.ops import load_design, runnable, runnable_names, runnable_type
 from .boards.protocol import DEFAULT_BAUD, ProtocolError
@@ -35,16 +36,30 @@ BAUD_HELP = ("UART baud rate (default: the one in report.json next to DESIGN, as
              "else 115200)")
 
 
+def _built_board(design_path):
+    """The ``board`` section of the ``report.json`` next to ``design_path`` ({} if none)."""
+    try:
+        board = json.loads((Path(design_path).parent / "report.json").read_text())["board"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return board if isinstance(board, dict) else {}
+
+
 def link_baud(design_path, baud):
     """``baud``, or the rate the build of ``design_path`` chose (its ``report.json``), or the
     protocol's default."""
     if baud is not None:
         return baud
     try:
-        report = json.loads((Path(design_path).parent / "report.json").read_text())
-        return int(report["uart"]["baud"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return int(_built_board(design_path)["uart"]["baud"])
+    except (KeyError, TypeError, ValueError):
         return DEFAULT_BAUD
+
+
+def link_batch(design_path):
+    """Whether the build of ``design_path`` (its ``report.json``) serves BATCH; True when no
+    report says otherwise. The software board (``--port sim``) is built alike."""
+    return bool(_built_board(design_path).get("batch", True))
 
 
 def _add_build_options(p, defaults=None):
@@ -65,6 +80,10 @@ def _add_build_options(p, defaults=None):
     p.add_argument("--pnr-seed", type=int, default=d.get("pnr_seed", 1),
                    help="nextpnr placer seed, 0..2147483647 (default: 1)")
     p.add_argument("--baud", type=int, default=d.get("baud", 115200), help="UART baud rate (default: 115200)")
+    p.add_argument("--batch", action=argparse.BooleanOptionalAction, default=d.get("batch"),
+                   help="serve the BATCH command (many samples per request; about 500 iCE40 "
+                        "logic cells). Default: yes, except on the iCEstick (HX1K); --no-batch "
+                        "saves the cells, the host then sends WRITE, RUN and READ per sample")
 
 
 def register(sub):
@@ -158,22 +177,22 @@ def cmd_build(first):
     progress = lambda msg: print(msg, file=sys.stderr, flush=True)   # noqa: E731
     started = time.time() - 1.0                  # file times may be coarser than time.time()
     try:
-        report = build_board(design, args.board, args.output, freq_mhz=args.freq, baud=args.baud,
-                             seed=args.pnr_seed, force=args.force, progress=progress)
+        report = flow.build_board(design, args.board, args.output, freq_mhz=args.freq,
+                                  baud=args.baud, seed=args.pnr_seed, force=args.force,
+                                  progress=progress, batch=args.batch)
     except (OutputExists, ToolchainMissing) as e:
         raise UsageError(str(e)) from None
     except ParameterError as e:
         raise UsageError(str(e).replace("seed must", "--pnr-seed must", 1)
                          if str(e).startswith("seed ") else str(e)) from None
+    except BuildError as e:                          # DesignTooLarge too: one line, exit 1
+        print(f"scfpga: error: {e}", file=sys.stderr)
+        return 1
+    # Last: an earlier clause that catches everything would shadow the ones after it (this
+    # made DesignTooLarge an "internal error" with a traceback hint).
     except BaseException:
         _remove_unfinished(args.output, started)     # Ctrl-C, SIGTERM, a crash: nothing finished
         raise
-    except DesignTooLarge as e:
-        print(f"scfpga: error: {e}", file=sys.stderr)
-        return 1
-    except BuildError as e:
-        print(f"scfpga: error: {e}", file=sys.stderr)
-        return 1
     print(summary(report))
     out = Path(args.output)
     failing = {name: f for name, f in report["fmax_mhz"].items() if not f["met"]}
@@ -205,7 +224,8 @@ def cmd_run(args):
     expected = design.expected_results(loads)
     try:
         baud = link_baud(args.design, args.baud)
-        with BoardClient.open(args.port, baud, design=design, timeout=args.timeout) as board:
+        with BoardClient.open(args.port, baud, design=design, timeout=args.timeout,
+                              batch=link_batch(args.design)) as board:
             info = board.check_design(design)
             print(f"board: {design.name} (design id 0x{info.design_id:08x}), "
                   f"{info.clk_hz / 1e6:g} MHz, {info.length} cycles per run, {baud} baud",

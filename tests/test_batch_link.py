@@ -39,8 +39,10 @@ def ok(cmd, payload_hex=""):
 
 
 def play(design, steps):
-    """The steps on the software board: read until the step's frames are in (as the bench)."""
-    board = SimulatedBoard(design, CORE["clk_hz"], CORE["timeout_cycles"])
+    """The steps on the software board: read until the step's frames are in (as the bench).
+    ``design`` may be a software board already."""
+    board = design if isinstance(design, SimulatedBoard) else \
+        SimulatedBoard(design, CORE["clk_hz"], CORE["timeout_cycles"])
     out = []
     for step in steps:
         board.write(bytes.fromhex(step.get("send", "")) +
@@ -184,3 +186,67 @@ def test_host_falls_back_to_per_sample_frames_on_a_board_without_batch(rng):
         client.run_batch(loads)
     assert np.array_equal(client.evaluate(LIF, loads), LIF.expected_results(loads))
     assert client.transport.runs == 3
+
+
+def test_core_without_batch_answers_unknown_command_and_serves_write_run_read(rng):
+    """``batch=False`` (the iCEstick's default): BATCH is UNKNOWN_COMMAND, INFO says so, and
+    WRITE/RUN/READ, timeouts and framing errors work as with BATCH; the software board built
+    without BATCH sends the same bytes."""
+    design = LIF
+    loads = rng.integers(0, (1 << design.load_width) + 1, size=design.n_loads)
+    results = design.expected_results(loads[None, :])[0]
+    header = P.encode_request(C.BATCH, P.batch_payload(0, design.n_loads, 0, design.n_results, 2))
+
+    def info(flags):
+        return ok(C.INFO, P.Info(P.PROTOCOL_VERSION, P.MAX_PAYLOAD, design.n_loads,
+                                 design.n_results, design.design_id, design.length,
+                                 CORE["clk_hz"], CORE["timeout_cycles"], flags).encode().hex())
+
+    quiet = {"wait_bits": TIMEOUT_BITS + 150, "quiet": True}      # answered after the timeout
+    script = [
+        ({"send": P.encode_request(C.INFO).hex()}, info(P.FLAG_NO_BATCH)),
+        ({"send": header.hex()}, P.encode_reply(C.BATCH, S.UNKNOWN_COMMAND).hex()),
+        ({"send": P.encode_request(C.WRITE, P.write_payload(0, loads)).hex()}, ok(C.WRITE)),
+        ({"send": P.encode_request(C.RUN).hex(), "wait_bits": design.length // BIT + 400},
+         ok(C.RUN, P.run_reply_payload(design.run_cycles).hex())),
+        ({"send": P.encode_request(C.READ, P.read_payload(0, design.n_results)).hex()},
+         ok(C.READ, words_hex(results))),
+        ({"send": P.encode_request(C.INFO).hex()}, info(P.FLAG_NO_BATCH | P.FLAG_RESULTS_VALID)),
+        (dict(quiet, send=header[:5].hex()), P.encode_reply(C.BATCH, S.TIMEOUT).hex()),
+        (dict(quiet, send="a510c8a5a5"), P.encode_reply(C.WRITE, S.BAD_LENGTH).hex()),
+        (dict(quiet, send=header.hex(), bad_stop=[4]), P.encode_reply(C.BATCH, S.FRAMING).hex()),
+        ({"send": P.encode_request(C.READ, P.read_payload(1, 1)).hex()},
+         ok(C.READ, words_hex(results[1:2]))),
+    ]
+    steps = [dict({"wait_bits": 400}, **s) for s, _ in script]
+    want = [w for _, w in script]
+    core = BoardCore(design.component(), **CORE, batch=False)
+    result = run_uart_session(verilog.convert(core, name="board_core", emit_src=False),
+                              "board_core", steps, BIT * 10)
+    for k, (got, expected) in enumerate(zip(result["replies"], want)):
+        assert got == expected, f"step {k}: got {got or 'nothing'}, expected {expected}"
+    assert result["tx_bad_stop"] == 0
+    board = SimulatedBoard(design, CORE["clk_hz"], CORE["timeout_cycles"], batch=False)
+    lines = [(s, w) for s, w in zip(steps, want) if "bad_stop" not in s]   # no stop bits there
+    assert play(board, [s for s, _ in lines]) == [w for _, w in lines]
+
+
+def test_host_without_batch_uses_per_sample_frames_without_asking(rng):
+    """INFO's FLAG_NO_BATCH: evaluate goes straight to WRITE, RUN and READ (no BATCH request),
+    and run_batch says why it cannot."""
+    loads = LIF.loads_from_x(rng.random((3, 3)))
+
+    class Recording(SimulatedBoard):
+        def write(self, data):
+            self.commands = getattr(self, "commands", []) + \
+                ([data[1]] if data[:1] == bytes([P.SYNC_REQUEST]) else [])
+            return super().write(data)
+
+    board = Recording(LIF, batch=False)
+    client = BoardClient(board, timeout=0.5)
+    assert np.array_equal(client.evaluate(LIF, loads), LIF.expected_results(loads))
+    assert board.runs == 3 and C.BATCH not in board.commands and not client.info().has_batch
+    with pytest.raises(P.ProtocolError, match="built without BATCH") as e:
+        client.run_batch(loads)
+    assert e.value.status == S.UNKNOWN_COMMAND
+    assert BoardClient.open("sim", design=LIF).info().has_batch
