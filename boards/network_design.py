@@ -25,7 +25,7 @@ from amaranth.lib.memory import Memory
 from ..hdl.network import Network, load_map, schedule
 from ..hdl.network_fit import CAPACITY, fit_layout
 from ..hdl.network_loads import (input_writes, network_from_image, raster_from_words, shape_of,
-                                 weight_writes)
+                                 spike_record_words, weight_writes)
 from ..model.netspec import load_network, network_from_spec, network_to_spec
 from ..model.network import Network as NetworkModel, NetworkParams
 from ..model.ops import Option
@@ -172,9 +172,7 @@ class NetworkDesign(ClassifierResults):
     @property
     def spike_words(self):
         """Result words of one cycle's output spikes (a power of two; 0 without a raster)."""
-        if not self.raster:
-            return 0
-        return 1 << (-(-self.n_outputs // RESULT_WIDTH) - 1).bit_length()
+        return spike_record_words(self.params, RESULT_WIDTH)
 
     @property
     def n_results(self):

@@ -111,6 +111,26 @@ def _from_npz(design, path):
     return network_from_spec(spec)
 
 
+def write_weights(client, design, params=None):
+    """Write the weights (and LIF thresholds) of ``params`` (default: the design's own) over
+    ``client`` as WRITE frames, one run of consecutive addresses per layer; a
+    :class:`LoadReport`. Nothing to write for a design without run-time weights (None)."""
+    if not getattr(design, "runtime_weights", False):
+        return None
+    params = design.params if params is None else params
+    addrs, words = design.weight_loads(params)
+    t0, frames, sent = time.monotonic(), 0, 0
+    for lo, hi in runs(addrs):
+        for start in range(lo, hi, MAX_WRITE_WORDS):
+            chunk = words[start:min(hi, start + MAX_WRITE_WORDS)].tolist()
+            client.write_loads(int(addrs[start]), chunk)
+            frames += 1
+            sent += len(write_payload(int(addrs[start]), chunk)) + 4   # A5 cmd len .. chk
+    synapses = sum(np.size(layer.kernel_terms) for layer in params.layers
+                   if hasattr(layer, "weights"))
+    return LoadReport(synapses, len(words), frames, sent, time.monotonic() - t0)
+
+
 class NetworkBoard:
     """A connected board running a :class:`~.network_design.NetworkDesign` (module docstring)."""
 
@@ -146,18 +166,9 @@ class NetworkBoard:
         """Write the weights and biases of ``network`` (see :func:`read_weights`); later runs
         are checked against it. Returns a :class:`LoadReport`."""
         params = read_weights(self.design, network)
-        addrs, words = self.design.weight_loads(params)
-        t0, frames, sent = time.monotonic(), 0, 0
-        for lo, hi in runs(addrs):
-            for start in range(lo, hi, MAX_WRITE_WORDS):
-                chunk = words[start:min(hi, start + MAX_WRITE_WORDS)].tolist()
-                self.client.write_loads(int(addrs[start]), chunk)
-                frames += 1
-                sent += len(write_payload(int(addrs[start]), chunk)) + 4   # A5 cmd len .. chk
+        report = write_weights(self.client, self.design, params)
         self.design = self.design.with_weights(params)
-        synapses = sum(np.size(layer.kernel_terms) for layer in params.layers
-                       if hasattr(layer, "weights"))
-        return LoadReport(synapses, len(words), frames, sent, time.monotonic() - t0)
+        return report
 
     def run(self, x, check=True):
         """Run samples ``x`` (rates (batch, inputs) in [0, 1]; a raster design: spikes

@@ -30,7 +30,7 @@ from ..model.params import ParameterError
 from .event_layer import resources as event_resources
 from .network import schedule
 from .network_layer import is_window, state_word
-from .network_loads import RASTER_BITS, raster_shift
+from .network_loads import RASTER_BITS, raster_shift, spike_record_words
 from .neuron import state_layout
 from .sources import direction_bits, weight_field_bits
 
@@ -158,8 +158,9 @@ def fit_layout(params: NetworkParams, device=None, ebr=None, lc=None, board=True
         spram = 0 if spram is None else spram
     if lc is None or ebr is None:
         raise ParameterError("give a device or both lc and ebr")
-    if board:
+    if board:                 # the board top, and a raster design's output spike record
         lc, ebr = lc - BOARD_CORE["lc"], ebr - BOARD_CORE["ebr"]
+        ebr -= ebr_count(32 * spike_record_words(params), params.length)
     options = []
     for layer in params.layers:
         lanes = [1] if isinstance(layer, EventLayer) else \

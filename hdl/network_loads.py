@@ -147,6 +147,14 @@ class LoadMap:
         return p.n_inputs
 
 
+def spike_record_words(params, word_bits=32):
+    """Result words of one SC cycle's output spikes that a board design of a raster network
+    records (a power of two; 0 for a rate network)."""
+    if params.encoding != "raster":
+        return 0
+    return 1 << (-(-params.n_outputs // word_bits) - 1).bit_length()
+
+
 def has_weight_memory(layer):
     """A layer whose sweep reads a weight memory (dense, recurrent, conv): its weights load at
     run time. Pool layers have none; event layers keep their synapse lists in ROM."""

@@ -19,6 +19,7 @@ from .boards.catalog import ALL_BOARDS as BOARDS
 from .boards import flow
 from .boards.flow import summary
 from .boards.host import BoardClient
+from .boards.network_host import write_weights
 from .boards.ops import load_design, runnable, runnable_names, runnable_type
 from .boards.protocol import DEFAULT_BAUD, ProtocolError
 from .boards.toolchain import ToolchainMissing
@@ -230,6 +231,8 @@ def cmd_run(args):
             print(f"board: {design.name} (design id 0x{info.design_id:08x}), "
                   f"{info.clk_hz / 1e6:g} MHz, {info.length} cycles per run, {baud} baud",
                   file=sys.stderr)
+            # Run-time weights: the design file's own, written first (SPRAM starts undefined).
+            write_weights(board, design)
             results = board.evaluate(design, loads)        # batched, decoded
         for i, row in enumerate(loads):
             print(f"sample {i}: loads {row.tolist()} -> {results[i].tolist()} "

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import digits as D
 from .boards.host import BoardClient
+from .boards.network_host import write_weights
 from .boards.ops import load_design
 from .boards.protocol import ProtocolError
 from .cli import UsageError
@@ -47,6 +48,7 @@ def cmd_digits(args):
     try:
         with BoardClient.open(args.port, link_baud(args.design, args.baud), design=design,
                               timeout=args.timeout) as board:
+            write_weights(board, design)      # run-time weights: the design file's own
             results = board.evaluate(design, loads)          # already decoded
     except ProtocolError as e:
         print(f"scfpga: error: {e}", file=sys.stderr)
