@@ -8,8 +8,9 @@ For each device the hidden width H is searched in two stages:
 1. by estimate (no build): the largest H for which :func:`scfpga.hdl.network_fit.fit_layout`
    finds a layout (fold, lanes per layer) within the device's block RAM and logic. The fit
    estimates count iCE40 4 kbit EBRs; for the 25F the DP16KD count is scaled by
-   :data:`ECP5_EBR_PER_DP16KD` (measured: a 64-512-10 layout estimated at 161 EBRs took 79
-   DP16KD, a 64-1400-10 one at 373 took 122), so the estimate only proposes a start. On this
+   :data:`ECP5_EBR_PER_DP16KD` (measured on 25F builds: layouts estimated at 161, 111, 111 and
+   104 EBRs took 79, 57, 57 and 57 DP16KD, i.e. 1.8-2.0 EBRs per DP16KD; a cap of 1.95 left
+   the fit one DP16KD over the 56, whatever H), so the estimate only proposes a start. On this
    shared machine ``fit_layout`` over thousands of neurons takes minutes per call, so the ECP5
    searches start from a given H; the 85F keeps the layout ``scripts/ecp5_networks.py``
    measured on it (16 hidden accumulators x 4 lanes, output 16 lanes) instead;
@@ -44,7 +45,7 @@ from scfpga.hdl.network import schedule  # noqa: E402
 from scfpga.hdl.network_fit import fit_layout  # noqa: E402
 from scfpga.model.params import ParameterError  # noqa: E402
 
-ECP5_EBR_PER_DP16KD = 161 / 79
+ECP5_EBR_PER_DP16KD = 1.75
 ECP5_MHZ = 30.0
 # name -> board, fit_layout capacity, clock (MHz, None = the board's default), H search range.
 DEVICES = {
