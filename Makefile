@@ -41,7 +41,7 @@ demo-full: setup
 	$(PY) scripts/demo.py --rtl-images 540
 
 test: setup
-	$(VENV)/bin/pytest -n $(JOBS) -q
+	$(VENV)/bin/pytest -n $(JOBS) -q --durations=15
 
 cost: setup
 	$(PY) scripts/ice40_cost.py
