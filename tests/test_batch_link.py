@@ -21,13 +21,7 @@ from scfpga.boards.top import BoardCore
 from scfpga.boards.uart_bench import run_uart_session
 
 C, S = P.Command, P.Status
-BIT = 8
-TIMEOUT_BITS = 40
-CORE = dict(clk_hz=BIT * 115200, baud=115200, timeout_cycles=TIMEOUT_BITS * BIT,
-            led_tick_log2=2, heartbeat_ticks=64, busy_ticks=4)
-LIF = block_design("lif", {"inputs": 3, "width": 12, "weights": "300,-200,250",
-                           "threshold": 700, "leak_shift": 3, "refractory": 1},
-                   length=300, input_source="lfsr", input_width=7)
+from board_helpers import BIT, CORE, LIF, core_verilog  # noqa: E402  (the board tests' core)
 
 
 def words_hex(values):
@@ -107,9 +101,7 @@ def batch_session(design, rng, n_samples=8):
 def test_batch_on_rtl_core_equals_golden_model_and_software_board_and_pipelines(rng):
     design = LIF
     steps, want = batch_session(design, rng)
-    text = verilog.convert(BoardCore(design.component(), **CORE), name="board_core",
-                           emit_src=False)
-    result = run_uart_session(text, "board_core", steps, BIT * 10)
+    result = run_uart_session(core_verilog(design), "board_core", steps, BIT * 10)
     for k, (got, expected) in enumerate(zip(result["replies"], want)):
         assert got == expected, f"step {k}: got {got or 'nothing'}, expected {expected}"
     assert result["tx_bad_stop"] == 0
