@@ -21,7 +21,7 @@ from scfpga.boards.top import BoardCore
 from scfpga.boards.uart_bench import run_uart_session
 
 C, S = P.Command, P.Status
-from board_helpers import BIT, CORE, LIF, core_verilog  # noqa: E402  (the board tests' core)
+from board_helpers import BIT, CORE, LIF, TIMEOUT_BITS, core_verilog  # noqa: E402  (the board tests' core)
 
 
 def words_hex(values):
