@@ -201,6 +201,23 @@ def cycle_counts(spikes, counts):
                 cb[j] += spikes[b, k, j]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def cycle_currents(a, a8, b64, pos, neg, g, c):
+    """One SC cycle's currents ``c (N,)``: the cycle's input bits, one byte per input in the
+    bytes under ``b64`` (W * 8 uint64 words), packed into ``a`` (W words; ``a8`` its bytes) by
+    one multiply per 8 bits, then per neuron the popcounts of ``a`` against its positive and
+    negative weight bits of source value ``g`` (:func:`packed_currents`)."""
+    G, W, N = pos.shape
+    for q in range(W * 8):
+        a8[q] = (b64[q] * _GATHER) >> np.uint64(56)
+    c[:] = 0
+    for w in range(W):
+        aw = a[w]
+        for j in range(N):
+            c[j] += np.int64(_popcount(aw & pos[g, w, j])) - \
+                np.int64(_popcount(aw & neg[g, w, j]))
+
+
 @njit(cache=True, nogil=True)
 def dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out, v_out,
               counts, scores):
@@ -248,15 +265,7 @@ def dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out
         for k in range(T):
             for i in range(n):                   # one byte per input bit, then 8 bytes a byte
                 bits[i] = rt[k, i] < p[i]
-            for q in range(W * 8):
-                a8[q] = (b64[q] * _GATHER) >> np.uint64(56)
-            g = gidx[k]
-            c[:] = 0
-            for w in range(W):
-                aw = a[w]
-                for j in range(N):
-                    c[j] += np.int64(_popcount(aw & pos[g, w, j])) - \
-                        np.int64(_popcount(aw & neg[g, w, j]))
+            cycle_currents(a, a8, b64, pos, neg, gidx[k], c)
             for j in range(N):
                 sc[j] += c[j]
             if full == 2:
@@ -401,15 +410,7 @@ def layer_run(rt, p, bits, n_terms, gidx, pos, neg, kind, par, cur, spikes, coun
             else:
                 for i in range(n):
                     buf[i] = bits[b, k, i]
-            for q in range(W * 8):
-                a8[q] = (b64[q] * _GATHER) >> np.uint64(56)
-            g = gidx[k]
-            c[:] = 0
-            for w in range(W):
-                aw = a[w]
-                for j in range(N):
-                    c[j] += np.int64(_popcount(aw & pos[g, w, j])) - \
-                        np.int64(_popcount(aw & neg[g, w, j]))
+            cycle_currents(a, a8, b64, pos, neg, gidx[k], c)
             for j in range(N):
                 sc[j] += c[j]
                 cur[b, k, j] = c[j]
