@@ -202,6 +202,21 @@ def cycle_counts(spikes, counts):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def lif_update(v, r, c, j, vmin, vmax, thr, shift, subtract, refractory):
+    """:func:`.lif.lif_step` of neuron ``j`` in place (membrane ``v``, refractory count ``r``,
+    current ``c[j]``), branch-free; returns its spike."""
+    vj = v[j]
+    active = r[j] == 0
+    u = vj - ((vj >> shift) if shift else 0) + c[j]
+    u = min(max(u, vmin), vmax)
+    fire = active and u >= thr
+    after = u - thr if subtract else 0
+    v[j] = (after if fire else u) if active else vj
+    r[j] = refractory if fire else (r[j] if active else r[j] - 1)
+    return fire
+
+
+@njit(cache=True, nogil=True, inline="always")
 def cycle_currents(a, a8, b64, pos, neg, g, c):
     """One SC cycle's currents ``c (N,)``: the cycle's input bits, one byte per input in the
     bytes under ``b64`` (W * 8 uint64 words), packed into ``a`` (W words; ``a8`` its bytes) by
@@ -273,15 +288,8 @@ def dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out
                     cur_out[b, k, j] = c[j]
             if k == T - 1:
                 continue
-            for j in range(N):               # lif_step, branch-free
-                vj = v[j]
-                active = r[j] == 0
-                u = vj - ((vj >> shift) if shift else 0) + c[j]
-                u = min(max(u, vmin), vmax)
-                fire = active and u >= thr
-                after = u - thr if subtract else 0
-                v[j] = (after if fire else u) if active else vj
-                r[j] = refractory if fire else (r[j] if active else r[j] - 1)
+            for j in range(N):
+                fire = lif_update(v, r, c, j, vmin, vmax, thr, shift, subtract, refractory)
                 f[j] += fire
                 fa[j] = fire
             if full:
@@ -417,15 +425,8 @@ def layer_run(rt, p, bits, n_terms, gidx, pos, neg, kind, par, cur, spikes, coun
             if k == T - 1:
                 continue
             if kind == 0:
-                for j in range(N):               # lif_step, branch-free
-                    vj = v[j]
-                    active = r[j] == 0
-                    u = vj - ((vj >> shift) if shift else 0) + c[j]
-                    u = min(max(u, vmin), vmax)
-                    fire = active and u >= thr
-                    after = u - thr if subtract else 0
-                    v[j] = (after if fire else u) if active else vj
-                    r[j] = refractory if fire else (r[j] if active else r[j] - 1)
+                for j in range(N):
+                    fire = lif_update(v, r, c, j, vmin, vmax, thr, shift, subtract, refractory)
                     f[j] += fire
                     spikes[b, k + 1, j] = fire
             else:
