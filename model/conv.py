@@ -299,8 +299,9 @@ def is_exact(layer):
 def current_bound(layer):
     """The largest ``|current|`` of a layer in one SC cycle: one per swept term (SC synapses,
     pool windows), or the sum of its largest weight over them (exact accumulation)."""
-    if is_exact(layer):
-        return layer.sweep_terms * max(1, int(np.abs(layer.kernel_terms).max()))
+    if is_exact(layer):            # a TAC layer's words reach ``current_scale`` (conv_tac)
+        return layer.sweep_terms * max(1, int(np.abs(layer.kernel_terms).max())) * \
+            getattr(layer, "current_scale", 1)
     return layer.sweep_terms
 
 

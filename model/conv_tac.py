@@ -18,8 +18,15 @@ output (and every layer after it) runs at the chunk rate: ``T / K`` steps. A neu
 per-step rate meaning with its threshold multiplied by ``2**W a_1`` (:meth:`TACParams.scale`).
 The identities: K = 1, ``s = F = 0`` gives exactly the exact-accumulation conv layer's currents,
 one per cycle; with ``s = 0`` a chunk's current is the sum of those of its cycles (linearity).
+
+In a network (:class:`TACConvLayer`, a conv layer with ``temporal`` set; the TOML spec's
+``temporal = {chunk = K, leak_shift = s, frac_bits = F}`` on a ``conv2d`` layer) the layer
+reads T cycles of its input and shows ``T / K`` chunk steps; every later layer runs on those
+steps (its weight streams advance once per chunk), so the network has two rates: its input's
+and, from the TAC layer on, the chunks'. The layer's neuron gets the chunk currents as they
+are: choose its threshold on their scale (``theta * 2**W * a_1`` keeps a per-step meaning).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -112,3 +119,53 @@ def tac_run(layer, tac, bits):
     cur = tac_currents(layer, tac, bits)
     spk, _ = neurons.run(layer.neuron, cur)
     return spk, cur
+
+
+@dataclass(frozen=True)
+class TACConvLayer(ConvLayer):
+    """A conv layer in the engine's TAC mode inside a network (module docstring).
+
+    Parameters are :class:`~.conv.ConvLayer`'s plus ``temporal`` (a :class:`TACParams`);
+    ``accumulation`` must be ``"exact"`` (a chunk's current is ``sum q * a``: integer weights
+    times aggregate words, no weight stream).
+    """
+    temporal: TACParams = field(default_factory=TACParams)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not isinstance(self.temporal, TACParams):
+            raise ParameterError(f"temporal must be a TACParams, got "
+                                 f"{type(self.temporal).__name__}")
+        if self.accumulation != "exact":
+            raise ParameterError("a TAC conv layer accumulates integer weights times aggregate "
+                                 "words: accumulation must be 'exact'")
+
+    @property
+    def current_scale(self):
+        """Factor on the exact layer's largest current: ``a_1``, the largest aggregate word."""
+        return self.temporal.one
+
+    @property
+    def chunk(self):
+        return self.temporal.chunk
+
+    def run_in_network(self, bits, weight_values=None):
+        """``(currents, spikes)`` ``(batch, neurons, T / K)`` for input bits ``(batch, n_inputs,
+        T)``: the hook :class:`~.network.Network` runs a layer with its own time base through
+        (no weight stream: ``weight_values`` is unused)."""
+        spk, cur = tac_run(self, self.temporal, bits)
+        return cur, spk
+
+    def describe(self):
+        t = self.temporal
+        beta = "1" if t.leak_shift == 0 else f"1-2^-{t.leak_shift}"
+        return f"{super().describe()} TAC K={t.chunk} beta={beta} F={t.frac_bits}"
+
+
+def network_chunk(params):
+    """``(index, K)`` of a network's TAC layer (the first layer running at the chunk rate), or
+    ``(None, 1)``: layers from ``index`` on take ``T / K`` steps."""
+    for l, layer in enumerate(params.layers):
+        if isinstance(layer, TACConvLayer):
+            return l, layer.chunk
+    return None, 1

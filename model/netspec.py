@@ -36,6 +36,8 @@ beside) ``inputs``, and the layer types::
     bias = "kb.npy"        # optional, (out,)
     # neuron, lanes (kernel taps per clock), fold (out channels per accumulator, divides them),
     # accumulation ("sc" or "exact", as dense)
+    # temporal = {chunk = 4, leak_shift = 0, frac_bits = 0}: TAC mode (scfpga.model.conv_tac;
+    # exact accumulation; the layer and every later one run at T / chunk steps)
 
     [[layers]]
     type = "maxpool2d"     # or "avgpool2d"; kernel_size, stride (default kernel_size), padding,
@@ -56,6 +58,7 @@ import numpy as np
 
 from .dense import quantize_weights
 from .conv import ConvLayer, PoolLayer
+from .conv_tac import TACConvLayer, TACParams
 from .network import DenseLayer, NetworkParams
 from .netspec_extra import (EVENT_KEYS, RECURRENT_KEYS, event_from_spec, layer_to_spec,
                             readout_from_spec, readout_to_spec, recurrent_from_spec,
@@ -73,7 +76,7 @@ TOP_KEYS = {"inputs": "number of inputs", "length": "SC cycles per run",
             "readout": "{type = \"wta\", k, over} after the output layer"}
 LAYER_KEYS = ("type", "neurons", "weights", "bias", "neuron", "lanes", "fold", "accumulation")
 CONV_KEYS = ("type", "in_channels", "out_channels", "kernel_size", "stride", "padding", "height",
-             "width", "weights", "bias", "neuron", "lanes", "fold", "accumulation")
+             "width", "weights", "bias", "neuron", "lanes", "fold", "accumulation", "temporal")
 POOL_KEYS = ("type", "kernel_size", "stride", "padding", "lanes", "in_channels", "height",
              "width")
 KEYS = {"dense": LAYER_KEYS, "conv2d": CONV_KEYS, "maxpool2d": POOL_KEYS,
@@ -260,9 +263,16 @@ def _conv(layer, index, fan_in, map_shape, width, base, rng_seed):
     bias = _bias(layer, base, w.shape[0], "out channel")
     neuron = _neuron(layer)
     q, qb = _quantize(w, bias, width)
-    return ConvLayer(q, in_shape, qb, _int(layer, "stride", "", 1), _int(layer, "padding", "", 0),
-                     neuron, _int(layer, "lanes", "", 1), _int(layer, "fold", "", 1),
-                     layer.get("accumulation", "sc"))
+    args = (q, in_shape, qb, _int(layer, "stride", "", 1), _int(layer, "padding", "", 0),
+            neuron, _int(layer, "lanes", "", 1), _int(layer, "fold", "", 1),
+            layer.get("accumulation", "sc"))
+    if "temporal" not in layer:
+        return ConvLayer(*args)
+    t = layer["temporal"]
+    if not isinstance(t, dict) or set(t) - {"chunk", "leak_shift", "frac_bits"}:
+        raise ParameterError(f"temporal must be a table with chunk, leak_shift, frac_bits, got "
+                             f"{t!r}")
+    return TACConvLayer(*args, temporal=TACParams(**t))
 
 
 def _pair(value):
@@ -319,6 +329,10 @@ def network_to_spec(params):
                 entry["bias"] = (np.array(layer.bias) / top).tolist()
             if layer.accumulation != "sc":
                 entry["accumulation"] = layer.accumulation
+            if isinstance(layer, TACConvLayer):
+                t = layer.temporal
+                entry["temporal"] = {"chunk": t.chunk, "leak_shift": t.leak_shift,
+                                     "frac_bits": t.frac_bits}
             layers.append(entry)
             continue
         entry = {"type": "dense", "neurons": layer.n_neurons,
