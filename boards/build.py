@@ -11,6 +11,12 @@ Every step runs a YoWASP tool as a subprocess inside the output directory with r
 names. That is deliberate: YoWASP maps ``/tmp`` to a private scratch directory, so absolute paths
 under ``/tmp`` (pytest's ``tmp_path``) would silently point elsewhere inside the tools.
 
+On the UP5K, multipliers go into the SB_MAC16 DSPs (``synth_ice40 -dsp``, see
+:func:`build_verilog`'s ``dsp``). nextpnr-ice40 times every SB_MAC16 port as a register port,
+so a DSP used without its internal registers hides its multiply delay (up to 9.05 ns for a
+signed 16 x 16 product on the UP5K, icestorm's ``timings_up5k.txt``) from the Fmax; the
+network layers register each product right after its multiply for that reason.
+
 Resource figures come from nextpnr's ``--report`` JSON (utilisation after packing, Fmax per
 clock); flip-flop and carry counts come from the synthesised netlist, where every ``SB_DFF*`` and
 ``SB_CARRY`` cell is one flip-flop or one carry. Logs are parsed only to explain a failure.
@@ -41,6 +47,9 @@ DEVICES = {
     "um5g-85k": ("CABGA554", "ecp5"),
 }
 ECP5_SPEEDS = (6, 7, 8)
+# iCE40 devices whose multipliers go into SB_MAC16 DSPs by default (synth_ice40 -dsp), and how
+# many the device has. Only the UP5K: the other UltraPlus parts nextpnr knows were not checked.
+DSP_CAPACITY = {"up5k": 8}
 
 
 def family(device):
@@ -137,12 +146,22 @@ def drop_huge_initialisers(verilog_text):
     return _HUGE_INIT.subn(r"\1", verilog_text)
 
 
-def synthesise(verilog_text, top, work_dir, family="u"):
+def dsp_default(device):
+    """Whether :func:`build_verilog` maps multipliers to DSPs on ``device`` unless told
+    otherwise: on the iCE40s of :data:`DSP_CAPACITY` (``synth_ice40 -dsp``); ``synth_ecp5``
+    always uses the ECP5's multipliers."""
+    return device in DSP_CAPACITY
+
+
+def synthesise(verilog_text, top, work_dir, family="u", dsp=False):
     """Run ``synth_ice40`` (``family`` u, hx, lp) or ``synth_ecp5`` (``family`` ecp5) on
     ``verilog_text`` in ``work_dir``.
 
     Writes ``<top>.v``, the netlist ``<top>.json`` (for nextpnr), ``<top>_syn.v`` (the same
-    netlist as Verilog, for gate-level simulation) and ``yosys.log``.
+    netlist as Verilog, for gate-level simulation) and ``yosys.log``. ``dsp`` adds
+    ``synth_ice40 -dsp`` (multipliers of 2..16 x 2..16 bits with an 11-bit or wider product
+    into SB_MAC16 cells; UltraPlus only); Yosys maps every such multiplier, however many the
+    device has (:func:`build_verilog` checks the count).
 
     Returns
     -------
@@ -156,9 +175,13 @@ def synthesise(verilog_text, top, work_dir, family="u"):
         raise BuildError(f"{top} keeps memories in SPRAM (weight_memory = 'spram'), which only "
                          f"the iCE40 UltraPlus (up5k) has; use weight_memory = 'ram' for this "
                          f"device")
+    if dsp and family != "u":
+        raise BuildError(f"only the iCE40 UltraPlus (family 'u') has SB_MAC16 DSPs; "
+                         f"synthesise {top} for family {family!r} with dsp=False")
     (work / f"{top}.v").write_text(verilog_text)
     synth = (f"synth_ecp5 -top {top}" if family == "ecp5"
-             else f"synth_ice40 -device {family} -top {top}" + (" -spram" if huge else ""))
+             else f"synth_ice40 -device {family} -top {top}" + (" -spram" if huge else "")
+             + (" -dsp" if dsp else ""))
     script = (f"read_verilog -sv {top}.v; {synth} -json {top}.json; "
               f"write_verilog -noattr {top}_syn.v")
     # -l keeps the full log: Yosys's own stdout is cut short once ABC runs under WebAssembly.
@@ -209,7 +232,7 @@ def _check_args(top, device, package, freq_mhz, seed):
 
 
 def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_mhz=24.0,
-                  seed=1, pcf=None, force=False, progress=None, speed=None):
+                  seed=1, pcf=None, force=False, progress=None, speed=None, dsp=None):
     """Synthesise, place, route and pack ``verilog_text`` for an iCE40 or ECP5; report its cost.
 
     Parameters
@@ -240,6 +263,13 @@ def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_
         Called with a one-line description of each step.
     speed : int or None
         ECP5 speed grade (6, 7, 8; default 6); ignored for an iCE40.
+    dsp : bool or None
+        iCE40: multipliers into SB_MAC16 DSPs (``synth_ice40 -dsp``). ``None`` (default): on
+        the devices of :data:`DSP_CAPACITY` (the UP5K), and when Yosys maps more multipliers
+        than the device has DSPs, synthesise again with every multiplier in logic cells (the
+        report's ``dsp_note`` says so); ``True``: DSPs or a :class:`DesignTooLarge` naming the
+        count; ``False``: logic cells only. Ignored for an ECP5 (``synth_ecp5`` always uses
+        its multipliers). The report's ``synth_dsp`` is what the netlist was built with.
 
     Returns
     -------
@@ -259,6 +289,12 @@ def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_
     """
     _check_args(top, device, package, freq_mhz, seed)
     fam = family(device)
+    if dsp not in (None, True, False):
+        raise ParameterError(f"dsp must be True, False or None (the device's default), "
+                             f"got {dsp!r}")
+    if dsp and fam == "ice40" and device not in DSP_CAPACITY:
+        raise ParameterError(f"dsp: {device} has no SB_MAC16 DSPs (iCE40 DSPs: "
+                             f"{', '.join(DSP_CAPACITY)}); build without dsp")
     if fam == "ecp5":
         speed = 6 if speed is None else speed
         check_choice("speed", speed, ECP5_SPEEDS)
@@ -283,8 +319,22 @@ def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_
     t0 = time.monotonic()
     times = {}
 
-    say(f"synthesising {top} with yosys (synth_ice40)")
-    cells = synthesise(verilog_text, top, out, DEVICES[device][1])
+    use_dsp = dsp_default(device) if dsp is None else dsp
+    say(f"synthesising {top} with yosys (synth_ice40{' -dsp' if use_dsp else ''})")
+    cells = synthesise(verilog_text, top, out, DEVICES[device][1], dsp=use_dsp)
+    dsp_note = None
+    if use_dsp and cells.get("SB_MAC16", 0) > DSP_CAPACITY[device]:
+        n, cap = cells["SB_MAC16"], DSP_CAPACITY[device]
+        if dsp:
+            raise DesignTooLarge(
+                f"synth_ice40 -dsp made {n} SB_MAC16 multipliers, {device} has {cap}: build "
+                f"without DSPs (dsp=False, scfpga build --no-dsp) to make them from logic "
+                f"cells, or with fewer multiplying neuron layers", {"ICESTORM_DSP": (n, cap)})
+        # Yosys has no DSP budget: it maps every multiplier and nextpnr would then fail.
+        dsp_note = f"{n} multipliers > {cap} DSPs: all built from logic cells"
+        say(f"{dsp_note}; synthesising {top} again without -dsp")
+        use_dsp = False
+        cells = synthesise(verilog_text, top, out, DEVICES[device][1], dsp=False)
     times["synth"] = time.monotonic() - t0
 
     say(f"placing and routing for {device}-{package} with nextpnr (seed {seed}, {freq_mhz} MHz)")
@@ -308,6 +358,7 @@ def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_
     nextpnr = json.loads((out / "report_nextpnr.json").read_text())
     report = make_report(top, device, package, freq_mhz, seed, pcf, cells, nextpnr, times,
                          hashlib.sha256((out / f"{top}.bin").read_bytes()).hexdigest())
+    report.update(synth_dsp=use_dsp, dsp_note=dsp_note)
     (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     lc = report["logic_cells"]
     say(f"done: {lc['used']}/{lc['total']} logic cells, {report['flip_flops']} flip-flops, "
@@ -369,7 +420,8 @@ def make_report(top, device, package, freq_mhz, seed, pcf, cells, nextpnr, times
     (clock port -> ``{target, achieved, met, nextpnr_clock}``), ``fmax_min_mhz`` (slowest clock,
     None for combinational designs), ``timing_met``, ``tools``, ``wall_time_s``, ``bin_sha256``
     (of the bitstream), ``family`` (``ice40`` or ``ecp5``), ``bitstream`` (its file name) and,
-    for an ECP5, ``speed``. ECP5 flip-flops are ``TRELLIS_FF`` cells, LUTs ``LUT4`` cells and
+    for an ECP5, ``speed``; :func:`build_verilog` adds ``synth_dsp`` and ``dsp_note`` for an
+    iCE40. ECP5 flip-flops are ``TRELLIS_FF`` cells, LUTs ``LUT4`` cells and
     carries ``CCU2C`` cells (two bits each); SPRAM is ``{0, 0}``.
     """
     util = nextpnr.get("utilization", {})

@@ -27,7 +27,7 @@ def board_verilog(design, board, freq_mhz=None, baud=DEFAULT_BAUD, batch=None):
 
 
 def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, seed=1,
-                force=False, progress=None, batch=None):
+                force=False, progress=None, batch=None, dsp=None):
     """Build a bitstream of ``design`` for a board; the report dict (also ``report.json``).
 
     Besides :func:`scfpga.boards.build.build_verilog`'s outputs (top ``board_top``), a design with a
@@ -45,6 +45,8 @@ def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, s
     batch : bool or None
         Whether the protocol engine serves BATCH; ``None`` is the board's default
         (:func:`.top.batch_default`: not on the iCEstick). Recorded as ``board.batch``.
+    dsp : bool or None
+        Multipliers in DSPs, as :func:`scfpga.boards.build.build_verilog` (default: on the UP5K).
 
     Raises
     ------
@@ -70,7 +72,7 @@ def build_board(design, board_name, out_dir, freq_mhz=None, baud=DEFAULT_BAUD, s
         pcf.write_text(constraints)
         report = build_verilog(text, TOP, out_dir, device=board.device, package=board.package,
                                freq_mhz=round(top.clk_mhz, 6), seed=seed, pcf=pcf, force=force,
-                               progress=progress, speed=board.speed)
+                               progress=progress, speed=board.speed, dsp=dsp)
     report["pcf"] = str(Path(out_dir) / f"{TOP}{suffix}")
     report["board"] = {
         "name": board.name, "title": board.title, "platform": board.platform.__name__,
@@ -116,6 +118,7 @@ def summary(report):
         f"  logic    {lc['used']}/{lc['total']} {cells}, {report['flip_flops']} FFs, "
         f"EBR {report['ebr']['used']}/{report['ebr']['total']}, "
         f"DSP {report['dsp']['used']}/{report['dsp']['total']}"
+        + (f" ({report['dsp_note']})" if report.get("dsp_note") else "")
         + (f", SPRAM {report['spram']['used']}/{report['spram']['total']}"
            if report.get("family") != "ecp5" else ""),
         f"  timing   {clocks}",

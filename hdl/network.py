@@ -54,6 +54,7 @@ from ..model.event_layer import EventLayer
 from ..model.network import NetworkParams
 from ..model.params import ParameterError
 from . import neuron_types  # noqa: F401  (registers the update core of every neuron type)
+from .neuron_types import update_latency
 from .network_layer import (CycleSignature, DenseLayerCore, Encoder, InputBuffer, MapInput,
                             RasterInput, SpikeInput, WindowInput, is_window, state_word)
 from .network_loads import LoadMap
@@ -114,7 +115,9 @@ def schedule(params: NetworkParams):
         last_count = layer.n_neurons - (passes - 1) * parallel
         rows = -(-params.n_inputs // layer.lanes) if window and l == 0 else 0
         delay = rows + 1 if rows else 0        # the InputBuffer's last row written to block RAM
-        last = delay + (passes - 1) * pass_clocks + steps + 3 + last_count
+        # + the update core's pipeline (registered products, hdl.neuron_types)
+        last = (delay + (passes - 1) * pass_clocks + steps + 3 + last_count
+                + update_latency(layer.neuron))
         layers.append(LayerSchedule(steps, parallel, passes, pass_clocks, last, last_count,
                                     rom_passes, delay, rows))
     return Schedule(tuple(layers), max(s.last_update for s in layers) + 2, params.length, worst)

@@ -27,6 +27,7 @@ from ..model.lfsr import lfsr_leap_columns
 from ..model.params import ParameterError
 from .network_loads import RASTER_BITS, raster_shift, runtime_threshold
 from .neuron import state_layout, step_core
+from .neuron_types import pipelined_core
 from .sources import (StreamSource, direction_bits, direction_index, input_source_table, leap,
                       sign_magnitude_word, weight_field_bits)
 
@@ -608,7 +609,6 @@ class DenseLayerCore(wiring.Component):
         cur, fire = Signal(signed(cur_bits)), Signal()
         m.d.comb += shift.eq(u1_valid)
         m.d.sync += [u2_valid.eq(u1_valid & ~restart), u2_n.eq(u1_n),
-                     u3_valid.eq(u2_valid & ~restart), u3_n.eq(u2_n),
                      old.eq(Mux(cyc.k == 0, 0, s_rd.data.as_value())), cur.eq(cur_sr[0])]
         if self.runtime_threshold:
             neuron = layer.neuron
@@ -618,12 +618,23 @@ class DenseLayerCore(wiring.Component):
                 m.d.sync += thr.eq(Mux(self.tdata == 0, 1, Mux(self.tdata > hi, hi, self.tdata)))
             m.submodules.core = core = step_core(neuron, cur_bits, runtime_threshold=True)
             m.d.comb += core.threshold.eq(thr)
-        else:
-            m.submodules.core = core = step_core(layer.neuron, cur_bits)
+        else:            # products registered: core.latency more clocks (update_latency)
+            m.submodules.core = core = pipelined_core(layer.neuron, cur_bits)
         m.d.comb += [core.state.eq(old.neuron), core.current.eq(cur)]
-        m.d.sync += [new.neuron.eq(core.next), new.score.eq(old.score + cur),
-                     new.count.eq(old.count + (core.fire & (cyc.k != p.length - 1))),
+        # What bypasses the core follows it through its pipeline: the neuron, the valid flag
+        # (cleared by a restart in every stage), the score and count of the word.
+        d_valid, d_n, d_score, d_count, d_cur = u2_valid, u2_n, old.score, old.count, cur
+        for i in range(getattr(core, "latency", 0)):
+            regs = [Signal(like.shape(), name=f"u2_{name}{i}") for name, like in
+                    (("valid", d_valid), ("n", d_n), ("score", d_score), ("count", d_count),
+                     ("cur", d_cur))]
+            m.d.sync += [regs[0].eq(d_valid & ~restart), regs[1].eq(d_n), regs[2].eq(d_score),
+                         regs[3].eq(d_count), regs[4].eq(d_cur)]
+            d_valid, d_n, d_score, d_count, d_cur = regs
+        m.d.sync += [new.neuron.eq(core.next), new.score.eq(d_score + d_cur),
+                     new.count.eq(d_count + (core.fire & (cyc.k != p.length - 1))),
                      fire.eq(core.fire)]
+        m.d.sync += [u3_valid.eq(d_valid & ~restart), u3_n.eq(d_n)]
         # U3: write back; the spike shifts into the next vector, shown at the commit.
         m.d.comb += [s_wr.addr.eq(u3_n), s_wr.data.eq(new), s_wr.en.eq(u3_valid),
                      self.out_we.eq(u3_valid), self.out_addr.eq(u3_n), self.out_bit.eq(fire)]

@@ -85,6 +85,10 @@ def _add_build_options(p, defaults=None):
                    help="serve the BATCH command (many samples per request; about 500 iCE40 "
                         "logic cells). Default: yes, except on the iCEstick (HX1K); --no-batch "
                         "saves the cells, the host then sends WRITE, RUN and READ per sample")
+    p.add_argument("--dsp", action=argparse.BooleanOptionalAction, default=d.get("dsp"),
+                   help="multipliers (leaky neuron updates) in the UP5K's SB_MAC16 DSPs. "
+                        "Default: yes on UP5K boards, falling back to logic cells when there "
+                        "are more than 8; --no-dsp builds them from logic cells")
 
 
 def register(sub):
@@ -180,7 +184,7 @@ def cmd_build(first):
     try:
         report = flow.build_board(design, args.board, args.output, freq_mhz=args.freq,
                                   baud=args.baud, seed=args.pnr_seed, force=args.force,
-                                  progress=progress, batch=args.batch)
+                                  progress=progress, batch=args.batch, dsp=args.dsp)
     except (OutputExists, ToolchainMissing) as e:
         raise UsageError(str(e)) from None
     except ParameterError as e:

@@ -15,7 +15,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from .boards.build import DEVICES, family, synthesise
+from .boards.build import DEVICES, dsp_default, family, synthesise
 from .boards.toolchain import (ECP5_SIM_DEFINES, ICE40_SIM_DEFINES, ecp5_cells_sim,
                                ice40_cells_sim)
 from .ecp5_bram import SUPPORTED_WIDTHS, dp16kd_model
@@ -48,8 +48,9 @@ def ecp5_cells_flat(work_dir):
 
 
 def synthesise_netlist(verilog_text, top, work_dir=None, device="up5k"):
-    """Synthesise with ``synth_ice40`` (iCE40 ``device``) or ``synth_ecp5`` (ECP5 ``device``,
-    e.g. ``85k``) and return the netlist for simulation.
+    """Synthesise with ``synth_ice40`` (iCE40 ``device``; ``-dsp`` on the UP5K, as the build
+    flow) or ``synth_ecp5`` (ECP5 ``device``, e.g. ``85k``) and return the netlist for
+    simulation.
 
     Parameters
     ----------
@@ -74,7 +75,10 @@ def synthesise_netlist(verilog_text, top, work_dir=None, device="up5k"):
     if work_dir is None:
         digest = hashlib.sha1(f"{device}\n{verilog_text}".encode()).hexdigest()[:12]
         work_dir = default_build_root() / "gatelevel" / f"{top}-{digest}"
-    cells = synthesise(verilog_text, top, work_dir, DEVICES[device][1])
+    # As the build synthesises it: on the UP5K with SB_MAC16 multipliers (cells_sim.v models
+    # them), so the proof covers the DSP mapping too.
+    cells = synthesise(verilog_text, top, work_dir, DEVICES[device][1],
+                       dsp=dsp_default(device))
     netlist = (Path(work_dir) / f"{top}_syn.v").read_text()
     if family(device) == "ecp5":
         widths = {int(w) for w in _DATA_WIDTH.findall(netlist)} if cells.get("DP16KD") else set()
