@@ -419,12 +419,14 @@ class DenseLayerCore(wiring.Component):
     ``sel`` -> ``count``, ``score`` one clock later while idle.
     """
 
-    def __init__(self, params, index, sched, layout=None):
+    def __init__(self, params, index, sched, layout=None, length=None):
         self.params, self.index, self.sched, self.layout = params, index, sched, layout
         self.layer = layer = params.layers[index]
+        # SC cycles of a run: fewer than the network's after a TAC layer (its chunk steps)
+        self.length = length = params.length if length is None else length
         self.word = state_word(layer, params.length)
         ports = {
-            "cycle": In(CycleSignature(params.length)),
+            "cycle": In(CycleSignature(length)),
             "fetch": Out(FetchSignature(sched.steps, layer.lanes,
                                         sched.passes if is_window(layer) else None)),
             "spikes": Out(layer.n_neurons),
@@ -585,64 +587,80 @@ class DenseLayerCore(wiring.Component):
             with m.Elif(shift):
                 m.d.sync += cur_sr[slot].eq(cur_sr[slot + 1] if slot + 1 < P else 0)
 
-        # ---- neuron updates, one per clock: U0 address, U1 register, U2 step, U3 write back
-        smem = Memory(shape=self.word, depth=n, init=[], attrs=BRAM)
-        m.submodules.state = smem
-        s_rd, s_wr = smem.read_port(), smem.write_port()
+        # ---- the pass's currents, one per clock, into the neuron updates
         u_left, u_n = Signal(range(P + 1)), Signal(range(n + 1))
-        u1_valid, u2_valid, u3_valid = Signal(), Signal(), Signal()
-        u1_n, u2_n, u3_n = Signal(range(n + 1)), Signal(range(n + 1)), Signal(range(n + 1))
         with m.If(restart):
-            m.d.sync += [u_left.eq(0), u1_valid.eq(0)]
-        with m.Else():
-            with m.If(f.valid_b & b_last):
-                m.d.sync += [u_left.eq(Mux(b_g == ls.passes - 1, ls.last_count, P)),
-                             u_n.eq(b_g * P)]
-            with m.Elif(u_left != 0):
-                m.d.sync += [u_left.eq(u_left - 1), u_n.eq(u_n + 1)]
-            m.d.sync += [u1_valid.eq(u_left != 0), u1_n.eq(u_n)]
-        m.d.comb += [s_rd.addr.eq(Mux(cyc.busy, u_n, self.sel)),
-                     self.count.eq(s_rd.data.count), self.score.eq(s_rd.data.score)]
-        # U1: the word (zero in cycle 0: the RAM is never cleared) and the current, registered
-        # so that the update core starts from registers; U2: the core, into a register.
-        old, new = Signal(self.word), Signal(self.word)
-        cur, fire = Signal(signed(cur_bits)), Signal()
-        m.d.comb += shift.eq(u1_valid)
-        m.d.sync += [u2_valid.eq(u1_valid & ~restart), u2_n.eq(u1_n),
-                     old.eq(Mux(cyc.k == 0, 0, s_rd.data.as_value())), cur.eq(cur_sr[0])]
-        if self.runtime_threshold:
-            neuron = layer.neuron
-            thr = Signal(neuron.width - 1, init=neuron.threshold)
-            hi = (1 << (neuron.width - 1)) - 1
-            with m.If(self.tload & ~cyc.busy):   # clamped as clamp_threshold says
-                m.d.sync += thr.eq(Mux(self.tdata == 0, 1, Mux(self.tdata > hi, hi, self.tdata)))
-            m.submodules.core = core = step_core(neuron, cur_bits, runtime_threshold=True)
-            m.d.comb += core.threshold.eq(thr)
-        else:            # products registered: core.latency more clocks (update_latency)
-            m.submodules.core = core = pipelined_core(layer.neuron, cur_bits)
-        m.d.comb += [core.state.eq(old.neuron), core.current.eq(cur)]
-        # What bypasses the core follows it through its pipeline: the neuron, the valid flag
-        # (cleared by a restart in every stage), the score and count of the word.
-        d_valid, d_n, d_score, d_count, d_cur = u2_valid, u2_n, old.score, old.count, cur
-        for i in range(getattr(core, "latency", 0)):
-            regs = [Signal(like.shape(), name=f"u2_{name}{i}") for name, like in
-                    (("valid", d_valid), ("n", d_n), ("score", d_score), ("count", d_count),
-                     ("cur", d_cur))]
-            m.d.sync += [regs[0].eq(d_valid & ~restart), regs[1].eq(d_n), regs[2].eq(d_score),
-                         regs[3].eq(d_count), regs[4].eq(d_cur)]
-            d_valid, d_n, d_score, d_count, d_cur = regs
-        m.d.sync += [new.neuron.eq(core.next), new.score.eq(d_score + d_cur),
-                     new.count.eq(d_count + (core.fire & (cyc.k != p.length - 1))),
-                     fire.eq(core.fire)]
-        m.d.sync += [u3_valid.eq(d_valid & ~restart), u3_n.eq(d_n)]
-        # U3: write back; the spike shifts into the next vector, shown at the commit.
-        m.d.comb += [s_wr.addr.eq(u3_n), s_wr.data.eq(new), s_wr.en.eq(u3_valid),
-                     self.out_we.eq(u3_valid), self.out_addr.eq(u3_n), self.out_bit.eq(fire)]
-        nxt = Signal(n)
-        with m.If(u3_valid):
-            m.d.sync += nxt.eq(Cat(nxt[1:], fire) if n > 1 else fire)
-        with m.If(cyc.clear):
-            m.d.sync += self.spikes.eq(0)
-        with m.Elif(cyc.commit):
-            m.d.sync += self.spikes.eq(nxt)
+            m.d.sync += u_left.eq(0)
+        with m.Elif(f.valid_b & b_last):
+            m.d.sync += [u_left.eq(Mux(b_g == ls.passes - 1, ls.last_count, P)),
+                         u_n.eq(b_g * P)]
+        with m.Elif(u_left != 0):
+            m.d.sync += [u_left.eq(u_left - 1), u_n.eq(u_n + 1)]
+        m.d.comb += shift.eq(neuron_updates(m, self, u_left != 0, u_n, cur_sr[0], cur_bits))
         return m
+
+
+def neuron_updates(m, core, u0_valid, u0_n, u1_cur, cur_bits):
+    """A layer core's neuron updates, one per clock (U0 address, U1 register, U2 step, U3 write
+    back), its state RAM, spike vector and spike stream; returns U1's valid flag.
+
+    ``core`` is the layer's component (:class:`DenseLayerCore`, or a TAC layer's core in
+    :mod:`.conv_tac`): its ``cycle``, ``params``, ``layer``, ``length``, ``word``, result and
+    spike ports. In U0 neuron ``u0_n`` is addressed (``u0_valid``); ``u1_cur`` must hold its
+    current one clock later.
+    """
+    layer, cyc, n = core.layer, core.cycle, core.layer.n_neurons
+    restart = cyc.clear | cyc.commit
+    smem = Memory(shape=core.word, depth=n, init=[], attrs=BRAM)
+    m.submodules.state = smem
+    s_rd, s_wr = smem.read_port(), smem.write_port()
+    u1_valid, u2_valid, u3_valid = Signal(), Signal(), Signal()
+    u1_n, u2_n, u3_n = Signal(range(n + 1)), Signal(range(n + 1)), Signal(range(n + 1))
+    with m.If(restart):
+        m.d.sync += u1_valid.eq(0)
+    with m.Else():
+        m.d.sync += [u1_valid.eq(u0_valid), u1_n.eq(u0_n)]
+    m.d.comb += [s_rd.addr.eq(Mux(cyc.busy, u0_n, core.sel)),
+                 core.count.eq(s_rd.data.count), core.score.eq(s_rd.data.score)]
+    # U1: the word (zero in cycle 0: the RAM is never cleared) and the current, registered
+    # so that the update core starts from registers; U2: the core, into a register.
+    old, new = Signal(core.word), Signal(core.word)
+    cur, fire = Signal(signed(cur_bits)), Signal()
+    m.d.sync += [u2_valid.eq(u1_valid & ~restart), u2_n.eq(u1_n),
+                 old.eq(Mux(cyc.k == 0, 0, s_rd.data.as_value())), cur.eq(u1_cur)]
+    if core.runtime_threshold:
+        neuron = layer.neuron
+        thr = Signal(neuron.width - 1, init=neuron.threshold)
+        hi = (1 << (neuron.width - 1)) - 1
+        with m.If(core.tload & ~cyc.busy):   # clamped as clamp_threshold says
+            m.d.sync += thr.eq(Mux(core.tdata == 0, 1, Mux(core.tdata > hi, hi, core.tdata)))
+        m.submodules.core = unit = step_core(neuron, cur_bits, runtime_threshold=True)
+        m.d.comb += unit.threshold.eq(thr)
+    else:            # products registered: unit.latency more clocks (update_latency)
+        m.submodules.core = unit = pipelined_core(layer.neuron, cur_bits)
+    m.d.comb += [unit.state.eq(old.neuron), unit.current.eq(cur)]
+    # What bypasses the core follows it through its pipeline: the neuron, the valid flag
+    # (cleared by a restart in every stage), the score and count of the word.
+    d_valid, d_n, d_score, d_count, d_cur = u2_valid, u2_n, old.score, old.count, cur
+    for i in range(getattr(unit, "latency", 0)):
+        regs = [Signal(like.shape(), name=f"u2_{name}{i}") for name, like in
+                (("valid", d_valid), ("n", d_n), ("score", d_score), ("count", d_count),
+                 ("cur", d_cur))]
+        m.d.sync += [regs[0].eq(d_valid & ~restart), regs[1].eq(d_n), regs[2].eq(d_score),
+                     regs[3].eq(d_count), regs[4].eq(d_cur)]
+        d_valid, d_n, d_score, d_count, d_cur = regs
+    m.d.sync += [new.neuron.eq(unit.next), new.score.eq(d_score + d_cur),
+                 new.count.eq(d_count + (unit.fire & (cyc.k != core.length - 1))),
+                 fire.eq(unit.fire)]
+    m.d.sync += [u3_valid.eq(d_valid & ~restart), u3_n.eq(d_n)]
+    # U3: write back; the spike shifts into the next vector, shown at the commit.
+    m.d.comb += [s_wr.addr.eq(u3_n), s_wr.data.eq(new), s_wr.en.eq(u3_valid),
+                 core.out_we.eq(u3_valid), core.out_addr.eq(u3_n), core.out_bit.eq(fire)]
+    nxt = Signal(n)
+    with m.If(u3_valid):
+        m.d.sync += nxt.eq(Cat(nxt[1:], fire) if n > 1 else fire)
+    with m.If(cyc.clear):
+        m.d.sync += core.spikes.eq(0)
+    with m.Elif(cyc.commit):
+        m.d.sync += core.spikes.eq(nxt)
+    return u1_valid
