@@ -479,28 +479,39 @@ class SCDenseLayer:
                 q = self.params.signed_terms
                 self._cache[key] = (np.ascontiguousarray(r.T, small), gidx,
                                     *weight_masks(self._mag, np.sign(q), values),
-                                    lif_vector(self.params.lif))
+                                    lif_vector(self.params.lif, self.params.n_terms))
         return self._cache[key]
 
-    def _run_compiled(self, x, T, full):
+    def _compiled(self, T):
+        """The sample-independent arguments of :func:`.kernels.dense_lif` (input values, threshold
+        scale, terms, cycle -> value index, weight masks, LIF vector) for counter accumulation,
+        cached per T (one dict lookup on the one-sample hot path); None for the GEMM path."""
+        key = ("compiled", T)
+        if key not in self._cache:
+            packed = self._packed(T) if self.params.accumulation == "counter" else None
+            self._cache[key] = None if packed is None else (
+                packed[0], float(1 << self.params.width), self.params.n_terms, *packed[1:])
+        return self._cache[key]
+
+    def _run_compiled(self, x, T, full, args=None):
         """:meth:`_simulate` by :func:`.kernels.dense_lif` for inputs ``x (batch, n)``; None
         if an ``x`` is outside [0, 1] (the caller raises the validated error)."""
-        rt, gidx, pos, neg, lif = self._packed(T)
-        nb, N = len(x), self.n_neurons
+        rt, scale, n_terms, gidx, pos, neg, lif = args or self._compiled(T)
+        nb, N = len(x), pos.shape[2]
         out = np.empty((2, nb, N), np.int64)
-        counts, scores = out[0], out[1]
         # Written cycle-major, (batch, T, N); full: 0 counts, 1 + spikes, 2 + currents, v.
         spikes = np.zeros((nb, T, N), np.uint8) if full else _NONE_U8
         cur, v = ((np.empty((nb, T, N), np.int64), np.zeros((nb, T, N), np.int64))
                   if full == 2 else (_NONE_I64, _NONE_I64))
-        if not dense_lif(rt, x, float(1 << self.params.width), self.params.n_terms, gidx, pos,
-                         neg, lif, int(full), cur, spikes, v, counts, scores):
+        if not dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur, spikes, v,
+                         out[0], out[1]):
             return None
+        counts, scores = out[0].T, out[1].T
         if not full:
-            return None, None, None, counts.T, scores.T
+            return None, None, None, counts, scores
         if full == 1:
-            return spikes.transpose(1, 2, 0), None, None, counts.T, scores.T
-        return (*(a.transpose(1, 2, 0) for a in (spikes, cur, v)), counts.T, scores.T)
+            return spikes.transpose(1, 2, 0), None, None, counts, scores
+        return (*(a.transpose(1, 2, 0) for a in (spikes, cur, v)), counts, scores)
 
     def _simulate(self, p, T, full=True):
         """Currents and LIF for a batch, cycle axis first; ``full=False``: counts/scores only.
@@ -508,8 +519,7 @@ class SCDenseLayer:
         Counter accumulation runs compiled (:func:`.kernels.dense_lif`): per sample, the input
         bits packed into 64-bit words per cycle, each current a few popcounts against the packed
         weight bits of the cycle's weight-source value, the LIF in the same pass."""
-        packed = self._packed(T) if self.params.accumulation == "counter" else None
-        if packed is not None:
+        if self._compiled(T) is not None:
             # p is validated: its x = p / 2**W quantises back to p exactly.
             return self._run_compiled(p / float(1 << self.params.width), T, 2 if full else 0)
         cur = self._currents(p, T)                                      # (T, N, batch)
@@ -542,10 +552,12 @@ class SCDenseLayer:
         """Spike trains (n_neurons, T), or (batch, n_neurons, T); T defaults to ``length``."""
         T = self.params.length if T is None else check_int("T", T, 1, MAX_LENGTH)
         self._trains = None
-        if self.params.accumulation == "counter" and self._packed(T) is not None:
+        args = self._compiled(T)
+        if args is not None:
             xa = np.asarray(x, np.float64)          # spikes only, one compiled call
-            if xa.ndim in (1, 2) and xa.shape[-1] == self.n_inputs:
-                run = self._run_compiled(xa.reshape(-1, self.n_inputs), T, 1)
+            n = args[0].shape[1]
+            if xa.ndim in (1, 2) and xa.shape[-1] == n:
+                run = self._run_compiled(xa.reshape(-1, n), T, 1, args)
                 if run is not None:
                     spikes = run[0].transpose(2, 1, 0)
                     self._trains = spikes[0] if xa.ndim == 1 else spikes
@@ -561,13 +573,19 @@ class SCDenseLayer:
         """Per-neuron firing rates ``count / length`` in [0, 1] (about ``relu(W x) / n_terms``
         with the default LIF)."""
         L = self.params.length
-        if self.params.accumulation == "counter" and self._packed(L) is not None:
+        args = self._compiled(L)
+        if args is not None:
             xa = np.asarray(x, np.float64)          # one compiled call that also validates x
-            if xa.ndim in (1, 2) and xa.shape[-1] == self.n_inputs:
-                run = self._run_compiled(xa.reshape(-1, self.n_inputs), L, 0)
+            n = args[0].shape[1]
+            if xa.ndim == 1 and len(xa) == n:       # one sample: the shortest path
+                out = np.empty((2, 1, args[4].shape[2]), np.int64)
+                if dense_lif(args[0], xa.reshape(1, n), *args[1:], 0, _NONE_I64, _NONE_U8,
+                             _NONE_I64, out[0], out[1]):
+                    return out[0, 0] / L
+            elif xa.ndim == 2 and xa.shape[1] == n:
+                run = self._run_compiled(xa, L, 0, args)
                 if run is not None:
-                    counts = run[3].T
-                    return (counts[0] if xa.ndim == 1 else counts) / L
+                    return run[3].T / L
         p = self.thresholds(x)
         counts = self._simulate(np.atleast_2d(p), L, full=False)[3].T
         return (counts[0] if p.ndim == 1 else counts) / L

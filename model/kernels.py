@@ -39,10 +39,16 @@ def _popcount(typingctx, x):
     return types.uint64(types.uint64), codegen
 
 
-def lif_vector(p):
-    """The static parameters of a :class:`.lif.LIFParams` for the kernels."""
+def lif_vector(p, max_current=None):
+    """The static parameters of a :class:`.lif.LIFParams` for the kernels.
+
+    The vector's dtype is the kernels' state dtype: int32 when ``max_current`` (the largest
+    current magnitude of one cycle) is given and no intermediate of :func:`lif_update` can leave
+    int32 (``2**(width-1) + max_current < 2**31``), else int64. int32 state lets LLVM update
+    twice as many neurons per vector instruction (1.6x on a 64x16 layer)."""
+    narrow = max_current is not None and (1 << (p.width - 1)) + max_current < (1 << 31)
     return np.array([p.v_min, p.v_max, p.threshold, p.leak_shift, p.reset == "subtract",
-                     p.refractory], np.int64)
+                     p.refractory], np.int32 if narrow else np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -202,18 +208,20 @@ def cycle_counts(spikes, counts):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def lif_update(v, r, c, j, vmin, vmax, thr, shift, subtract, refractory):
-    """:func:`.lif.lif_step` of neuron ``j`` in place (membrane ``v``, refractory count ``r``,
-    current ``c[j]``), branch-free; returns its spike."""
-    vj = v[j]
-    active = r[j] == 0
-    u = vj - ((vj >> shift) if shift else 0) + c[j]
+def lif_update(vj, rj, cj, vmin, vmax, thr, shift, subtract, refractory):
+    """:func:`.lif.lif_step` of one neuron (membrane ``vj``, refractory count ``rj``, current
+    ``cj``), branch-free; returns ``(v, r, spike)``.
+
+    Scalars in and out and no integer literals (numba types them int64, widening int32 state,
+    :func:`lif_vector`): both keep the callers' loops over neurons vectorised."""
+    zero = vj ^ vj
+    active = rj == zero
+    u = vj - ((vj >> shift) if shift else zero) + cj
     u = min(max(u, vmin), vmax)
     fire = active and u >= thr
-    after = u - thr if subtract else 0
-    v[j] = (after if fire else u) if active else vj
-    r[j] = refractory if fire else (r[j] if active else r[j] - 1)
-    return fire
+    after = u - thr if subtract else zero
+    return ((after if fire else u) if active else vj,
+            refractory if fire else (rj if active else rj + ~zero), fire)       # ~0 == -1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -264,11 +272,11 @@ def dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out
     b64 = bits.view(np.uint64)
     a = np.zeros(W, np.uint64)
     a8 = a.view(np.uint8)
-    v = np.zeros(N, np.int64)
-    r = np.zeros(N, np.int64)
-    f = np.zeros(N, np.int64)
+    v = np.zeros(N, lif.dtype)                   # the state dtype of lif_vector
+    r = np.zeros(N, lif.dtype)
+    f = np.zeros(N, lif.dtype)
     sc = np.zeros(N, np.int64)
-    c = np.zeros(N, np.int64)
+    c = np.zeros(N, lif.dtype)
     fa = np.zeros(N, np.uint8)
     for b in range(B):
         for i in range(n):
@@ -289,7 +297,8 @@ def dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out
             if k == T - 1:
                 continue
             for j in range(N):
-                fire = lif_update(v, r, c, j, vmin, vmax, thr, shift, subtract, refractory)
+                v[j], r[j], fire = lif_update(v[j], r[j], c[j], vmin, vmax, thr, shift,
+                                              subtract, refractory)
                 f[j] += fire
                 fa[j] = fire
             if full:
@@ -384,19 +393,19 @@ def layer_run(rt, p, bits, n_terms, gidx, pos, neg, kind, par, cur, spikes, coun
     b64 = buf.view(np.uint64)
     a = np.zeros(W, np.uint64)
     a8 = a.view(np.uint8)
-    c = np.zeros(N, np.int64)
-    v = np.zeros(N, np.int64)
-    r = np.zeros(N, np.int64)
-    f = np.zeros(N, np.int64)
+    c = np.zeros(N, par.dtype)                   # int32 for a narrow lif_vector
+    v = np.zeros(N, par.dtype)
+    r = np.zeros(N, par.dtype)
+    f = np.zeros(N, par.dtype)
     sc = np.zeros(N, np.int64)
     if kind == 0:
         vmin, vmax, thr, shift = par[0], par[1], par[2], par[3]
         subtract, refractory = par[4] != 0, par[5]
-        q_beta = q_in = q_bias = half = cbits = reset = v_reset = np.int64(0)
+        q_beta = q_in = q_bias = half = cbits = reset = v_reset = par[0] ^ par[0]
     else:
         q_beta, q_in, q_bias, half, cbits = par[1], par[2], par[3], par[4], par[5]
         vmin, vmax, thr, reset, v_reset = par[6], par[7], par[8], par[9], par[10]
-        shift = refractory = np.int64(0)
+        shift = refractory = par[0] ^ par[0]        # zero in par's dtype (keeps int32 int32)
         subtract = False
     pb = np.zeros(n, rt.dtype)                  # the thresholds in the source's narrow type
     for b in range(B):
@@ -426,7 +435,8 @@ def layer_run(rt, p, bits, n_terms, gidx, pos, neg, kind, par, cur, spikes, coun
                 continue
             if kind == 0:
                 for j in range(N):
-                    fire = lif_update(v, r, c, j, vmin, vmax, thr, shift, subtract, refractory)
+                    v[j], r[j], fire = lif_update(v[j], r[j], c[j], vmin, vmax, thr, shift,
+                                                  subtract, refractory)
                     f[j] += fire
                     spikes[b, k + 1, j] = fire
             else:

@@ -416,8 +416,8 @@ class Network:
         key = ("fused", index, T)
         if key not in self._streams:
             masks = self._masks(index, T)
-            neuron = kernel_neuron(self.params.layers[index].neuron)
             layer = self.params.layers[index]
+            neuron = kernel_neuron(layer.neuron, layer.n_terms)   # |current| <= n_terms
             self._streams[key] = None if masks is None or neuron is None else \
                 (*masks, *neuron, layer.n_terms, layer.n_neurons)
         return self._streams[key]

@@ -39,11 +39,12 @@ def _(p: IFParams, currents):
     return _run(p, currents, 1)
 
 
-def kernel_neuron(p):
+def kernel_neuron(p, max_current=None):
     """``(kind, par)`` of neuron parameters ``p`` for :func:`.kernels.layer_run`, or None when
-    the type has no compiled update there."""
+    the type has no compiled update there; ``max_current`` bounds one cycle's current (an LIF
+    then may run on int32 state, :func:`.kernels.lif_vector`)."""
     if isinstance(p, LIFParams):
-        return 0, lif_vector(p)
+        return 0, lif_vector(p, max_current)
     if isinstance(p, LeakyParams):
         return 1, _coef(p, 0)
     if isinstance(p, IFParams):

@@ -79,7 +79,10 @@ def test_leaky_and_if_fast_paths_are_their_update_rules(p):
 
 LIFS = [None, LIFParams(width=10, n_inputs=1, weights=(1,), threshold=20, leak_shift=2,
                         refractory=3, reset="zero"),
-        LIFParams(width=8, n_inputs=1, weights=(1,), threshold=5, leak_shift=0)]
+        LIFParams(width=8, n_inputs=1, weights=(1,), threshold=5, leak_shift=0),
+        # int64 state (2**31 + currents leaves int32) and a saturating 5-bit int32 state
+        LIFParams(width=32, n_inputs=1, weights=(1,), threshold=7, leak_shift=5),
+        LIFParams(width=5, n_inputs=1, weights=(1,), threshold=15, leak_shift=0)]
 
 
 @pytest.mark.parametrize("source", ["sobol", "lfsr"])
