@@ -20,7 +20,9 @@ times word), emitting one current per output neuron per chunk:
 
 So the kernel is swept ``T / K`` times per run instead of T, for a map of ``word_bits``-bit words
 and wider products. The neuron update (the layer's, once per chunk) is the network's update core
-fed with these currents.
+fed with these currents: :class:`TACLayerCore`, a :class:`~scfpga.model.conv_tac.TACConvLayer`
+of a network design (:mod:`.network`), is the engine plus the network's neuron updates
+(:func:`~.network_layer.neuron_updates`) run at the chunk rate.
 """
 from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
@@ -30,7 +32,8 @@ from amaranth.lib.wiring import In, Out
 from ..model.conv import ConvLayer
 from ..model.conv_tac import TACParams
 from ..model.params import ParameterError
-from .network_layer import BRAM, window_origin, window_tap
+from .network_layer import (BRAM, CycleSignature, neuron_updates, state_word, window_origin,
+                            window_tap)
 from .sources import sign_magnitude_word, weight_field_bits
 
 
@@ -155,4 +158,43 @@ class TACConvEngine(wiring.Component):
             m.d.sync += [left.eq(left - 1), out_n.eq(out_n + 1)]
         m.d.comb += [self.cur_valid.eq(left != 0), self.cur_n.eq(out_n),
                      self.cur.eq(cur_sr[0]), self.busy.eq(a_valid | b_valid | (left != 0))]
+        return m
+
+
+class TACLayerCore(wiring.Component):
+    """Layer ``index`` of a network, a :class:`~scfpga.model.conv_tac.TACConvLayer`: the
+    :class:`TACConvEngine` and the neuron updates of its currents, once per chunk.
+
+    Ports: ``cycle`` (a :class:`~.network_layer.CycleSignature` of the chunk steps: its commit
+    ends a chunk), ``step`` (the end of an SC cycle's aggregation; the K-th ends the chunk and
+    starts the sweep), ``we``/``waddr``/``wbit`` (the input map's bits of the SC cycle, one per
+    clock), and :class:`~.network_layer.DenseLayerCore`'s ``spikes``, spike stream and result
+    port.
+    """
+
+    runtime_threshold = False          # exact accumulation: weights and threshold in the build
+
+    def __init__(self, params, index):
+        self.params, self.index = params, index
+        self.layer = layer = params.layers[index]
+        self.length = params.length // layer.chunk
+        self.word = state_word(layer, params.length)
+        self.engine = TACConvEngine(layer, layer.temporal, params.width)
+        super().__init__({
+            "cycle": In(CycleSignature(self.length)), "step": In(1),
+            "we": In(1), "waddr": In(range(max(2, layer.n_inputs))), "wbit": In(1),
+            "spikes": Out(layer.n_neurons),
+            "out_we": Out(1), "out_addr": Out(range(max(2, layer.n_neurons))), "out_bit": Out(1),
+            "sel": In(range(max(2, layer.n_neurons))),
+            "count": Out(self.word["count"].shape), "score": Out(self.word["score"].shape),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.engine = e = self.engine
+        m.d.comb += [e.start.eq(self.cycle.clear), e.step.eq(self.step), e.we.eq(self.we),
+                     e.waddr.eq(self.waddr), e.wbit.eq(self.wbit)]
+        cur = Signal.like(e.cur)            # the current of the neuron addressed a clock ago
+        m.d.sync += cur.eq(e.cur)
+        neuron_updates(m, self, e.cur_valid, e.cur_n, cur, e.cur_bits)
         return m

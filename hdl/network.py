@@ -45,15 +45,17 @@ Run interface (``sync`` domain):
 """
 from dataclasses import dataclass
 
-from amaranth.hdl import Cat, Module, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..model.conv import ConvLayer
+from ..model.conv_tac import TACConvLayer, network_chunk
 from ..model.event_layer import EventLayer
 from ..model.network import NetworkParams
 from ..model.params import ParameterError
 from . import neuron_types  # noqa: F401  (registers the update core of every neuron type)
+from .conv_tac import TACLayerCore
 from .neuron_types import update_latency
 from .network_layer import (CycleSignature, DenseLayerCore, Encoder, InputBuffer, MapInput,
                             RasterInput, SpikeInput, WindowInput, is_window, state_word)
@@ -82,13 +84,18 @@ class Schedule:
     cycle_clocks: int
     length: int
     worst_clocks: int = 0     # event layers: the most clocks a cycle can take (0: none)
+    chunk: int = 1            # a TAC layer's K: only every K-th SC cycle is a full one
+    short_clocks: int = 0     # with K > 1: the clocks of the others (input aggregation only)
 
     @property
     def run_clocks(self):
         """Clocks ``busy`` stays high after the ``start`` clock (with event layers: at most;
         a cycle takes ``cycle_clocks`` or an event layer's
-        :func:`~.event_layer.layer_clocks`, whichever is more)."""
-        return self.length * max(self.cycle_clocks, self.worst_clocks)
+        :func:`~.event_layer.layer_clocks`, whichever is more; with a TAC layer only the last
+        cycle of each chunk)."""
+        full = self.length // self.chunk
+        return full * max(self.cycle_clocks, self.worst_clocks) + \
+            (self.length - full) * self.short_clocks
 
 
 def schedule(params: NetworkParams):
@@ -96,8 +103,12 @@ def schedule(params: NetworkParams):
     if not isinstance(params, NetworkParams):
         raise ParameterError("params must be a NetworkParams")
     layers, worst = [], 0
+    _, chunk = network_chunk(params)
     for l, layer in enumerate(params.layers):
         check_position(layer, l)
+        if isinstance(layer, TACConvLayer):
+            layers.append(tac_schedule(params, l))
+            continue
         if isinstance(layer, EventLayer):      # no sweep: a variable cycle, ended by ``done``
             if l == 0 or params.weight_memory != "rom":
                 raise ParameterError(f"layer {l + 1}: an event layer must follow another layer "
@@ -120,7 +131,37 @@ def schedule(params: NetworkParams):
                 + update_latency(layer.neuron))
         layers.append(LayerSchedule(steps, parallel, passes, pass_clocks, last, last_count,
                                     rom_passes, delay, rows))
-    return Schedule(tuple(layers), max(s.last_update for s in layers) + 2, params.length, worst)
+    if chunk > 1 and worst:
+        raise ParameterError("a network with a TAC layer cannot have event layers (their "
+                             "cycles end on a handshake; the TAC network's are scheduled)")
+    short = layers[0].delay + 1 if chunk > 1 else 0       # a TAC layer's aggregation
+    return Schedule(tuple(layers), max(s.last_update for s in layers) + 2, params.length, worst,
+                    chunk, short)
+
+
+def tac_schedule(params, l):
+    """The :class:`LayerSchedule` of a :class:`~scfpga.model.conv_tac.TACConvLayer` (layer 1,
+    one lane, ``K`` dividing the run): every SC cycle the :class:`~.network_layer.InputBuffer`
+    writes its rows (clocks 1 .. rows) and the engine (:class:`~.conv_tac.TACConvEngine`)
+    folds each into its word one clock later, so the cycle's aggregation ends at clock
+    ``delay = rows + 1`` (the ``step``); in a chunk's last cycle the sweep starts after it and
+    each pass's currents leave one per clock into the neuron updates."""
+    layer = params.layers[l]
+    if l != 0 or layer.lanes != 1 or params.length % layer.chunk:
+        raise ParameterError(f"layer {l + 1}: a TAC conv layer must be the first layer, with "
+                             f"lanes = 1 and a chunk that divides length ({params.length}); "
+                             f"got layer {l + 1}, lanes {layer.lanes}, chunk {layer.chunk}")
+    steps = layer.sweep_terms
+    parallel = layer.out_channels // layer.fold
+    passes = layer.n_neurons // parallel
+    pass_clocks = max(steps, parallel + 1)
+    rows = params.n_inputs
+    delay = rows + 1
+    # sweep from delay + 1; a pass's currents leave at B + 1 .. B + P; U3 three clocks later
+    last = (delay + 1 + (passes - 1) * pass_clocks + steps + parallel + 3
+            + update_latency(layer.neuron))
+    return LayerSchedule(steps, parallel, passes, pass_clocks, last, parallel, layer.fold,
+                         delay, rows)
 
 
 def load_map(params: NetworkParams):
@@ -176,8 +217,33 @@ class Network(wiring.Component):
         # Fixed-schedule layers are done at clock C_ - 1; the cycle waits there for the rest.
         m.d.comb += [cycle.clear.eq(self.start & ~self.busy), cycle.busy.eq(self.busy),
                      cycle.k.eq(self.k), last_cycle.eq(self.k == p.length - 1),
-                     end.eq(self.busy & (c == C_ - 1) & ready),
                      cycle.commit.eq(end & ~last_cycle)]
+        # A TAC layer (hdl.conv_tac): the SC cycles of a chunk but its last are short (the
+        # input's aggregation only); the layers from it on run on the chunk's cycle signature.
+        tac_at, K = network_chunk(p)
+        chunks = p.length // K
+        full = Signal(init=1)
+        if K > 1:
+            j = Signal(range(K))
+            m.d.comb += [full.eq(j == K - 1),
+                         end.eq(self.busy & Mux(full, c == C_ - 1, c == sch.short_clocks - 1)
+                                & ready)]
+            with m.If(cycle.clear):
+                m.d.sync += j.eq(0)
+            with m.Elif(cycle.commit):
+                m.d.sync += j.eq(Mux(full, 0, j + 1))
+        else:
+            m.d.comb += end.eq(self.busy & (c == C_ - 1) & ready)
+        chunk_cycle = cycle
+        if K > 1:
+            chunk_cycle = CycleSignature(chunks).create()
+            kc = Signal(range(max(2, chunks)))
+            m.d.comb += [chunk_cycle.clear.eq(cycle.clear), chunk_cycle.busy.eq(self.busy),
+                         chunk_cycle.k.eq(kc), chunk_cycle.commit.eq(cycle.commit & full)]
+            with m.If(cycle.clear):
+                m.d.sync += kc.eq(0)
+            with m.Elif(chunk_cycle.commit):
+                m.d.sync += kc.eq(kc + 1)
         # A register, not busy & (c == 0): benches trigger on its edges, and a gate-level
         # netlist's combinational outputs may glitch at the clock edge.
         m.d.sync += [self.cycle_start.eq(cycle.clear | cycle.commit), self.done.eq(0)]
@@ -211,17 +277,37 @@ class Network(wiring.Component):
             return we, local
 
         for l, (layer, ls) in enumerate(zip(p.layers, sch.layers)):
+            if isinstance(layer, TACConvLayer):   # encoder -> InputBuffer -> the TAC engine
+                core = TACLayerCore(p, l)
+                make = RasterInput if p.encoding == "raster" else Encoder
+                encoder = make(p, ls.encoder_rows, 1)
+                buffer = InputBuffer(p, ls.encoder_rows, 1)
+                m.submodules.encoder, m.submodules.input_buffer = encoder, buffer
+                m.submodules[f"layer{l}"] = core
+                we, local = decoded(loads.inputs, "inputs")
+                m.d.comb += [encoder.load.eq(we), encoder.addr.eq(local),
+                             encoder.data.eq(data_r)]
+                wiring.connect(m, cycle, encoder.cycle, buffer.cycle)
+                wiring.connect(m, buffer.fetch, encoder.fetch)
+                wiring.connect(m, chunk_cycle, core.cycle)
+                m.d.comb += [core.we.eq(buffer.we), core.waddr.eq(buffer.waddr),
+                             core.wbit.eq(buffer.wdata), core.step.eq(self.busy & (c == ls.delay)),
+                             getattr(self, f"spikes{l}").eq(core.spikes)]
+                cores.append(core)
+                prev = core
+                continue
+            lcycle, llength = (chunk_cycle, chunks) if tac_at is not None else (cycle, p.length)
             if isinstance(layer, EventLayer):    # address events from the previous layer
                 core = EventLayerCore(p, l)
                 m.submodules[f"layer{l}"] = core
-                wiring.connect(m, cycle, core.cycle)
+                wiring.connect(m, lcycle, core.cycle)
                 m.d.comb += [core.inputs.eq(prev.spikes),
                              getattr(self, f"spikes{l}").eq(core.spikes)]
                 dones.append(core.done)
                 cores.append(core)
                 prev = core
                 continue
-            core = DenseLayerCore(p, l, ls, loads.layouts.get(l))
+            core = DenseLayerCore(p, l, ls, loads.layouts.get(l), llength)
             m.submodules[f"layer{l}"] = core
             if l in loads.weights:
                 we, local = decoded(loads.weights[l], f"weights{l}")
@@ -248,23 +334,23 @@ class Network(wiring.Component):
                                  source.wdata.eq(buffer.wdata)]
                 else:
                     source = encoder
-                    wiring.connect(m, cycle, core.cycle, source.cycle)
+                    wiring.connect(m, lcycle, core.cycle, source.cycle)
             else:
                 if is_window(layer):         # the previous layer's spikes in block RAM
-                    source = WindowInput(layer, ls, p.length)
-                    wiring.connect(m, cycle, core.cycle, source.cycle)
+                    source = WindowInput(layer, ls, llength)
+                    wiring.connect(m, lcycle, core.cycle, source.cycle)
                     m.d.comb += [source.we.eq(prev.out_we), source.waddr.eq(prev.out_addr),
                                  source.wdata.eq(prev.out_bit)]
                 elif is_window(p.layers[l - 1]) and swept_inputs(layer) == layer.n_inputs:
                     # a dense layer after a map reads it from block RAM too (MapInput)
-                    source = MapInput(layer.n_inputs, ls.steps, layer.lanes, p.length)
-                    wiring.connect(m, cycle, core.cycle, source.cycle)
+                    source = MapInput(layer.n_inputs, ls.steps, layer.lanes, llength)
+                    wiring.connect(m, lcycle, core.cycle, source.cycle)
                     m.d.comb += [source.we.eq(prev.out_we), source.waddr.eq(prev.out_addr),
                                  source.wdata.eq(prev.out_bit)]
                 else:
                     source = SpikeInput(swept_inputs(layer), ls.steps, layer.lanes)
                     m.d.comb += source.spikes.eq(input_vector(layer, prev, core))
-                    wiring.connect(m, cycle, core.cycle)
+                    wiring.connect(m, lcycle, core.cycle)
             m.submodules[f"input{l}"] = source
             wiring.connect(m, core.fetch, source.fetch)
             m.d.comb += getattr(self, f"spikes{l}").eq(core.spikes)

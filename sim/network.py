@@ -111,7 +111,9 @@ def bench_arrays(params, inputs, reloads=None):
               "scores": np.concatenate([r.scores[-1] for r in runs]),
               "run_clocks": np.int64(schedule(params).run_clocks + 16)}
     for l in range(len(params.layers)):
-        arrays[f"spikes{l}"] = np.concatenate([r.spikes[l] for r in runs])
+        spikes = np.concatenate([r.spikes[l] for r in runs])
+        # a layer at a TAC layer's chunk rate shows each chunk's spikes for K SC cycles
+        arrays[f"spikes{l}"] = np.repeat(spikes, params.length // spikes.shape[2], axis=2)
     if params.readout is not None:             # the WTA readout's winner masks, packed
         arrays["winners"] = np.concatenate([pack_mask(readout_winners(params, r)) for r in runs])
         arrays["run_clocks"] += params.layers[-1].n_neurons + 4
