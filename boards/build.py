@@ -13,9 +13,12 @@ under ``/tmp`` (pytest's ``tmp_path``) would silently point elsewhere inside the
 
 On the UP5K, multipliers go into the SB_MAC16 DSPs (``synth_ice40 -dsp``, see
 :func:`build_verilog`'s ``dsp``). nextpnr-ice40 times every SB_MAC16 port as a register port,
-so a DSP used without its internal registers hides its multiply delay (up to 9.05 ns for a
-signed 16 x 16 product on the UP5K, icestorm's ``timings_up5k.txt``) from the Fmax; the
-network layers register each product right after its multiply for that reason.
+and a DSP used without its internal registers has its clock tied low, so nextpnr reports the
+paths into and out of it against a clock of its own and none through it: its multiply delay
+(up to :data:`MAC16_MULTIPLY_NS`) is in no Fmax. The report adds the bound
+``into + multiply + out`` (the slowest path into any DSP, the slowest multiply, the slowest
+path out of any DSP) as ``fmax_mhz["clk through SB_MAC16"]``, which counts for ``timing_met``.
+The network layers register every product right after its multiply, so those paths are short.
 
 Resource figures come from nextpnr's ``--report`` JSON (utilisation after packing, Fmax per
 clock); flip-flop and carry counts come from the synthesised netlist, where every ``SB_DFF*`` and
@@ -50,6 +53,9 @@ ECP5_SPEEDS = (6, 7, 8)
 # iCE40 devices whose multipliers go into SB_MAC16 DSPs by default (synth_ice40 -dsp), and how
 # many the device has. Only the UP5K: the other UltraPlus parts nextpnr knows were not checked.
 DSP_CAPACITY = {"up5k": 8}
+# Slowest SB_MAC16 multiply without registers on the UP5K, A/B -> O (16 x 16 signed, bypass;
+# the slow corner nextpnr's other UP5K delays come from): icestorm icefuzz/timings_up5k.txt.
+MAC16_MULTIPLY_NS = 9.05
 
 
 def family(device):
@@ -359,6 +365,7 @@ def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_
     report = make_report(top, device, package, freq_mhz, seed, pcf, cells, nextpnr, times,
                          hashlib.sha256((out / f"{top}.bin").read_bytes()).hexdigest())
     report.update(synth_dsp=use_dsp, dsp_note=dsp_note)
+    _bound_dsp_paths(report, nextpnr, freq_mhz)
     (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     lc = report["logic_cells"]
     say(f"done: {lc['used']}/{lc['total']} logic cells, {report['flip_flops']} flip-flops, "
@@ -403,6 +410,27 @@ def _build_ecp5(verilog_text, top, out, device, package, freq_mhz, seed, pcf, sp
     say(f"done: {lc['used']}/{lc['total']} LUT4 slots, {report['flip_flops']} flip-flops, "
         f"timing {'met' if report['timing_met'] else 'NOT met'} ({times['total']:.1f} s)")
     return report
+
+
+def _bound_dsp_paths(report, nextpnr, freq_mhz):
+    """Add the through-DSP bound (module docstring) to ``report`` when DSPs without a clock
+    are used: nextpnr's cross-domain critical paths to and from their tied-low clock."""
+    into = out = None
+    for cp in nextpnr.get("critical_paths", []):
+        total = sum(seg["delay"] for seg in cp.get("path", []))
+        if "PACKER_GND_NET" in cp.get("to", ""):
+            into = total
+        if "PACKER_GND_NET" in cp.get("from", ""):
+            out = total
+    if not report["dsp"]["used"] or into is None or out is None:
+        return
+    mhz = round(1000.0 / (into + MAC16_MULTIPLY_NS + out), 2)
+    report["fmax_mhz"]["clk through SB_MAC16"] = {
+        "target": freq_mhz, "achieved": mhz, "met": mhz >= freq_mhz, "nextpnr_clock": None,
+        "into_dsp_ns": round(into, 2), "multiply_ns": MAC16_MULTIPLY_NS,
+        "out_of_dsp_ns": round(out, 2)}
+    report["fmax_min_mhz"] = min(f["achieved"] for f in report["fmax_mhz"].values())
+    report["timing_met"] = all(f["met"] for f in report["fmax_mhz"].values())
 
 
 def _used_total(util, key):

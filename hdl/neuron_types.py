@@ -12,12 +12,13 @@ A network layer uses the pipelined core (:func:`pipelined_core`): the same rule 
 operands of later operations to the same clock. The arithmetic is the rule's own (bit-exact
 with the model); only timing changes: a leaky update becomes multiply | add, shift, saturate,
 compare (latency 1), CubaLIF's chained multiplies (the membrane multiplies the *updated*
-synaptic current) two such stages (latency 2), and on the UP5K every multiply is an SB_MAC16
-with a registered output, which nextpnr can time (it treats every DSP port as a register).
+synaptic current) two such stages (latency 2). On the UP5K every multiply is then an SB_MAC16
+between two fabric registers: a short path that :mod:`scfpga.boards.build` bounds (nextpnr
+does not time through a DSP).
 """
 from functools import lru_cache
 
-from amaranth.hdl import C, Const, Module, Mux, Signal, Value, signed
+from amaranth.hdl import C, Const, Fragment, Module, Mux, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -83,6 +84,8 @@ class _Staged:
         v = f(self.pipe.at(a, s), self.pipe.at(b, s))
         if not register:
             return _Staged(self.pipe, v, s)
+        # A register with reset: Yosys leaves it out of the SB_MAC16, whose multiply then
+        # sits between two fabric registers (boards.build bounds that path).
         reg = Signal(Value.cast(v).shape())
         self.pipe.m.d.sync += reg.eq(v)
         return _Staged(self.pipe, reg, s + 1)
@@ -148,7 +151,9 @@ def update_latency(params):
     m = Module()
     state = {name: Signal(signed(bits) if sign else bits)
              for name, bits, sign in state_fields(params)}
-    return _evaluate(params, m, state, Signal(signed(8)), True)[2]
+    latency = _evaluate(params, m, state, Signal(signed(8)), True)[2]
+    Fragment.get(m, None)            # a probe, never instantiated: mark it used
+    return latency
 
 
 class NeuronStep(wiring.Component):
