@@ -283,6 +283,7 @@ def _prefix_fire(threshold, cur):
 
 _NONE_I64 = np.zeros((0, 0, 0), np.int64)      # per-cycle outputs of a counts-only run
 _NONE_U8 = np.zeros((0, 0, 0), np.uint8)
+_ACC32, _ACC64 = np.zeros(0, np.int32), np.zeros(0, np.int64)   # quantize_gather's sum dtype
 
 
 class SCDenseLayer:
@@ -313,7 +314,7 @@ class SCDenseLayer:
         self._sign = np.sign(q).astype(np.float32)
         self._cache = {}            # streams, count tables, weight matrices, keyed by use and T
         self._trains = None
-        self._table_fast = {}       # T -> (count table, bias, 2**W) for scores()
+        self._table_fast = {}       # T (None: length) -> _table_scores's constants
 
     @classmethod
     def from_weights(cls, weights, bias=None, width=8, **kwargs):
@@ -664,25 +665,50 @@ class SCDenseLayer:
             self._cache[key] = pack_bits(self._mag[:, :, None] > s[None, None, :])
         return self._cache[key]
 
+    def _table_scores(self, x, T):
+        """Scores of ``x`` by one compiled call (quantise, check, sum count-table rows) and
+        the decode factor of :meth:`estimate`, or None when T has no table yet or ``x`` needs
+        the validated path. The one-sample hot path: one dict lookup, no parameter checks."""
+        fast = self._table_fast.get(T) if T is None or type(T) is int else None
+        if fast is None:
+            return None                   # (T not yet validated: scores() checks it first)
+        table, bias, scale, acc_type, factor = fast
+        x = np.asarray(x, np.float64)
+        n = table.shape[0]
+        if x.ndim == 1 and len(x) == n:
+            out = np.empty((1, len(bias)), np.int64)
+            if quantize_gather(table, x.reshape(1, n), scale, bias, out, acc_type):
+                return out[0], factor
+        elif x.ndim == 2 and x.shape[1] == n:
+            out = np.empty((len(x), len(bias)), np.int64)
+            if quantize_gather(table, x, scale, bias, out, acc_type):
+                return out, factor
+        return None
+
     def scores(self, x, T=None):
         """Integer class scores (the SC estimate of the dot product times ``1/decode_scale``)."""
+        fast = self._table_scores(x, T)
+        if fast is not None:
+            return fast[0]
         T = self.params.length if T is None else check_int("T", T, 1, MAX_LENGTH)
-        fast = self._table_fast.get(T)
-        if fast is not None:          # one compiled call: quantise, check and sum table rows
-            x = np.asarray(x, np.float64)
-            if x.ndim in (1, 2) and x.shape[-1] == self.n_inputs:
-                x2 = x.reshape(-1, self.n_inputs)
-                out = np.empty((len(x2), self.n_neurons), np.int64)
-                if quantize_gather(fast[0], x2, fast[2], fast[1], out):
-                    return out[0] if x.ndim == 1 else out
         scores = self._scores(self.thresholds(x), T)     # thresholds() validated x
         table = self.count_table(T)[0] if self.params.accumulation == "counter" else None
         if table is not None:
-            self._table_fast[T] = (table, self.count_table(T)[1], float(1 << self.params.width))
+            # int32 sums when no score can leave int32 (every term counts at most T).
+            narrow = self.params.n_terms * T < (1 << 31)
+            fast = (table, self.count_table(T)[1], float(1 << self.params.width),
+                    _ACC32 if narrow else _ACC64,
+                    self.params.decode_scale * self.params.length / T)
+            self._table_fast[T] = fast
+            if T == self.params.length:
+                self._table_fast[None] = fast
         return scores
 
     def estimate(self, x, T=None):
         """Decoded dot products ``sum_i w_ji x_i + b_j`` (floats)."""
+        fast = self._table_scores(x, T)
+        if fast is not None:
+            return fast[0] * fast[1]
         T = self.params.length if T is None else T
         return self.scores(x, T) * (self.params.decode_scale * self.params.length / T)
 

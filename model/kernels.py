@@ -330,21 +330,30 @@ def table_gather(table, p, bias, out):
 
 
 @njit(cache=True, nogil=True)
-def quantize_gather(table, x, scale, bias, out):
+def quantize_gather(table, x, scale, bias, out, acc_type):
     """:func:`table_gather` of the thresholds ``floor(x * scale + 1/2)`` of ``x (B, n)`` in
-    [0, 1] (:func:`.sng.quantize_unipolar`); returns False, untouched ``out``, if any ``x`` is
-    outside [0, 1] or NaN (the caller then raises the validated error)."""
+    [0, 1] (:func:`.sng.quantize_unipolar`), summed in ``acc_type``'s dtype (int32 when no
+    score can leave it: twice the vector width of int64); returns False, ``out`` partly
+    written, if any ``x`` is outside [0, 1] or NaN (the caller then raises the validated
+    error).
+
+    Per sample, one loop quantises and checks every input (vectorised: truncation is the floor
+    of the positive ``x * scale + 1/2``), then the rows are summed."""
     B, n = x.shape
     N = table.shape[2]
+    p = np.empty(n, np.int64)
+    acc = np.zeros(N, acc_type.dtype)
     for b in range(B):
+        ok = True
         for i in range(n):
-            if not (x[b, i] >= 0.0 and x[b, i] <= 1.0):
-                return False
-    acc = np.zeros(N, np.int64)
-    for b in range(B):
+            xi = x[b, i]
+            ok &= (xi >= 0.0) & (xi <= 1.0)
+            p[i] = np.int64(xi * scale + 0.5)
+        if not ok:
+            return False
         acc[:] = 0
         for i in range(n):
-            row = table[i, np.int64(np.floor(x[b, i] * scale + 0.5))]
+            row = table[i, p[i]]
             for j in range(N):
                 acc[j] += row[j]
         for j in range(N):
