@@ -15,10 +15,17 @@ device's block RAM and logic cells with the fewest clocks per SC cycle
   estimate, so :func:`fit_layout` keeps a margin.
 
 Conv and pool layers (:mod:`scfpga.model.conv`): the weight ROM holds the kernel once
-(``rom_passes * steps`` rows; pools have none), plus the window source's position table (block
-RAM beyond 64 passes) and, for a first layer, the encoder's input buffer (one flip-flop per
-input). Their logic is the dense model's plus a per-lane window mux over the input vector
-(about ``inputs / 3`` LC per lane, not yet fitted to builds: ``scripts/conv_cost.py`` measures).
+(``rom_passes * steps`` rows; pools have none); the input map is block RAM (one copy per read
+lane: :class:`~.network_layer.WindowInput`, double-buffered after a layer, one bank of
+``lanes``-bit rows after the encoder), as is a dense layer's input after a window layer
+(:class:`~.network_layer.MapInput`). A layer whose spike vector only feeds such a map keeps no
+vector in logic (synthesis drops it), so the per-neuron logic term counts only vectors read by
+logic; a window layer adds its window addressing (origin counters, tap table, bounds). Fitted to
+the iCEBreaker builds of ``scripts/conv_fit.py`` and ``scripts/conv_board.py`` (IF neurons):
+block RAM exact or one over, logic within 0..7 % over. A TAC layer
+(:mod:`scfpga.model.conv_tac`) keeps its aggregate words twice (two read ports) and adds its
+word-by-weight multipliers (``scripts/conv_tac_cost.py``: ~3.3 LC per slot, weight bit and
+word bit beyond the first).
 """
 import itertools
 from dataclasses import replace
@@ -29,9 +36,11 @@ from ..model.network import NetworkParams
 from ..model.params import ParameterError
 from .event_layer import resources as event_resources
 from .network import schedule
+from ..model.conv_tac import TACConvLayer
 from .network_layer import is_window, state_word
 from .network_loads import RASTER_BITS, raster_shift, spike_record_words
 from .neuron import state_layout
+from .recurrent_layer import swept_inputs
 from .sources import direction_bits, weight_field_bits
 
 EBR_SHAPES = ((256, 16), (512, 8), (1024, 4), (2048, 2))
@@ -40,6 +49,9 @@ CAPACITY = {"up5k": (5280, 30), "up3k": (2800, 20), "u4k": (3520, 20), "hx8k": (
             "hx4k": (3520, 20), "hx1k": (1280, 16), "lp8k": (7680, 32), "lp4k": (3520, 20),
             "lp1k": (1280, 16)}
 SPRAM = {"up5k": 4, "up3k": 4}       # the UltraPlus single-port RAMs (256 kbit each)
+# A window layer's addressing: origin counters, tap table, bounds and read-address logic
+# (the builds of scripts/conv_fit.py and conv_board.py: 190-220 LC a layer; rounded up).
+WINDOW_LC = 230
 # What a board top adds around the design (UART, protocol engine with its BATCH receive and
 # reply FIFOs, PLL, LEDs), measured: synth_ice40 of the iCEBreaker top around a one-neuron
 # network minus the network alone (1139 - 128 LUT4, 7 - 4 EBR), rounded up.
@@ -83,16 +95,22 @@ def estimate(params: NetworkParams):
                 ebr += layer.lanes * ebr_count(bits, rom_rows)
         ebr += ebr_count(word, layer.n_neurons)
         cur_bits = layer.sweep_terms.bit_length() + 1
-        if is_window(layer):
-            if ls.passes > 64:                # the window source's position table
-                ebr += ebr_count(3 * max(1, layer.n_inputs.bit_length()), ls.passes)
-            lc += layer.lanes * layer.n_inputs / 3 + (p.n_inputs if l == 0 else 0)
+        if isinstance(layer, TACConvLayer):   # aggregate words, word-by-weight multipliers
+            wb = layer.temporal.word_bits
+            ebr += 2 * ebr_count(wb, 2 * layer.n_inputs)
+            lc += WINDOW_LC + 3.3 * ls.parallel * (p.width + 1) * (wb - 1)
+        elif is_window(layer):                # the input map in block RAM, one copy per lane
+            words = -(-layer.n_inputs // layer.lanes) if l == 0 else 2 * layer.n_inputs
+            ebr += layer.lanes * ebr_count(layer.lanes if l == 0 else 1, words)
+            lc += WINDOW_LC
+        elif l and is_window(p.layers[l - 1]) and swept_inputs(layer) == layer.n_inputs:
+            ebr += layer.lanes * ebr_count(1, 2 * layer.n_inputs)       # MapInput
         # Least squares over the 12 builds of scripts/network_cost.py (residuals <= 6 LC):
         # comparators and sign steering per slot and lane, accumulator and current registers
         # per slot, spike bits per neuron, and per layer its update core and control.
         lc += 2.66 * ls.parallel * layer.lanes * (p.width + 3)
         lc += 0.33 * ls.parallel * 2 * cur_bits
-        lc += 2.93 * layer.n_neurons + 260
+        lc += (2.93 * layer.n_neurons if vector_in_logic(p, l) else 0) + 260
         if l == 0 and p.encoding == "raster":
             ebr += ebr_count(RASTER_BITS, p.length << raster_shift(p.n_inputs))
         elif l == 0:
@@ -101,6 +119,19 @@ def estimate(params: NetworkParams):
             ebr += layer.lanes * (ebr_count(p.width + 1, rows) + ebr_count(state_w, rows)
                                   + ebr_count(state_w, table))
     return {"ebr": ebr, "spram": spram, "lc": int(round(lc + 260))}
+
+
+def vector_in_logic(params, l):
+    """Whether layer ``l``'s spike vector is read by logic: the next layer's
+    :class:`~.network_layer.SpikeInput` (or the output's port); not when the next layer reads
+    a block-RAM map written by the neuron updates (:class:`~.network_layer.WindowInput`,
+    :class:`~.network_layer.MapInput`)."""
+    if l == len(params.layers) - 1:
+        return True
+    layer, nxt = params.layers[l], params.layers[l + 1]
+    if is_window(nxt):
+        return False
+    return not (is_window(layer) and swept_inputs(nxt) == nxt.n_inputs)
 
 
 def layer_has_weights(layer):
