@@ -120,6 +120,9 @@ def _cycles_common(p, block):
             p.add_argument("--cycles", type=int, default=None,
                            help="co-simulated cycles (default: three runs with loads)")
         p.add_argument("--stim-seed", type=int, default=1, help="seed of the random stimulus (default: 1)")
+        if block.spec_file:
+            p.add_argument("--force", action="store_true",
+                           help="overwrite an existing --report file (.nir)")
         return
     p.add_argument("--cycles", type=int, required=True, help="number of cycles, >= 1")
     if block.needs_stimulus:
