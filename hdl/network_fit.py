@@ -194,7 +194,7 @@ def fit_layout(params: NetworkParams, device=None, ebr=None, lc=None, board=True
         ebr -= ebr_count(32 * spike_record_words(params), params.length)
     options = []
     for layer in params.layers:
-        lanes = [1] if isinstance(layer, EventLayer) else \
+        lanes = [1] if isinstance(layer, (EventLayer, TACConvLayer)) else \
             [n for n in (1, 2, 4, 8, 16) if n <= max_lanes and n <= layer.sweep_terms]
         folds = _layer_folds(layer)
         folds = folds[:24] + [f for f in folds[-8:] if f not in folds[:24]]   # and most folded
