@@ -465,9 +465,9 @@ class SCDenseLayer:
     # -- results -----------------------------------------------------------------------
 
     def _packed(self, T):
-        """(input values (n, T), cycle -> value index, positive and negative packed weight
-        masks per weight-source value) for the compiled run, cached; None when the masks would
-        exceed ``CACHE_BYTES`` (then the GEMM path runs)."""
+        """(input values (T, words * 64), cycle -> value index, positive and negative packed
+        weight masks per weight-source value, LIF vector) for the compiled run, cached; None
+        when the masks would exceed ``CACHE_BYTES`` (then the GEMM path runs)."""
         key = ("packed_masks", T)
         if key not in self._cache:
             r, s, _ = self.streams(T)
@@ -478,7 +478,9 @@ class SCDenseLayer:
             else:
                 small = np.int16 if self.params.width < 15 else np.int32
                 q = self.params.signed_terms
-                self._cache[key] = (np.ascontiguousarray(r.T, small), gidx,
+                rt = np.zeros((T, words * 64), small)       # padded: 64 inputs per word
+                rt[:, :self.n_inputs] = r.T
+                self._cache[key] = (rt, gidx,
                                     *weight_masks(self._mag, np.sign(q), values),
                                     lif_vector(self.params.lif, self.params.n_terms))
         return self._cache[key]
@@ -556,7 +558,7 @@ class SCDenseLayer:
         args = self._compiled(T)
         if args is not None:
             xa = np.asarray(x, np.float64)          # spikes only, one compiled call
-            n = args[0].shape[1]
+            n = self.params.n_inputs
             if xa.ndim in (1, 2) and xa.shape[-1] == n:
                 run = self._run_compiled(xa.reshape(-1, n), T, 1, args)
                 if run is not None:
@@ -577,7 +579,7 @@ class SCDenseLayer:
         args = self._compiled(L)
         if args is not None:
             xa = np.asarray(x, np.float64)          # one compiled call that also validates x
-            n = args[0].shape[1]
+            n = self.params.n_inputs
             if xa.ndim == 1 and len(xa) == n:       # one sample: the shortest path
                 out = np.empty((2, 1, args[4].shape[2]), np.int64)
                 if dense_lif(args[0], xa.reshape(1, n), *args[1:], 0, _NONE_I64, _NONE_U8,

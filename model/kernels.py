@@ -225,14 +225,11 @@ def lif_update(vj, rj, cj, vmin, vmax, thr, shift, subtract, refractory):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def cycle_currents(a, a8, b64, pos, neg, g, c):
-    """One SC cycle's currents ``c (N,)``: the cycle's input bits, one byte per input in the
-    bytes under ``b64`` (W * 8 uint64 words), packed into ``a`` (W words; ``a8`` its bytes) by
-    one multiply per 8 bits, then per neuron the popcounts of ``a`` against its positive and
-    negative weight bits of source value ``g`` (:func:`packed_currents`)."""
+def word_currents(a, pos, neg, g, c):
+    """One SC cycle's currents ``c (N,)`` from its packed input bits ``a`` (W words): per
+    neuron the popcounts of ``a`` against its positive and negative weight bits of source value
+    ``g`` (:func:`packed_currents`)."""
     G, W, N = pos.shape
-    for q in range(W * 8):
-        a8[q] = (b64[q] * _GATHER) >> np.uint64(56)
     c[:] = 0
     for w in range(W):
         aw = a[w]
@@ -241,14 +238,25 @@ def cycle_currents(a, a8, b64, pos, neg, g, c):
                 np.int64(_popcount(aw & neg[g, w, j]))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def cycle_currents(a, a8, b64, pos, neg, g, c):
+    """:func:`word_currents` of a cycle's input bits given one byte per input in the bytes
+    under ``b64`` (W * 8 uint64 words), packed into ``a`` (``a8`` its bytes) by one multiply
+    per 8 bits."""
+    for q in range(a.shape[0] * 8):
+        a8[q] = (b64[q] * _GATHER) >> np.uint64(56)
+    word_currents(a, pos, neg, g, c)
+
+
 @njit(cache=True, nogil=True)
 def dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out, v_out,
               counts, scores):
     """A dense layer's run for inputs ``x (B, n)`` in [0, 1], one pass per sample.
 
     Input i's threshold is ``P_i = floor(x_i * scale + 1/2)`` (:func:`.sng.quantize_unipolar`)
-    and its bit in cycle k is ``rt[k, i] < P_i`` (``rt (T, n)``: the input source values);
-    terms ``n..n_terms-1`` are the constant-1 bias. ``pos/neg (G, words, N)`` are the packed
+    and its bit in cycle k is ``rt[k, i] < P_i`` (``rt (T, words * 64)``: the input source
+    values, columns from n on any value >= 0: their thresholds are 0); terms
+    ``n..n_terms-1`` are the constant-1 bias. ``pos/neg (G, words, N)`` are the packed
     positive and negative weight bits per weight-source value, ``gidx (T,)`` each cycle's
     value index, ``lif`` :func:`lif_vector`. Writes ``counts`` and ``scores (B, N)``, with
     ``full`` >= 1 the spikes and with ``full`` = 2 also currents and membrane ``(B, T, N)``
@@ -257,8 +265,8 @@ def dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out
 
     Laid out so that the compiler vectorises over neurons: per cycle, each word of input bits
     meets the words of every neuron (contiguous), and the LIF update is branch-free."""
-    T, n = rt.shape
-    B = x.shape[0]
+    T = rt.shape[0]
+    B, n = x.shape
     G, W, N = pos.shape
     for b in range(B):
         for i in range(n):
@@ -267,11 +275,10 @@ def dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out
     vmin, vmax, thr, shift = lif[0], lif[1], lif[2], lif[3]
     subtract, refractory = lif[4] != 0, lif[5]
     p = np.zeros(W * 64, rt.dtype)
-    bits = np.zeros(W * 64, np.uint8)
-    bits[n:n_terms] = 1                      # the bias input
-    b64 = bits.view(np.uint64)
+    bias = np.zeros(W, np.uint64)                # the bias inputs' always-set bits
+    for i in range(n, n_terms):
+        bias[i // 64] |= np.uint64(1) << np.uint64(i % 64)
     a = np.zeros(W, np.uint64)
-    a8 = a.view(np.uint8)
     v = np.zeros(N, lif.dtype)                   # the state dtype of lif_vector
     r = np.zeros(N, lif.dtype)
     f = np.zeros(N, lif.dtype)
@@ -286,9 +293,12 @@ def dense_lif(rt, x, scale, n_terms, gidx, pos, neg, lif, full, cur_out, spk_out
         f[:] = 0
         sc[:] = 0
         for k in range(T):
-            for i in range(n):                   # one byte per input bit, then 8 bytes a byte
-                bits[i] = rt[k, i] < p[i]
-            cycle_currents(a, a8, b64, pos, neg, gidx[k], c)
+            for w in range(W):                   # an OR-reduction the compiler vectorises
+                word = bias[w]
+                for i in range(64):
+                    word |= np.uint64(rt[k, w * 64 + i] < p[w * 64 + i]) << np.uint64(i)
+                a[w] = word
+            word_currents(a, pos, neg, gidx[k], c)
             for j in range(N):
                 sc[j] += c[j]
             if full == 2:
