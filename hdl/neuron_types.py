@@ -8,11 +8,12 @@ non-arithmetic operations map to a saturating clamp (:func:`scfpga.hdl.neuron.sa
 ``Mux``. Multipliers by the Q-format coefficients are real multiplies (DSP-mappable).
 
 A network layer uses the pipelined core (:func:`pipelined_core`): the same rule evaluated on
-:class:`_Staged` values, which register every product right after its multiply and delay the
-operands of later operations to the same clock. The arithmetic is the rule's own (bit-exact
-with the model); only timing changes: a leaky update becomes multiply | add, shift, saturate,
-compare (latency 1), CubaLIF's chained multiplies (the membrane multiplies the *updated*
-synaptic current) two such stages (latency 2). On the UP5K every multiply is then an SB_MAC16
+:class:`_Staged` values, which register every product right after its multiply and every
+saturated value, and delay the operands of later operations to the same clock. The arithmetic
+is the rule's own (bit-exact with the model); only timing changes: a leaky update becomes
+multiply | add, shift, saturate | compare, subtract the threshold, saturate | reset mux
+(latency 3, 2 with a reset to a value); CubaLIF's chained multiplies (the membrane multiplies the *updated* synaptic
+current) are in different clocks (latency 5). On the UP5K every multiply is then an SB_MAC16
 between two fabric registers: a short path that :mod:`scfpga.boards.build` bounds (nextpnr
 does not time through a DSP).
 """
@@ -115,7 +116,12 @@ class _StagedOps:
         self.m, self.pipe = m, pipe
 
     def sat(self, x, bits):
-        return _Staged(self.pipe, _AmaranthOps(self.m).sat(x.value, bits), x.stage)
+        # A saturation ends a stage too: the wide sum, its shift and clamp are one carry
+        # chain and two comparisons, and the threshold compare and reset follow it.
+        value = _AmaranthOps(self.m).sat(x.value, bits)
+        reg = Signal(value.shape())
+        self.m.d.sync += reg.eq(value)
+        return _Staged(self.pipe, reg, x.stage + 1)
 
     def where(self, cond, a, b):
         s = max(_stage(cond), _stage(a), _stage(b))

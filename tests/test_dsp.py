@@ -37,18 +37,19 @@ def test_more_multipliers_than_dsps(tmp_path):
 
 
 def test_pipelined_update_latency_per_type():
-    """Every product is registered: one clock per multiply on the longest chain; the
-    schedule waits for it."""
+    """Every product and every saturated value is registered (leaky: multiply | sum and
+    clamp | threshold and reset; CubaLIF two more for its second multiply); the schedule
+    waits for the pipeline."""
     spec = {"inputs": 3, "length": 8, "layers": [
         {"neurons": 2, "neuron": {"type": "leaky", "beta": 0.9}},
         {"neurons": 2, "neuron": {"type": "synaptic", "alpha": 0.8, "beta": 0.9}}]}
     params = network_from_spec(spec)
-    assert [update_latency(layer.neuron) for layer in params.layers] == [1, 2]
+    assert [update_latency(layer.neuron) for layer in params.layers] == [3, 5]
     lif = network_from_spec(dict(spec, layers=[dict(layer, neuron={"type": "lif"})
                                                for layer in spec["layers"]]))
     assert update_latency(lif.layers[0].neuron) == 0
     assert [a.last_update - b.last_update for a, b in
-            zip(schedule(params).layers, schedule(lif).layers)] == [1, 2]
+            zip(schedule(params).layers, schedule(lif).layers)] == [3, 5]
 
 
 def test_dsp_netlist_of_a_leaky_network_is_spike_exact_at_gate_level(tmp_path):
