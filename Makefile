@@ -12,9 +12,9 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id
 .PHONY: demo demo-full test setup iverilog cost studies clean help
 
 help:
-	@echo "make demo   - generate every block, co-simulate against the golden model, print a summary"
+	@echo "make demo   - generate every block, co-simulate against the golden model (the digits layer's RTL on all 540 test images), print a summary"
 	@echo "make test   - run the test suite (needs ~10 minutes on 2 cores)"
-	@echo "make demo-full - the demo with the RTL proof on all 540 test images (~12 minutes)"
+	@echo "make demo-full - the demo with the spiking MLP's per-cycle RTL proof on all 540 test images too (slow)"
 	@echo "make cost   - measure iCE40 cost of the primitives (yowasp), writes results/"
 	@echo "make studies - regenerate every study in results/ and the README tables (~40 minutes)"
 
@@ -38,7 +38,7 @@ demo: setup
 	$(PY) scripts/demo.py
 
 demo-full: setup
-	$(PY) scripts/demo.py --rtl-images 540
+	$(PY) scripts/demo.py --rtl-images 540 --mlp-images 540
 
 test: setup
 	$(VENV)/bin/pytest -n $(JOBS) -q --durations=15

