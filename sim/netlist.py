@@ -27,6 +27,8 @@ from pathlib import Path
 
 from . import processes
 
+VERSION = 2                     # part of the build hash: bump when the rewrite changes
+
 # proc: processes to cells; flatten: one module, one clocked block per clock after merging;
 # opt -purge: fold constants, merge equal cells, drop internal nets nobody reads.
 YOSYS_SCRIPT = "hierarchy -top {top}; proc; flatten; opt -purge; write_verilog -noattr {out}"
@@ -156,14 +158,16 @@ def _merged_block(edge, bodies):
 _DECL = re.compile(r"^\s*(?:wire|reg|input|output)\s+(?:signed\s+)?\[(\d+):(\d+)\]\s+"
                    r"(\\\S+ |[A-Za-z_][A-Za-z0-9_$]*)", re.M)
 _NAME = r"(?:\\\S+ |[A-Za-z_][A-Za-z0-9_$]*)"
-_EXTENDED = re.compile(r"\$signed\(\{ ((?:" + _NAME + r" ?\[\d+\], )+)(" + _NAME + r") *\}\)")
+_EXTENDED = re.compile(r"\$signed\(\{ ((?:" + _NAME + r" ?\[\d+\], )+)(" + _NAME +
+                       r")( ?\[(\d+):0\])? *\}\)")
 _ADD = re.compile(r"^  assign (" + _NAME + r") *= (\$signed\(.*\)) ([+-]) (\$signed\(.*\));$")
 
 
 def native_sign_extension(text):
     """``$signed({s[n], ..., s[n], s})`` -> ``$signed(s)`` in ``assign y = a + b`` / ``a - b``
-    of signed operands, where ``s`` is declared ``[n:0]`` and ``y`` is at least as wide as the
-    extension: both operands then extend to ``y``'s width by Verilog's own sizing rules."""
+    of signed operands, where ``s`` is a signal declared ``[n:0]`` or a slice ``[n:0]``, and
+    ``y`` is at least as wide as the extension: both operands then extend to ``y``'s width by
+    Verilog's own sizing rules."""
     widths = {m.group(3).strip(): (int(m.group(1)), int(m.group(2))) for m in _DECL.finditer(text)}
 
     def width(name):
@@ -177,13 +181,14 @@ def native_sign_extension(text):
         out_width = width(m.group(1))
 
         def operand(e):
-            name = e.group(2)
-            n = width(name)
-            bits = [b.strip() for b in e.group(1).split(",") if b.strip()]
-            msb = f"{name.strip()} [{n - 1}]" if n else None
-            if n and all(b.replace(" [", "[") == msb.replace(" [", "[") for b in bits) \
-                    and n + len(bits) <= out_width:
-                return f"$signed({name})"
+            name, part = e.group(2), e.group(3) or ""
+            n = int(e.group(4)) + 1 if part else width(name)
+            if n is None or n > (width(name) or 0):
+                return e.group(0)
+            bits = [b.strip().replace(" [", "[") for b in e.group(1).split(",") if b.strip()]
+            msb = f"{name.strip()}[{n - 1}]"
+            if all(b == msb for b in bits) and n + len(bits) <= out_width:
+                return f"$signed({name}{part})"
             return e.group(0)
         return _EXTENDED.sub(operand, line)
     return "\n".join(rewrite(line) for line in text.split("\n"))
