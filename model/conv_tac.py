@@ -140,6 +140,13 @@ class TACConvLayer(ConvLayer):
             raise ParameterError("a TAC conv layer accumulates integer weights times aggregate "
                                  "words: accumulation must be 'exact'")
 
+    @classmethod
+    def from_conv(cls, layer, temporal, neuron):
+        """``layer`` (a :class:`~.conv.ConvLayer`) in TAC mode ``temporal`` with ``neuron``
+        (on the chunk currents' scale), exact accumulation, its fold kept."""
+        return cls(layer.weights, layer.in_shape, layer.bias, layer.stride, layer.padding,
+                   neuron, 1, layer.fold, "exact", temporal)
+
     @property
     def current_scale(self):
         """Factor on the exact layer's largest current: ``a_1``, the largest aggregate word."""

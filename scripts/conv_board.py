@@ -5,7 +5,12 @@ Trains the float conv network (seeded, as ``scripts/digits_conv.py``), converts 
 layer) and builds it with :func:`scfpga.boards.flow.build_board` (UART, protocol engine, PLL;
 nextpnr seed 1) at ``--freq`` MHz. Records logic cells, flip-flops, EBR, Fmax and the schedule.
 
-    python scripts/conv_board.py [--freq MHZ] [--label NAME] [--out STEM] [--render]
+    python scripts/conv_board.py [--freq MHZ] [--label NAME] [--accumulation exact] [--tac K]
+                                 [--out STEM] [--render]
+
+``--tac K``: the conv layer in the network's TAC mode (:class:`scfpga.model.conv_tac.
+TACConvLayer`, beta = 1, IF neuron of threshold ``THETA * 2**W * K``, as ``scripts/conv_tac.py``);
+its SC cycles inside a chunk are short, so clocks per inference come from its schedule.
 
 A build that nextpnr cannot place is recorded with the utilisation it reported (``placed``
 false). ``--render`` rewrites ``STEM.md`` from ``STEM.json`` without building.
@@ -14,6 +19,7 @@ Writes ``STEM.json`` (one entry per ``--label``, merged with earlier runs) and `
 (default ``results/conv_board``).
 """
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -24,7 +30,9 @@ sys.path.insert(0, str(ROOT))
 from scfpga.boards.flow import build_board  # noqa: E402
 from scfpga.boards.network_design import NetworkDesign  # noqa: E402
 from scfpga.digits import load_split  # noqa: E402
-from scfpga.digits_conv import to_network, train_conv  # noqa: E402
+from scfpga.digits_conv import THETA, to_network, train_conv  # noqa: E402
+from scfpga.model.conv_tac import TACConvLayer, TACParams  # noqa: E402
+from scfpga.model.neuron import lif_neuron  # noqa: E402
 from scfpga.hdl.network import schedule  # noqa: E402
 
 
@@ -37,6 +45,7 @@ def main(argv=None):
     ap.add_argument("--render", action="store_true")
     ap.add_argument("--accumulation", choices=("sc", "exact"), default="sc",
                     help="the conv layer's accumulation (scfpga.model.conv)")
+    ap.add_argument("--tac", type=int, default=0, help="the conv layer in TAC mode, chunk K")
     a = ap.parse_args(argv)
     out = Path(a.out)
     if a.render:
@@ -45,6 +54,12 @@ def main(argv=None):
     s = load_split()
     params = to_network(train_conv(s.x_train, s.y_train), x_calib=s.x_train,
                         accumulation=a.accumulation)
+    if a.tac:
+        tac = TACParams(a.tac)
+        neuron = lif_neuron(width=28, threshold=THETA * tac.scale(params.width), leak_shift=0,
+                            reset="subtract")
+        params = dataclasses.replace(params, layers=(TACConvLayer.from_conv(
+            params.layers[0], tac, neuron),) + params.layers[1:])
     build = Path(a.build) / a.label.replace(" ", "_")
     report = build_board(NetworkDesign(params), "icebreaker", build, freq_mhz=a.freq, force=True,
                          progress=lambda m: print(m, flush=True))

@@ -56,9 +56,7 @@ def tac_neuron(params, tac):
 
 def tac_network(params, tac):
     """The network with its conv layer in TAC mode (pool and dense on the chunk steps)."""
-    conv = params.layers[0]
-    layer = TACConvLayer(conv.weights, conv.in_shape, conv.bias, conv.stride, conv.padding,
-                         tac_neuron(params, tac), accumulation="exact", temporal=tac)
+    layer = TACConvLayer.from_conv(params.layers[0], tac, tac_neuron(params, tac))
     return dataclasses.replace(params, layers=(layer,) + params.layers[1:])
 
 
