@@ -491,7 +491,11 @@ class Network:
     def evaluate(self, x, T=None):
         x = np.asarray(x)
         if x.dtype == np.float64 and x.ndim == 2 and x.shape[1] == self.params.n_inputs:
-            plan = self._all_fused(self.params.length if T is None else T)
+            plan = self._streams.get(("plan", T)) if T is None or type(T) is int else None
+            if plan is None:
+                plan = self._all_fused(self.params.length if T is None else T)
+                if plan is not None:                     # T is valid: the hot path's key
+                    self._streams[("plan", T)] = plan
             if plan is not None:
                 run = self._evaluate_fused(x, plan)
                 if run is not None:
@@ -543,17 +547,16 @@ class Network:
         p, bits = arrays[0], arrays[1]
         if not quantize_check(x, plan[2], p):
             return None
-        spikes, currents, counts, scores = [], [], [], []
         inp, rt, q = bits, plan[1], p
         for l, (gidx, pos, neg, kind, par, n_terms, _) in enumerate(plan[3]):
             cur, spk, out = arrays[2 + 3 * l: 5 + 3 * l]
             layer_run(rt, q, inp, n_terms, gidx, pos, neg, kind, par, cur, spk, out[0], out[1])
-            currents.append(cur.transpose(0, 2, 1))
-            spikes.append(spk.transpose(0, 2, 1))
-            counts.append(out[0])
-            scores.append(out[1])
             inp, rt, q = spk, _NO_RT, _NO_P
-        return NetworkRun(bits.transpose(0, 2, 1), spikes, currents, counts, scores)
+        layers = range(2, len(arrays), 3)
+        return NetworkRun(bits.transpose(0, 2, 1),
+                          [arrays[i + 1].transpose(0, 2, 1) for i in layers],
+                          [arrays[i].transpose(0, 2, 1) for i in layers],
+                          [arrays[i + 2][0] for i in layers], [arrays[i + 2][1] for i in layers])
 
     def counts(self, x):
         """Output-layer spike counts (batch, n_outputs)."""
