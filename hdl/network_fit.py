@@ -25,7 +25,7 @@ the iCEBreaker builds of ``scripts/conv_fit.py`` and ``scripts/conv_board.py`` (
 block RAM exact or one over, logic within 0..7 % over. A TAC layer
 (:mod:`scfpga.model.conv_tac`) keeps its aggregate words twice (two read ports) and adds its
 word-by-weight multipliers (``scripts/conv_tac_cost.py``: ~3.3 LC per slot, weight bit and
-word bit beyond the first).
+word bit beyond the first; 3.5 keeps the digits TAC network's board build under it).
 """
 import itertools
 from dataclasses import replace
@@ -98,7 +98,7 @@ def estimate(params: NetworkParams):
         if isinstance(layer, TACConvLayer):   # aggregate words, word-by-weight multipliers
             wb = layer.temporal.word_bits
             ebr += 2 * ebr_count(wb, 2 * layer.n_inputs)
-            lc += WINDOW_LC + 3.3 * ls.parallel * (p.width + 1) * (wb - 1)
+            lc += WINDOW_LC + 3.5 * ls.parallel * (p.width + 1) * (wb - 1)
         elif is_window(layer):                # the input map in block RAM, one copy per lane
             words = -(-layer.n_inputs // layer.lanes) if l == 0 else 2 * layer.n_inputs
             ebr += layer.lanes * ebr_count(layer.lanes if l == 0 else 1, words)

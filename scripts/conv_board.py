@@ -36,6 +36,15 @@ from scfpga.model.neuron import lif_neuron  # noqa: E402
 from scfpga.hdl.network import schedule  # noqa: E402
 
 
+def with_tac(params, k):
+    """The digits conv network with its conv layer in the network's TAC mode, chunk ``k``."""
+    tac = TACParams(k)
+    neuron = lif_neuron(width=28, threshold=THETA * tac.scale(params.width), leak_shift=0,
+                        reset="subtract")
+    return dataclasses.replace(params, layers=(TACConvLayer.from_conv(
+        params.layers[0], tac, neuron),) + params.layers[1:])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--freq", type=float, default=18.0)
@@ -55,11 +64,7 @@ def main(argv=None):
     params = to_network(train_conv(s.x_train, s.y_train), x_calib=s.x_train,
                         accumulation=a.accumulation)
     if a.tac:
-        tac = TACParams(a.tac)
-        neuron = lif_neuron(width=28, threshold=THETA * tac.scale(params.width), leak_shift=0,
-                            reset="subtract")
-        params = dataclasses.replace(params, layers=(TACConvLayer.from_conv(
-            params.layers[0], tac, neuron),) + params.layers[1:])
+        params = with_tac(params, a.tac)
     build = Path(a.build) / a.label.replace(" ", "_")
     report = build_board(NetworkDesign(params), "icebreaker", build, freq_mhz=a.freq, force=True,
                          progress=lambda m: print(m, flush=True))
