@@ -102,6 +102,10 @@ def render(out, rows, freq):
                      f"{r['fmax_mhz']:.1f} | {'met' if r['timing_met'] else 'FAILED'} | "
                      f"{r['clocks_per_cycle']} | "
                      f"{r['fmax_mhz'] * 1e6 / r['clocks_per_inference']:.0f} |")
+    if any("TAC" in label for label in rows):
+        lines += ["", "A TAC row's clocks / SC cycle are those of a chunk's last cycle; the others "
+                  "only aggregate the input (66 clocks), and inferences/s use the schedule's "
+                  "clocks per inference."]
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
