@@ -241,7 +241,8 @@ def _compile_tb(simulator, work, top, extra_sources, defines):
         # --binary: Verilator's own main, the testbench's delays and forks run under --timing
         # (C++20 coroutines, which GCC 10-12 need asked for). -O3, X as 0 rather than
         # randomised, and the C++ at -O2 for this CPU (the model is built and run here): on the
-        # dense digits layer 1.35 M -> 1.73 M clocks per CPU s end to end.
+        # dense digits layer 1.35 M -> 1.73 M clocks per CPU s end to end, 1.96 M with the
+        # fast netlist.
         cmd = ["verilator", "--binary", "--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style",
                "--timescale", "1ns/1ps", "--top-module", "scfpga_tb", "-o", "simx",
                "--build-jobs", "2", "-O3", "--x-assign", "fast", "--x-initial", "fast",
@@ -271,18 +272,17 @@ def run_hdl_tb(verilog_text, top, tb, memories, plusargs, build_root=None, extra
     bytes) into a run directory named by their content hash and run the simulation there once
     with ``plusargs`` (name -> int).
 
-    ``fast``: under Icarus, simulate the design as rewritten by :func:`.netlist.fast_netlist`
-    (flattened, one clocked block per clock; same behaviour; on a dense layer about 2.7x the
-    clocks per second; the Yosys pass costs ~0.6 CPU s once per design). Ignored under
-    Verilator and with ``extra_sources`` (a gate-level netlist and its cell models stay as
-    they are).
+    ``fast``: simulate the design as rewritten by :func:`.netlist.fast_netlist` (flattened, one
+    clocked block per clock; same behaviour; on a dense layer about 2.7x the clocks per second
+    under Icarus, 1.15x under Verilator; the Yosys pass costs ~0.6 CPU s once per design).
+    Ignored with ``extra_sources`` (a gate-level netlist and its cell models stay as they are).
 
     Returns ``(stdout, log)``; ``stdout`` is None when the design did not compile.
     """
     simulator = choose_simulator(simulator)
     extra_sources = [Path(p).resolve() for p in extra_sources]
     defines = dict(defines or {})
-    fast = fast and simulator == "icarus" and not extra_sources
+    fast = fast and not extra_sources
     prefix = (("icarus-" if simulator == "icarus" else "verilator-")
               + (f"fast{NETLIST_VERSION}-" if fast else ""))
     design = _design_hash(prefix + kind, verilog_text, tb, extra_sources, defines)
