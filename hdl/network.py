@@ -31,6 +31,11 @@ With event layers (:mod:`.event_layer`) the cycle ends on a handshake: the count
 ``cycle_clocks - 1`` until every event layer is ``done``, so a cycle takes the larger of
 ``cycle_clocks`` and their :func:`~.event_layer.layer_clocks`, and ``busy`` lasts at most
 :attr:`Schedule.run_clocks`.
+With a TAC layer (:class:`~scfpga.model.conv_tac.TACConvLayer`, :mod:`.conv_tac`) the run has
+two rates: the encoder advances every SC cycle, while the TAC layer and every layer after it run
+on a chunk-rate :class:`~.network_layer.CycleSignature` (its ``k`` counts chunks, its commit is
+a chunk's last SC cycle's). The other SC cycles of a chunk only aggregate the input and last
+:attr:`Schedule.short_clocks`.
 
 Run interface (``sync`` domain):
 
