@@ -104,8 +104,9 @@ module scfpga_tb;
       #1 start <= 0;
       @(negedge clk);                       // busy is up from the cycle after start
       if (busy) begin
+        // an edge, not wait (!busy): Verilator re-evaluates a wait's condition every step
         fork : run
-          begin wait (!busy); disable run; end
+          begin @(negedge busy); disable run; end
           begin #(maxc * {CLOCK_NS}); hung = 1; disable run; end
         join
         if (hung) begin
