@@ -1,6 +1,7 @@
 """TAC as a mode of the network: a TACConvLayer in the golden model (two rates, identities with
 the exact conv layer), the spec, and the network hardware co-simulated spike by spike."""
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from scfpga.hdl.network import schedule
 from scfpga.model.conv import ConvLayer, PoolLayer
 from scfpga.model.conv_tac import TACConvLayer, TACParams, network_chunk, tac_currents
-from scfpga.model.netspec import network_from_spec, network_to_spec
+from scfpga.model.netspec import load_network, network_from_spec, network_to_spec
 from scfpga.model.network import DenseLayer, Network, NetworkParams
 from scfpga.model.neuron import lif_neuron
 from scfpga.model.params import ParameterError
@@ -115,3 +116,11 @@ def test_tac_network_hardware_is_spike_exact(k, s, f, tmp_path):
     if k == 4:
         result = cosim_network(p, x[:1], build_root=tmp_path, vcd=False)
         assert result.ok, result.describe()
+
+
+def test_the_example_spec_is_a_tac_network_that_spikes_in_every_layer():
+    p = load_network(Path(__file__).parent.parent / "examples" / "network" / "tac_conv.toml")
+    assert network_chunk(p) == (0, 4) and schedule(p).short_clocks == 66
+    run = Network(p).evaluate(np.random.default_rng(0).random((4, 64)))
+    assert [s.shape[2] for s in run.spikes] == [16] * 3
+    assert all(0.05 < s.mean() < 0.95 for s in run.spikes)
