@@ -17,7 +17,8 @@ and a DSP used without its internal registers has its clock tied low, so nextpnr
 paths into and out of it against a clock of its own and none through it: its multiply delay
 (up to :data:`MAC16_MULTIPLY_NS`) is in no Fmax. The report adds the bound
 ``into + multiply + out`` (the slowest path into any DSP, the slowest multiply, the slowest
-path out of any DSP) as ``fmax_mhz["clk through SB_MAC16"]``, which counts for ``timing_met``.
+path out of any DSP) as ``fmax_mhz["clk through SB_MAC16"]``, which counts for ``timing_met``;
+when nextpnr reports no such paths it says so in ``dsp_timing_note`` instead.
 The network layers register every product right after its multiply, so those paths are short.
 
 Resource figures come from nextpnr's ``--report`` JSON (utilisation after packing, Fmax per
@@ -422,7 +423,12 @@ def _bound_dsp_paths(report, nextpnr, freq_mhz):
             into = total
         if "PACKER_GND_NET" in cp.get("from", ""):
             out = total
-    if not report["dsp"]["used"] or into is None or out is None:
+    if not report["dsp"]["used"]:
+        return
+    if into is None or out is None:       # seen with a single DSP: nextpnr reported neither
+        report["dsp_timing_note"] = (
+            f"{report['dsp']['used']} SB_MAC16 without a clock and no path to or from them in "
+            f"nextpnr's report: their multiply (up to {MAC16_MULTIPLY_NS} ns) is in no Fmax")
         return
     mhz = round(1000.0 / (into + MAC16_MULTIPLY_NS + out), 2)
     report["fmax_mhz"]["clk through SB_MAC16"] = {

@@ -122,4 +122,4 @@ def summary(report):
         + (f", SPRAM {report['spram']['used']}/{report['spram']['total']}"
            if report.get("family") != "ecp5" else ""),
         f"  timing   {clocks}",
-    ])
+    ] + ([f"  note     {report['dsp_timing_note']}"] if report.get("dsp_timing_note") else []))
