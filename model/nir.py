@@ -21,7 +21,9 @@ one followed by weights is a :class:`.conv.PoolLayer` ``avg`` (spikes at the win
 density, one cycle later; a SumPool's window size moves into the next weights); a ``Flatten``
 of a map permutes the next dense weights from NIR's CHW order to scfpga's HWC order, and a
 network whose Input is a map takes its inputs in HWC order (:func:`.nir_conv.to_hwc`).
-``Conv1d`` and any other node type raise an error naming node and type.
+A ``Conv1d`` (padding 0) is a ConvLayer over its ``(C, L)`` sequence read as the map
+``(C, 1, L)`` (exported back as a ``Conv2d`` over that map). Any other node type raises an
+error naming node and type.
 
 Semantics (NIR spec, forward Euler with the user's ``dt``, default ``DEFAULT_DT = 1e-4``, which is
 what snnTorch's exporter assumes when it writes ``tau = dt / (1 - beta)``):
@@ -80,8 +82,8 @@ from .dense import quantize_weights
 from .conv import ConvLayer, PoolLayer
 from .network import DenseLayer, Network, NetworkParams
 from .neuron_types import IFParams, LeakyParams, LIParams, SynapticParams, fixed_run
-from .nir_conv import (chw_index, conv_geometry, pool_geometry, reference_conv, reference_pool,
-                       to_hwc)
+from .nir_conv import (chw_index, conv_geometry, map_shape, pool_geometry, reference_conv,
+                       reference_pool, to_hwc)
 from .nir_conv import out_shape as conv_out
 from .params import ParameterError
 
@@ -89,7 +91,7 @@ DEFAULT_DT = 1e-4
 DEFAULT_CLIP = 0.95
 NEURON_NODES = ("LIF", "IF", "CubaLIF", "LI", "CubaLI", "Threshold")
 WEIGHT_NODES = ("Affine", "Linear", "Scale")
-MAP_NODES = ("Conv2d", "SumPool2d", "AvgPool2d")
+MAP_NODES = ("Conv2d", "Conv1d", "SumPool2d", "AvgPool2d")
 SUPPORTED_NODES = ("Input", "Output", "Flatten") + WEIGHT_NODES + MAP_NODES + NEURON_NODES
 
 
@@ -172,7 +174,7 @@ def graph_chain(graph):
     shape = tuple(int(v) for v in np.asarray(nodes[ins[0]].input_type["input"]).ravel())
     if len(shape) == 4 and shape[0] == 1:
         shape = shape[1:]       # a batch of one: nirtorch keeps the sample's batch dimension
-    return shape, chain
+    return map_shape(shape, chain), chain
 
 
 def _array(name, node, attr):
@@ -426,9 +428,9 @@ def _layers(shape, chain):
                 b = None if b is None else sc * b
                 gain_next = 1.0
             wnodes.append((name, node))
-        elif kind == "Conv2d":
+        elif kind in ("Conv2d", "Conv1d"):
             if W is not None or K is not None:
-                raise ParameterError(f"node {name!r} (Conv2d) follows other weights without a "
+                raise ParameterError(f"node {name!r} ({kind}) follows other weights without a "
                                      "neuron between them")
             K, b, stride, padding = conv_geometry(name, node, shape)
             K = K * gain_next
@@ -769,7 +771,7 @@ def reference_run(graph_or_path, spikes, dt=DEFAULT_DT):
         if kind == "Flatten":
             y = x
             shape = (x.shape[1],)
-        elif kind == "Conv2d":
+        elif kind in ("Conv2d", "Conv1d"):
             w, b, stride, padding = conv_geometry(name, node, shape)
             y = reference_conv(x, shape, w, b, stride, padding)
             shape = conv_out(shape, w.shape[0], w.shape[2:], stride, padding)

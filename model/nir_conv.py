@@ -10,7 +10,8 @@ Geometry a node must have to map onto a :class:`.conv.ConvLayer` or :class:`.con
 (else an error naming the node and the value): equal strides in both directions, symmetric
 padding (an integer, a pair of equal integers, ``"valid"``, or ``"same"`` at stride 1 with an
 odd kernel), dilation 1 and groups 1; kernel, stride and padding within the layer's ranges
-(checked by the layer).
+(checked by the layer). A ``Conv1d`` is a Conv2d over a ``(C, 1, L)`` map with a ``1 x k``
+kernel (padding 0 only).
 """
 import numpy as np
 
@@ -60,32 +61,60 @@ def _padding(name, node, kernel, stride):
 
 def conv_geometry(name, node, in_shape):
     """``(kernel (O, C, kh, kw) float64, bias (O,) or None, stride, padding)`` of a Conv2d
-    node reading the map ``in_shape``; an all-zero bias is None (NIR's Conv2d always has one)."""
+    node reading the map ``in_shape``; an all-zero bias is None (NIR's Conv2d always has one).
+
+    A ``Conv1d`` reads a ``(C, L)`` sequence as the map ``(C, 1, L)`` (:func:`map_shape`) with
+    a ``(O, C, 1, k)`` kernel; scfpga pads both axes of a map alike, so only padding 0 (or
+    ``"valid"``) maps."""
+    kind = type(node).__name__
     if len(in_shape) != 3:
-        raise ParameterError(f"node {name!r} (Conv2d) needs a (C, H, W) map as input, got shape "
+        raise ParameterError(f"node {name!r} ({kind}) needs a (C, H, W) map as input, got shape "
                              f"{in_shape}")
     w = np.asarray(node.weight, np.float64)
+    if kind == "Conv1d":
+        if w.ndim != 3 or w.shape[1] != in_shape[0]:
+            raise ParameterError(f"node {name!r} (Conv1d): weight must have shape (out, "
+                                 f"{in_shape[0]}, k), got {w.shape}")
+        w = w[:, :, None, :]
     if w.ndim != 4 or w.shape[1] != in_shape[0]:
-        raise ParameterError(f"node {name!r} (Conv2d): weight must have shape (out, "
+        raise ParameterError(f"node {name!r} ({kind}): weight must have shape (out, "
                              f"{in_shape[0]}, kh, kw), got {w.shape}")
     if not np.all(np.isfinite(w)):
-        raise ParameterError(f"node {name!r} (Conv2d): weight must be finite")
+        raise ParameterError(f"node {name!r} ({kind}): weight must be finite")
     if _pair(name, node, "dilation") != 1:
-        raise ParameterError(f"node {name!r} (Conv2d): dilation must be 1")
+        raise ParameterError(f"node {name!r} ({kind}): dilation must be 1")
     if int(np.asarray(node.groups).ravel()[0]) != 1:
-        raise ParameterError(f"node {name!r} (Conv2d): groups must be 1 (scfpga convolutions "
+        raise ParameterError(f"node {name!r} ({kind}): groups must be 1 (scfpga convolutions "
                              "read every input channel)")
     stride = _pair(name, node, "stride")
-    padding = _padding(name, node, w.shape[2:], stride)
+    if kind == "Conv1d":
+        padding = 0 if isinstance(node.padding, str) and node.padding == "valid" else \
+            -1 if isinstance(node.padding, str) else _pair(name, node, "padding")
+        if padding != 0:
+            raise ParameterError(f"node {name!r} (Conv1d): padding must be 0 ('valid'), got "
+                                 f"{node.padding!r}: scfpga pads both axes of its (C, 1, L) map")
+    else:
+        padding = _padding(name, node, w.shape[2:], stride)
     b = None if node.bias is None else np.asarray(node.bias, np.float64).ravel()
     if b is not None and b.size == 1 and w.shape[0] > 1:
         b = np.full(w.shape[0], float(b[0]))
     if b is not None and b.shape != (w.shape[0],):
-        raise ParameterError(f"node {name!r} (Conv2d): bias must have {w.shape[0]} values, got "
+        raise ParameterError(f"node {name!r} ({kind}): bias must have {w.shape[0]} values, got "
                              f"shape {b.shape}")
     if b is not None and not np.any(b):
         b = None
     return w, b, stride, padding
+
+
+def map_shape(shape, chain):
+    """The NIR input ``shape`` as scfpga sees it: a ``(C, L)`` sequence read by a ``Conv1d``
+    (the first map node of ``chain``, a list of ``(name, node)``) is the map ``(C, 1, L)``;
+    anything else unchanged. Both flatten in the same order."""
+    kinds = [type(node).__name__ for _, node in chain]
+    maps = [k for k in kinds if k in ("Conv1d", "Conv2d", "SumPool2d", "AvgPool2d")]
+    if len(shape) == 2 and maps and maps[0] == "Conv1d":
+        return (shape[0], 1, shape[1])
+    return shape
 
 
 def pool_geometry(name, node, in_shape):

@@ -371,3 +371,39 @@ def test_shipped_snntorch_conv_example():
     assert [r.types for r in report] == [("Conv2d", "LIF"), ("AvgPool2d",),
                                          ("Flatten", "Affine", "LIF")]
     assert from_nir(to_nir(net)) == net
+
+
+def test_conv1d_is_a_one_row_conv(tmp_path):
+    """Conv1d over a (C, L) sequence: a ConvLayer over the map (C, 1, L) with a 1 x k kernel;
+    its float reference equals a direct 1-D correlation; scfpga follows the reference and is
+    spike-exact in RTL; round trip; padding (which would pad both axes of the map) is an error naming the node."""
+    rng = np.random.default_rng(15)
+    w, bias = rng.normal(0.2, 0.5, (3, 2, 3)), rng.normal(0, 0.1, 3)
+    conv = lambda pad: nir.Conv1d(input_shape=10, weight=w, stride=1, padding=pad,  # noqa: E731
+                                  dilation=1, groups=1, bias=bias)
+    nodes = {"input": nir.Input(input_type=np.array([2, 10])), "c1": conv(0), "l1": _lif(24),
+             "f": nir.Flatten(input_type={"input": np.array([3, 8])}, start_dim=0),
+             "fc": nir.Affine(weight=rng.normal(0, 0.8, (4, 24)), bias=np.zeros(4)),
+             "l2": _lif(4), "output": nir.Output(output_type=np.array([4]))}
+    names = list(nodes)
+    graph = nir.NIRGraph(nodes=nodes, edges=list(zip(names[:-1], names[1:])), type_check=False)
+    net, report = from_nir(graph, dt=DT, report=True)
+    assert net.input_shape == (2, 1, 10) and net.layers[0].out_shape == (3, 1, 8)
+    assert [r.types for r in report] == [("Conv1d", "LIF"), ("Flatten", "Affine", "LIF")]
+    assert from_nir(to_nir(net, dt=DT), dt=DT) == net
+    bits = (rng.random((3, 20, 80)) < 0.5).astype(np.uint8)
+    x = bits.reshape(3, 2, 10, 80).astype(float)
+    direct = np.stack([np.einsum("ck,bckt->bt", w[o], x[:, :, j:j + 3]) + bias[o]
+                       for o in range(3) for j in range(8)], axis=1)
+    np.testing.assert_allclose(reference_run(graph, bits, DT)["c1"], direct, atol=1e-12)
+    rows, _, _ = fidelity(net, report, graph,
+                          to_hwc(bits.transpose(0, 2, 1), (2, 1, 10)).transpose(0, 2, 1), dt=DT)
+    assert rows[0]["agreement"] > 0.75
+    from scfpga.sim.network import cosim_network
+    short = from_nir(graph, dt=DT, length=24)
+    res = cosim_network(short, Network(short).thresholds(rng.random((1, 20))),
+                        build_root=tmp_path, vcd=False)
+    assert res.ok, res.describe()
+    graph.nodes["c1"] = conv(1)
+    with pytest.raises(ParameterError, match=r"'c1' \(Conv1d\): padding must be 0"):
+        from_nir(graph, dt=DT)
