@@ -301,7 +301,7 @@ def build_verilog(verilog_text, top, out_dir, device="up5k", package=None, freq_
                              f"got {dsp!r}")
     if dsp and fam == "ice40" and device not in DSP_CAPACITY:
         raise ParameterError(f"dsp: {device} has no SB_MAC16 DSPs (iCE40 DSPs: "
-                             f"{', '.join(DSP_CAPACITY)}); build without dsp")
+                             f"{', '.join(DSP_CAPACITY)}); drop dsp=True (--dsp)")
     if fam == "ecp5":
         speed = 6 if speed is None else speed
         check_choice("speed", speed, ECP5_SPEEDS)
