@@ -12,8 +12,9 @@ A network layer uses the pipelined core (:func:`pipelined_core`): the same rule 
 saturated value, and delay the operands of later operations to the same clock. The arithmetic
 is the rule's own (bit-exact with the model); only timing changes: a leaky update becomes
 multiply | add, shift, saturate | compare, subtract the threshold, saturate | reset mux
-(latency 3, 2 with a reset to a value); CubaLIF's chained multiplies (the membrane multiplies the *updated* synaptic
-current) are in different clocks (latency 5). On the UP5K every multiply is then an SB_MAC16
+(latency 3, 2 with a reset to a value); CubaLIF's chained multiplies (the membrane
+multiplies the *updated* synaptic current) are in different clocks (latency 5, 4). On the
+UP5K every multiply is then an SB_MAC16
 between two fabric registers: a short path that :mod:`scfpga.boards.build` bounds (nextpnr
 does not time through a DSP).
 """

@@ -2,7 +2,8 @@
 
 Runs, one build after another, the README's command for each example::
 
-    scfpga build examples/FILE.nir --board icebreaker --fit up5k --freq F [options] -o build/nir-NAME
+    scfpga build examples/FILE.nir --board icebreaker --fit up5k --freq F [options] \
+        -o build/nir-NAME
 
 (rate input, weights in block RAM; the LIF example also with raster input and weights in
 SPRAM, and without DSPs, ``--no-dsp``, for comparison), then reads each build's

@@ -376,7 +376,8 @@ def test_shipped_snntorch_conv_example():
 def test_conv1d_is_a_one_row_conv(tmp_path):
     """Conv1d over a (C, L) sequence: a ConvLayer over the map (C, 1, L) with a 1 x k kernel;
     its float reference equals a direct 1-D correlation; scfpga follows the reference and is
-    spike-exact in RTL; round trip; padding (which would pad both axes of the map) is an error naming the node."""
+    spike-exact in RTL; round trip; padding (which would pad both axes of the map) is an error
+    naming the node."""
     rng = np.random.default_rng(15)
     w, bias = rng.normal(0.2, 0.5, (3, 2, 3)), rng.normal(0, 0.1, 3)
     conv = lambda pad: nir.Conv1d(input_shape=10, weight=w, stride=1, padding=pad,  # noqa: E731
