@@ -14,9 +14,8 @@ is the rule's own (bit-exact with the model); only timing changes: a leaky updat
 multiply | add, shift, saturate | compare, subtract the threshold, saturate | reset mux
 (latency 3, 2 with a reset to a value); CubaLIF's chained multiplies (the membrane
 multiplies the *updated* synaptic current) are in different clocks (latency 5, 4). On the
-UP5K every multiply is then an SB_MAC16
-between two fabric registers: a short path that :mod:`scfpga.boards.build` bounds (nextpnr
-does not time through a DSP).
+UP5K every multiply is then an SB_MAC16 between two fabric registers: a short path that
+:mod:`scfpga.boards.build` bounds (nextpnr does not time through a DSP).
 """
 from functools import lru_cache
 
