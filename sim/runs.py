@@ -166,12 +166,15 @@ def runs_hdl(verilog_text, top, loads, expected, latency, max_cycles, signed, bu
     """:func:`cosim_runs` with the generated testbench: Python writes two memory files and
     reads one line of output per simulation.
 
-    The samples go in contiguous chunks of at most ``CHUNK`` (and at least ``workers`` chunks),
+    The samples go in contiguous chunks of at most ``CHUNK`` (a multiple of ``workers`` chunks),
     one simulator process each, ``workers`` at a time: the testbench's memories are sized for a
     chunk, so a design compiles once whatever the number of samples. The verdict is that of the
     first failing chunk; with one worker the chunks after it are not run."""
     n = len(loads)
-    count = max(-(-n // CHUNK), min(workers, n))
+    # a multiple of the workers, so that no worker idles in the last round (540 samples, two
+    # workers: 6 chunks of 90, not 5 of 108 of which the fifth runs alone)
+    per_worker = -(-n // (CHUNK * max(1, workers)))
+    count = min(n, max(1, workers) * per_worker) if n else 1
     bounds = np.linspace(0, n, count + 1).astype(int)
     tb = runs_testbench(top, loads.shape[1], expected.shape[1],
                         memory_depth(CHUNK * loads.shape[1]),
