@@ -394,11 +394,15 @@ def source_groups(s):
 
 
 @njit(cache=True, nogil=True)
-def layer_run(rt, p, bits, n_terms, gidx, pos, neg, kind, par, cur, spikes, counts, scores):
+def layer_run(rt, p, scale, bits, n_terms, gidx, pos, neg, kind, par, cur, spikes, counts,
+              scores):
     """One network layer over a batch in one pass per sample: input bits, currents, neurons.
 
     Input bits ``bits (B, T, n)`` (cycle-major uint8) are read, or, when ``rt (T, n)`` has
-    rows, written first as the encoder's ``rt[k, i] < p[b, i]``. Terms ``n..n_terms-1`` are
+    rows, written first as the encoder's ``rt[k, i] < P[b, i]``: ``P = p`` (integer
+    thresholds) when ``scale`` is 0, else ``P = floor(p * scale + 1/2)`` of inputs ``p`` in
+    [0, 1] (:func:`.sng.quantize_unipolar`; returns False at a sample with an input outside
+    [0, 1] or NaN, the outputs up to it written). Returns True. Terms ``n..n_terms-1`` are
     the constant-1 bias. Currents are :func:`packed_currents`'s (``pos/neg (G, words, N)``,
     ``gidx (T,)``), written to ``cur (B, T, N)`` and summed in ``scores (B, N)``. The neuron:
     ``kind`` 0 the LIF of :func:`lif_kernel_cycles` (``par`` = :func:`lif_vector`), 1 leaky and
@@ -434,7 +438,15 @@ def layer_run(rt, p, bits, n_terms, gidx, pos, neg, kind, par, cur, spikes, coun
         sc[:] = 0
         for j in range(N):
             spikes[b, 0, j] = 0
-        if encode:
+        if encode and scale > 0:
+            ok = True
+            for i in range(n):
+                xi = p[b, i]
+                ok &= (xi >= 0.0) & (xi <= 1.0)
+                pb[i] = np.int64(xi * scale + 0.5)      # the floor of a positive value
+            if not ok:
+                return False
+        elif encode:
             for i in range(n):
                 pb[i] = p[b, i]
         for k in range(T):
@@ -477,6 +489,7 @@ def layer_run(rt, p, bits, n_terms, gidx, pos, neg, kind, par, cur, spikes, coun
         for j in range(N):
             counts[b, j] = f[j]
             scores[b, j] = sc[j]
+    return True
 
 
 @njit(cache=True, nogil=True)

@@ -446,7 +446,8 @@ class Network:
         out = self._buffer((2, B, N), np.int64)
         if rt is None:
             rt, p = _NO_RT, _NO_P
-        layer_run(rt, p, bits, n_terms, gidx, pos, neg, kind, par, cur, spk, out[0], out[1])
+        layer_run(rt, p, 0.0, bits, n_terms, gidx, pos, neg, kind, par, cur, spk, out[0],
+                  out[1])
         return cur.transpose(0, 2, 1), out[1], spk.transpose(0, 2, 1), out[0]
 
     def _evaluate(self, bits, first=None):
@@ -523,14 +524,14 @@ class Network:
         return self._streams[key]
 
     def _fused_set(self, B, plan):
-        """Arrays for :meth:`_evaluate_fused` (thresholds, input bits, per layer currents,
+        """Arrays for :meth:`_evaluate_fused` (input bits, per layer currents,
         spikes, counts/scores), recycled as a set once none is referenced (:meth:`_buffer`)."""
         T, n = plan[0], self.params.n_inputs
         sets = self._streams.setdefault(("set", B, T), [])
         for arrays in sets:
             if max(map(sys.getrefcount, arrays)) == 2:       # held by the set alone: free
                 return arrays
-        arrays = [np.empty((B, n), np.int64), np.empty((B, T, n), np.uint8)]
+        arrays = [np.empty((B, T, n), np.uint8)]
         for *_, N in plan[3]:
             arrays += [np.empty((B, T, N), np.int64), np.empty((B, T, N), np.uint8),
                        np.empty((2, B, N), np.int64)]
@@ -544,15 +545,15 @@ class Network:
         kernels as :meth:`_evaluate_p` in the fewest Python steps (one-sample calls); None if an
         ``x`` is outside [0, 1]."""
         arrays = self._fused_set(len(x), plan)
-        p, bits = arrays[0], arrays[1]
-        if not quantize_check(x, plan[2], p):
-            return None
-        inp, rt, q = bits, plan[1], p
+        bits = arrays[0]
+        inp, rt, q, scale = bits, plan[1], x, plan[2]       # layer 0 quantises and checks x
         for l, (gidx, pos, neg, kind, par, n_terms, _) in enumerate(plan[3]):
-            cur, spk, out = arrays[2 + 3 * l: 5 + 3 * l]
-            layer_run(rt, q, inp, n_terms, gidx, pos, neg, kind, par, cur, spk, out[0], out[1])
-            inp, rt, q = spk, _NO_RT, _NO_P
-        layers = range(2, len(arrays), 3)
+            cur, spk, out = arrays[1 + 3 * l: 4 + 3 * l]
+            if not layer_run(rt, q, scale, inp, n_terms, gidx, pos, neg, kind, par, cur, spk,
+                             out[0], out[1]):
+                return None
+            inp, rt, q, scale = spk, _NO_RT, _NO_P, 0.0
+        layers = range(1, len(arrays), 3)
         return NetworkRun(bits.transpose(0, 2, 1),
                           [arrays[i + 1].transpose(0, 2, 1) for i in layers],
                           [arrays[i].transpose(0, 2, 1) for i in layers],
