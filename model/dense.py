@@ -559,7 +559,14 @@ class SCDenseLayer:
         if args is not None:
             xa = np.asarray(x, np.float64)          # spikes only, one compiled call
             n = self.params.n_inputs
-            if xa.ndim in (1, 2) and xa.shape[-1] == n:
+            if xa.ndim == 1 and len(xa) == n:       # one sample: the shortest path
+                N = args[4].shape[2]
+                out, spikes = np.empty((2, 1, N), np.int64), np.zeros((1, T, N), np.uint8)
+                if dense_lif(args[0], xa.reshape(1, n), *args[1:], 1, _NONE_I64, spikes,
+                             _NONE_I64, out[0], out[1]):
+                    self._trains = spikes[0].T
+                    return self._trains
+            elif xa.ndim == 2 and xa.shape[-1] == n:
                 run = self._run_compiled(xa.reshape(-1, n), T, 1, args)
                 if run is not None:
                     spikes = run[0].transpose(2, 1, 0)

@@ -394,8 +394,7 @@ def source_groups(s):
 
 
 @njit(cache=True, nogil=True)
-def layer_run(rt, p, scale, bits, n_terms, gidx, pos, neg, kind, par, cur, spikes, counts,
-              scores):
+def layer_run(rt, p, scale, bits, n_terms, gidx, pos, neg, kind, par, cur, spikes, out):
     """One network layer over a batch in one pass per sample: input bits, currents, neurons.
 
     Input bits ``bits (B, T, n)`` (cycle-major uint8) are read, or, when ``rt (T, n)`` has
@@ -407,7 +406,9 @@ def layer_run(rt, p, scale, bits, n_terms, gidx, pos, neg, kind, par, cur, spike
     ``gidx (T,)``), written to ``cur (B, T, N)`` and summed in ``scores (B, N)``. The neuron:
     ``kind`` 0 the LIF of :func:`lif_kernel_cycles` (``par`` = :func:`lif_vector`), 1 leaky and
     2 IF of :func:`fixed_kernel` (``par`` = its ``coef``); spikes ``(B, T, N)`` (cycle 0 shows
-    none, the update with ``cur[k]`` sets cycle k + 1) and their ``counts (B, N)``."""
+    none, the update with ``cur[k]`` sets cycle k + 1); ``out (2, B, N)`` their counts and the
+    scores."""
+    counts, scores = out[0], out[1]
     B, T, n = bits.shape
     G, W, N = pos.shape
     encode = rt.shape[0] > 0

@@ -446,8 +446,7 @@ class Network:
         out = self._buffer((2, B, N), np.int64)
         if rt is None:
             rt, p = _NO_RT, _NO_P
-        layer_run(rt, p, 0.0, bits, n_terms, gidx, pos, neg, kind, par, cur, spk, out[0],
-                  out[1])
+        layer_run(rt, p, 0.0, bits, n_terms, gidx, pos, neg, kind, par, cur, spk, out)
         return cur.transpose(0, 2, 1), out[1], spk.transpose(0, 2, 1), out[0]
 
     def _evaluate(self, bits, first=None):
@@ -547,17 +546,18 @@ class Network:
         arrays = self._fused_set(len(x), plan)
         bits = arrays[0]
         inp, rt, q, scale = bits, plan[1], x, plan[2]       # layer 0 quantises and checks x
-        for l, (gidx, pos, neg, kind, par, n_terms, _) in enumerate(plan[3]):
+        spikes, currents, counts, scores = [], [], [], []   # (appends: faster than 4 list
+        for l, (gidx, pos, neg, kind, par, n_terms, _) in enumerate(plan[3]):  # comprehensions)
             cur, spk, out = arrays[1 + 3 * l: 4 + 3 * l]
             if not layer_run(rt, q, scale, inp, n_terms, gidx, pos, neg, kind, par, cur, spk,
-                             out[0], out[1]):
+                             out):
                 return None
             inp, rt, q, scale = spk, _NO_RT, _NO_P, 0.0
-        layers = range(1, len(arrays), 3)
-        return NetworkRun(bits.transpose(0, 2, 1),
-                          [arrays[i + 1].transpose(0, 2, 1) for i in layers],
-                          [arrays[i].transpose(0, 2, 1) for i in layers],
-                          [arrays[i + 2][0] for i in layers], [arrays[i + 2][1] for i in layers])
+            currents.append(cur.transpose(0, 2, 1))
+            spikes.append(spk.transpose(0, 2, 1))
+            counts.append(out[0])
+            scores.append(out[1])
+        return NetworkRun(bits.transpose(0, 2, 1), spikes, currents, counts, scores)
 
     def counts(self, x):
         """Output-layer spike counts (batch, n_outputs)."""
