@@ -674,31 +674,33 @@ class SCDenseLayer:
             self._cache[key] = pack_bits(self._mag[:, :, None] > s[None, None, :])
         return self._cache[key]
 
-    def _table_scores(self, x, T):
-        """Scores of ``x`` by one compiled call (quantise, check, sum count-table rows) and
-        the decode factor of :meth:`estimate`, or None when T has no table yet or ``x`` needs
-        the validated path. The one-sample hot path: one dict lookup, no parameter checks."""
+    def _table_scores(self, x, T, decode):
+        """Scores of ``x`` (``decode``: times :meth:`estimate`'s decode factor, as floats) by
+        one compiled call (quantise, check, sum count-table rows), or None when T has no table
+        yet or ``x`` needs the validated path. The one-sample hot path: one dict lookup, no
+        parameter checks."""
         fast = self._table_fast.get(T) if T is None or type(T) is int else None
         if fast is None:
             return None                   # (T not yet validated: scores() checks it first)
         table, bias, scale, acc_type, factor = fast
         x = np.asarray(x, np.float64)
         n = table.shape[0]
+        dtype, factor = (np.float64, factor) if decode else (np.int64, 1)
         if x.ndim == 1 and len(x) == n:
-            out = np.empty((1, len(bias)), np.int64)
-            if quantize_gather(table, x.reshape(1, n), scale, bias, out, acc_type):
-                return out[0], factor
+            out = np.empty((1, len(bias)), dtype)
+            if quantize_gather(table, x.reshape(1, n), scale, bias, out, acc_type, factor):
+                return out[0]
         elif x.ndim == 2 and x.shape[1] == n:
-            out = np.empty((len(x), len(bias)), np.int64)
-            if quantize_gather(table, x, scale, bias, out, acc_type):
-                return out, factor
+            out = np.empty((len(x), len(bias)), dtype)
+            if quantize_gather(table, x, scale, bias, out, acc_type, factor):
+                return out
         return None
 
     def scores(self, x, T=None):
         """Integer class scores (the SC estimate of the dot product times ``1/decode_scale``)."""
-        fast = self._table_scores(x, T)
+        fast = self._table_scores(x, T, False)
         if fast is not None:
-            return fast[0]
+            return fast
         T = self.params.length if T is None else check_int("T", T, 1, MAX_LENGTH)
         scores = self._scores(self.thresholds(x), T)     # thresholds() validated x
         table = self.count_table(T)[0] if self.params.accumulation == "counter" else None
@@ -715,9 +717,9 @@ class SCDenseLayer:
 
     def estimate(self, x, T=None):
         """Decoded dot products ``sum_i w_ji x_i + b_j`` (floats)."""
-        fast = self._table_scores(x, T)
+        fast = self._table_scores(x, T, True)
         if fast is not None:
-            return fast[0] * fast[1]
+            return fast
         T = self.params.length if T is None else T
         return self.scores(x, T) * (self.params.decode_scale * self.params.length / T)
 

@@ -340,12 +340,13 @@ def table_gather(table, p, bias, out):
 
 
 @njit(cache=True, nogil=True)
-def quantize_gather(table, x, scale, bias, out, acc_type):
+def quantize_gather(table, x, scale, bias, out, acc_type, factor):
     """:func:`table_gather` of the thresholds ``floor(x * scale + 1/2)`` of ``x (B, n)`` in
     [0, 1] (:func:`.sng.quantize_unipolar`), summed in ``acc_type``'s dtype (int32 when no
-    score can leave it: twice the vector width of int64); returns False, ``out`` partly
-    written, if any ``x`` is outside [0, 1] or NaN (the caller then raises the validated
-    error).
+    score can leave it: twice the vector width of int64), times ``factor`` (an int 1 for
+    integer scores, a float decode factor for estimates written straight to a float ``out``);
+    returns False, ``out`` partly written, if any ``x`` is outside [0, 1] or NaN (the caller
+    then raises the validated error).
 
     Per sample, one loop quantises and checks every input (vectorised: truncation is the floor
     of the positive ``x * scale + 1/2``), then the rows are summed."""
@@ -367,7 +368,7 @@ def quantize_gather(table, x, scale, bias, out, acc_type):
             for j in range(N):
                 acc[j] += row[j]
         for j in range(N):
-            out[b, j] = acc[j] + bias[j]
+            out[b, j] = (acc[j] + bias[j]) * factor
     return True
 
 

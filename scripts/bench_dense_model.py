@@ -125,6 +125,8 @@ def bench_shape(n, neurons, length, rounds, batch, rng, log=print):
         cases["sc_neurocore"] = (lambda: theirs.forward(xb[0]), 1)
     times = {k: [] for k in cases}
     reps = {k: _repeats(fn) for k, (fn, _) in cases.items()}
+    for k, (fn, _) in cases.items():          # one untimed warm-up round (caches, allocator)
+        _timed(fn, reps[k])
     for _ in range(rounds):                   # interleaved: every case sees the same load
         for k, (fn, _) in cases.items():
             times[k].append(_timed(fn, reps[k]))
@@ -242,7 +244,7 @@ def main(argv=None):
     out = {
         "unit": "synaptic bit-operations per CPU second (n_inputs * n_neurons * L per sample)",
         "clock": "time.process_time (CPU time of this process, one thread)",
-        "rounds": rounds, "statistic": "median over interleaved rounds", "batch": args.batch,
+        "rounds": rounds, "statistic": "median over interleaved rounds after one untimed warm-up round", "batch": args.batch,
         "threads": os.environ.get("OPENBLAS_NUM_THREADS"),
         "sc_neurocore": scn_version, "numpy": np.__version__,
         "numba": importlib.metadata.version("numba"),
@@ -264,8 +266,9 @@ def main(argv=None):
 def markdown(out):
     """The README table: microseconds per sample of each path, its ratio to sc_neurocore."""
     lines = ["# Dense model throughput", "",
-             f"CPU microseconds per sample (median of {out['rounds']} interleaved rounds, one "
-             f"thread, batch {out['batch']}); in brackets: speed-up over sc_neurocore "
+             f"CPU microseconds per sample (median of {out['rounds']} interleaved rounds after a "
+             f"warm-up round, one thread, batch {out['batch']}); in brackets: speed-up over "
+             f"sc_neurocore "
              f"{out['sc_neurocore']} `VectorizedSCLayer.forward` (one sample per call). "
              f"Spiking paths use a leaky LIF and are bit-exact with the RTL. Target: "
              f"spiking paths >= {TARGET:g}x.", "",
