@@ -9,12 +9,12 @@ compares them itself, so the cost is that of the bare simulator: Icarus by defau
 Verilator's ``--binary`` build. Samples go in chunks (one simulation each, compiled once per
 design and chunk size), ``workers`` simulations at a time.
 """
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .network import NetworkResult, bench_arrays, network_verilog, TOP
-from .runner import hex_lines, logic_value, memory_depth, run_hdl_tb, top_ports
+from .runner import (hex_lines, logic_value, memory_depth, run_chunks, run_hdl_tb,
+                     top_ports)
 
 CLOCK_NS = 10
 CHUNK = 25                   # samples per simulation: sizes the memories of the testbench
@@ -257,16 +257,7 @@ def cosim_network_hdl(params, inputs, build_root=None, simulator="icarus", worke
             progress(lo, hi, r)
         return r
 
-    jobs = list(zip(bounds, bounds[1:]))
-    if workers <= 1:
-        results = []
-        for lo, hi in jobs:
-            results.append(one(lo, hi))
-            if not results[-1].ok:
-                break
-    else:
-        with ThreadPoolExecutor(workers) as pool:       # each thread waits on its simulator
-            results = list(pool.map(lambda job: one(*job), jobs))
+    results = run_chunks(one, list(zip(bounds, bounds[1:])), workers)
     for r in results:
         if not r.ok:
             r.samples = n

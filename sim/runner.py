@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -315,6 +316,21 @@ def run_hdl_tb(verilog_text, top, tb, memories, plusargs, build_root=None, extra
                         cwd=run_dir, capture_output=True, text=True)
     log.write_text(ran.stdout + ran.stderr)
     return ran.stdout, log
+
+
+def run_chunks(run, jobs, workers=1):
+    """``run(*job)`` for every job (each one simulation of a chunk of samples; results have
+    ``ok``): one after another, stopping at the first failure, or ``workers`` at a time in
+    threads (each thread only waits on its simulator process). Returns the results so far."""
+    if workers <= 1:
+        results = []
+        for job in jobs:
+            results.append(run(*job))
+            if not results[-1].ok:
+                break
+        return results
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda job: run(*job), jobs))
 
 
 def logic_value(bits, signed):

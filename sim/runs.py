@@ -13,13 +13,12 @@ behaviour in a form the simulators run faster).
 """
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from .runner import (choose_simulator, hex_lines, logic_value, memory_depth, run_cocotb,
-                     run_hdl_tb)
+from .runner import (choose_simulator, hex_lines, logic_value, memory_depth, run_chunks,
+                     run_cocotb, run_hdl_tb)
 
 CLOCK_NS = 10
 CHUNK = 128                     # samples per simulation (sizes the testbench's memories)
@@ -181,15 +180,7 @@ def runs_hdl(verilog_text, top, loads, expected, latency, max_cycles, signed, bu
                         memory_depth(CHUNK * expected.shape[1]))
     jobs = [(verilog_text, top, loads[a:b], expected[a:b], a, latency, max_cycles, signed, tb,
              build_root, simulator, fast) for a, b in zip(bounds[:-1], bounds[1:])]
-    if workers <= 1:
-        results = []
-        for job in jobs:
-            results.append(_runs_chunk(*job))
-            if not results[-1].ok:
-                break
-    else:
-        with ThreadPoolExecutor(workers) as pool:         # each thread waits on its simulator
-            results = list(pool.map(lambda job: _runs_chunk(*job), jobs))
+    results = run_chunks(_runs_chunk, jobs, workers)
     for r in results:
         if not r.ok:
             r.samples = n
