@@ -12,10 +12,12 @@ registered ``fire``; pins: ``current``, ``fire`` and the first state field), out
   SB_MAC16 DSPs; the UP5K default).
 
 Fmax is nextpnr's register-to-register estimate: the state -> core -> state loop, i.e. the rate
-at which a folded layer can update one neuron per clock. With ``-dsp`` Yosys packs the state
-register into the SB_MAC16 and nextpnr then finds no timed path (it reports no Fmax); those
-rows give cells only, and where a figure appears it covers only the paths that avoid the DSPs
-(nextpnr does not time paths through SB_MAC16 here): the ``lut`` Fmax is the clock figure.
+at which a folded layer can update one neuron per clock. nextpnr does not time paths through an
+SB_MAC16 used without its registers; the build report bounds them (into + multiply + out,
+``fmax_mhz["clk through SB_MAC16"]``, :mod:`scfpga.boards.build`) and its ``fmax_min_mhz``
+includes that bound. Where nextpnr reports no path to or from the DSPs (the report's
+``dsp_timing_note``) the ``dsp`` row has no clock figure. This core is the combinational one;
+network layers register every product (the pipelined core), which these rows do not measure.
 
     python scripts/neuron_cost.py [--width 16] [--current-bits 8] [--freq MHZ] [--seed N]
 
@@ -93,6 +95,7 @@ def measure(width, current_bits, freq_mhz, seed, build_root, log=print):
                 "logic_cells": r["logic_cells"]["used"], "luts": r["luts"],
                 "flip_flops": r["flip_flops"], "carry_cells": r["carry_cells"],
                 "dsp": r["dsp"]["used"], "fmax_min_mhz": r["fmax_min_mhz"],
+                "fmax_mhz": r["fmax_mhz"], "dsp_timing_note": r.get("dsp_timing_note"),
                 "timing_met": r["timing_met"], "cells": r["cells"]}
             log(f"{name:10s} {variant}  {r['logic_cells']['used']:5d} LC  {r['dsp']['used']} DSP  "
                 f"{r['flip_flops']:3d} FF  Fmax {r['fmax_min_mhz']} MHz "
@@ -109,12 +112,14 @@ def markdown(meta, rows):
         f"{meta['tools']['yosys']}, {meta['tools']['nextpnr-ice40']}. `lut`: the project's "
         "`synth_ice40`; `dsp`: `synth_ice40 -dsp` (multipliers in SB_MAC16). Fmax is the "
         "register-to-register estimate of the state -> core -> state loop (one neuron update "
-        "per clock in a folded layer). With `-dsp`, Yosys packs registers into the SB_MAC16 and "
-        "nextpnr does not time paths through it: the `dsp` Fmax (paths avoiding the DSPs, '-' "
-        "when none) is not a clock figure.",
+        "per clock in a folded layer). nextpnr does not time paths through an SB_MAC16 without "
+        "its registers: the `dsp` Fmax is the slower of nextpnr's figure and the build's bound "
+        "through the DSPs (into + 9.05 ns multiply + out); '-' where nextpnr reported no path "
+        "to or from the DSPs (no clock figure). Network layers register every product (the "
+        "pipelined core); this combinational core is not that.",
         "",
         "| type | state bits | LC (lut) | Fmax lut (MHz) | LC (dsp) | DSP "
-        "| Fmax dsp, non-DSP paths (MHz) |",
+        "| Fmax dsp (MHz) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name in TYPES:
@@ -122,7 +127,8 @@ def markdown(meta, rows):
         f = lambda x: f"{x:.1f}" if x is not None else "-"  # noqa: E731
         lines.append(f"| {name} | {a['state_bits']} | {a['logic_cells']} | "
                      f"{f(a['fmax_min_mhz'])} | "
-                     f"{b['logic_cells']} | {b['dsp']} | {f(b['fmax_min_mhz'])} |")
+                     f"{b['logic_cells']} | {b['dsp']} | "
+                     f"{'-' if b['dsp_timing_note'] else f(b['fmax_min_mhz'])} |")
     lines += ["", "Regenerate: `python scripts/neuron_cost.py`.", ""]
     return "\n".join(lines)
 
