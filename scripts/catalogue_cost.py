@@ -102,6 +102,7 @@ def main(argv=None):
                "flip_flops": r["flip_flops"], "chain_ff": wrapper.chain_bits,
                "op_ff": r["flip_flops"] - wrapper.chain_bits, "carry_cells": r["carry_cells"],
                "ram": r.get("ram", {}).get("used") if isinstance(r.get("ram"), dict) else None,
+               "dsp": r["dsp"]["used"], "dsp_note": r.get("dsp_note"),
                "fmax_min_mhz": r["fmax_min_mhz"], "timing_met": r["timing_met"]}
         rows.append(row)
         print(f"{op:10s} {what:45s} {row['logic_cells']:5d} LC {row['op_ff']:4d} FF(op) "
@@ -120,6 +121,12 @@ def main(argv=None):
         f = f"{r['fmax_min_mhz']:.1f}" if r["fmax_min_mhz"] is not None else "-"
         md.append(f"| {r['op']} | {r['config']} | {r['logic_cells']} | {r['luts']} | "
                   f"{r['op_ff']} | {r['chain_ff']} | {f} |")
+    # The UP5K flow's multipliers: SB_MAC16s, or all in logic cells when there are too many.
+    notes = [f"{r['op']} ({r['config'].split(',')[0]}): {r['dsp_note']}" for r in rows
+             if r["dsp_note"]]
+    used = [f"{r['op']} {r['dsp']}" for r in rows if r["dsp"]]
+    md += ["", "Multipliers (`synth_ice40 -dsp`, the UP5K default): DSPs used: "
+           f"{', '.join(used) or 'none'}; " + ("; ".join(notes) if notes else "no fallback") + "."]
     md += ["", "Regenerate: `python scripts/catalogue_cost.py`.", ""]
     (out / "catalogue_cost.md").write_text("\n".join(md))
     print(f"wrote {out}/catalogue_cost.json and .md")

@@ -63,7 +63,8 @@ def layer_rows(build_root, reuse):
             r = flow.build_verilog(verilog, TOP, work, freq_mhz=24.0, seed=1, force=True)
         row = {"config": what, "params": repr(params), "logic_cells": r["logic_cells"]["used"],
                "luts": r["luts"], "flip_flops": r["flip_flops"], "chain_ff": wrapper.chain_bits,
-               "ebr": r["ebr"]["used"], "fmax_min_mhz": r["fmax_min_mhz"],
+               "ebr": r["ebr"]["used"], "dsp": r["dsp"]["used"],
+               "fmax_min_mhz": r["fmax_min_mhz"], "dsp_timing_note": r.get("dsp_timing_note"),
                "timing_met": r["timing_met"], "step_clocks": step_cycles(params),
                "epoch_clocks": run_cycles(params)}
         rows.append(row)
@@ -85,13 +86,16 @@ def board_rows(build_root, reuse):
             r = json.loads(report.read_text())
         else:
             r = build_board(design, BOARD, work, force=True)
-        clock = r["fmax_mhz"]["clk"]
+        # The clock's Fmax, or the bound through unclocked SB_MAC16s when that is slower.
+        through = r["fmax_mhz"].get("clk through SB_MAC16", {}).get("achieved")
+        fmax = min(x for x in (r["fmax_mhz"]["clk"]["achieved"], through) if x is not None)
         row = {"op": name, "design": design.name, "n_loads": design.n_loads,
                "n_results": design.n_results, "run_cycles": design.run_cycles,
                "stateful": bool(getattr(design, "stateful", False)),
                "logic_cells": r["logic_cells"]["used"], "flip_flops": r["flip_flops"],
-               "ebr": r["ebr"]["used"], "clock_mhz": r["board"]["clock_mhz"],
-               "fmax_mhz": clock["achieved"], "timing_met": r["timing_met"],
+               "ebr": r["ebr"]["used"], "dsp": r["dsp"]["used"],
+               "dsp_note": r.get("dsp_note"), "clock_mhz": r["board"]["clock_mhz"],
+               "fmax_mhz": fmax, "timing_met": r["timing_met"],
                "design_id": f"0x{design.design_id:08x}"}
         rows.append(row)
         print(f"board {name:11s} {row['logic_cells']:5d} LC {row['ebr']} EBR Fmax "
@@ -118,12 +122,17 @@ def main(argv=None):
         md = ["STDP layer on an iCE40 UP5K-SG48 (5280 LC, 30 EBR) out of context behind a "
               "serial input chain (`scripts/stdp_cost.py`); nextpnr seed 1, target 24 MHz; "
               f"{tools.get('yosys', '')}. LC include the chain's flip-flops (`FF chain`). One "
-              "synapse per clock: a time step takes `step` clocks, an epoch `epoch`.", "",
-              "| configuration | LC | LUT4 | FF | FF chain | EBR | Fmax (MHz) | step | epoch |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "synapse per clock: a time step takes `step` clocks, an epoch `epoch`. The UP5K flow "
+              "(`synth_ice40 -dsp`) puts the deterministic update's depression product (trace "
+              "x `a_minus`, 11 bits or wider) into one unregistered SB_MAC16 (the stochastic "
+              "updates have none); Fmax is the slower of nextpnr's figure and the build's "
+              "bound through the DSP (into + 9.05 ns multiply + out).", "",
+              "| configuration | LC | LUT4 | FF | FF chain | EBR | DSP | Fmax (MHz) | step "
+              "| epoch |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         md += [f"| {r['config']} | {r['logic_cells']} | {r['luts']} | {r['flip_flops']} | "
-               f"{r['chain_ff']} | {r['ebr']} | {r['fmax_min_mhz']:.1f} | {r['step_clocks']} | "
-               f"{r['epoch_clocks']} |" for r in rows]
+               f"{r['chain_ff']} | {r['ebr']} | {r['dsp']} | {r['fmax_min_mhz']:.1f} | "
+               f"{r['step_clocks']} | {r['epoch_clocks']} |" for r in rows]
         md += ["", "Regenerate: `python scripts/stdp_cost.py --only layer`."]
         write("stdp_cost", {"device": "up5k", "package": "sg48", "freq_mhz": 24.0, "seed": 1,
                             "tools": tools, "rows": rows}, md)
@@ -131,13 +140,21 @@ def main(argv=None):
         rows = board_rows(build_root, reuse)
         md = [f"Board designs with each op's defaults, `scfpga build NAME --board {BOARD}` "
               "(UP5K, default clock, nextpnr seed 1): the whole top (PLL, UART engine, BATCH "
-              "FIFOs, load registers, the op). `*`: stateful (state carried between runs).", "",
-              "| op | loads | results | clocks/run | LC | FF | EBR | clock (MHz) | Fmax (MHz) |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "FIFOs, load registers, the op). `*`: stateful (state carried between runs). "
+              "Multipliers go into the SB_MAC16 DSPs (`synth_ice40 -dsp`) unless there are more "
+              "than the 8 DSPs (then all in logic cells); Fmax is the slower of the clock's "
+              "and the bound through the DSPs.", "",
+              "| op | loads | results | clocks/run | LC | FF | EBR | DSP | clock (MHz) "
+              "| Fmax (MHz) |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         md += [f"| {r['op']}{' *' if r['stateful'] else ''} | {r['n_loads']} | "
                f"{r['n_results']} | {r['run_cycles']} | {r['logic_cells']} | "
-               f"{r['flip_flops']} | {r['ebr']} | {r['clock_mhz']:g} | {r['fmax_mhz']:.1f} |"
+               f"{r['flip_flops']} | {r['ebr']} | {r['dsp']} | {r['clock_mhz']:g} | "
+               f"{r['fmax_mhz']:.1f} |"
                for r in rows]
+        notes = [f"{r['op']}: {r['dsp_note']}" for r in rows if r["dsp_note"]]
+        if notes:
+            md += ["", "DSP fallback: " + "; ".join(notes) + "."]
         md += ["", "Regenerate: `python scripts/stdp_cost.py --only boards`."]
         write("op_boards", {"board": BOARD, "seed": 1, "tools": tools, "rows": rows}, md)
 
