@@ -1,11 +1,12 @@
-"""Train two spiking MLPs on the sklearn digits with snnTorch and export them to NIR.
+"""Train the NIR example networks (two spiking MLPs and a conv net) with snnTorch; export to NIR.
 
 Needs the optional extra ``pip install -e '.[nir-train]'`` (torch, snntorch); nothing in the
 package imports them. Writes ``examples/digits_lif.nir`` (64-32-10, snn.Leaky),
 ``examples/digits_cuba.nir`` (64-32-10, snn.Synaptic = NIR CubaLIF) and
 ``examples/digits_conv.nir`` (8x8 image -> Conv2d 3x3 1->4 + snn.Leaky -> AvgPool2d 2 ->
 Flatten -> Linear 64->10 + snn.Leaky) and their float accuracy (snnTorch's own forward pass on
-Bernoulli rate-coded inputs) to ``results/nir/train.json``.
+Bernoulli rate-coded inputs) to ``results/nir/train.json`` (with ``--out`` elsewhere: next to the
+files, or ``--results``).
 
 Choices that make the NIR file mean what was trained (NIR's tracker, see README):
 
@@ -70,6 +71,8 @@ def main(argv=None):
     ap.add_argument("--hidden", type=int, default=32)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "examples"))
+    ap.add_argument("--results", default=None,
+                    help="folder of train.json (default: results/nir for the examples, else --out)")
     ap.add_argument("--force", action="store_true", help="overwrite existing .nir files")
     ap.add_argument("--models", nargs="+", default=["lif", "cuba", "conv"],
                     choices=["lif", "cuba", "conv"], help="which examples to train")
@@ -96,7 +99,9 @@ def main(argv=None):
     out = Path(args.out)
     models = {"lif": ("digits_lif", "leaky"), "cuba": ("digits_cuba", "synaptic"),
               "conv": ("digits_conv", "conv")}
-    res = ROOT / "results" / "nir"
+    # A trial run into another folder must not rewrite the README's training record.
+    default_out = out.resolve() == (ROOT / "examples").resolve()
+    res = Path(args.results) if args.results else (ROOT / "results" / "nir" if default_out else out)
     tj = res / "train.json"
     results = json.loads(tj.read_text()) if tj.exists() else {}
     for name, kind in (models[m] for m in args.models):
