@@ -32,8 +32,8 @@ from amaranth.lib.wiring import In, Out
 from ..model.conv import ConvLayer
 from ..model.conv_tac import TACParams
 from ..model.params import ParameterError
-from .network_layer import (BRAM, CycleSignature, neuron_updates, state_word, window_origin,
-                            window_tap)
+from .network_layer import (BRAM, CycleSignature, advance_sweep, neuron_updates, state_word,
+                            window_origin, window_tap)
 from .sources import sign_magnitude_word, weight_field_bits
 
 
@@ -105,14 +105,7 @@ class TACConvEngine(wiring.Component):
         with m.Elif(a_valid):
             with m.If(t < steps):
                 m.d.sync += row.eq(Mux(row == rom_rows - 1, 0, row + 1))
-            with m.If(t == self.pass_clocks - 1):
-                m.d.sync += t.eq(0)
-                with m.If(g == self.passes - 1):
-                    m.d.sync += a_valid.eq(0)
-                with m.Else():
-                    m.d.sync += g.eq(g + 1)
-            with m.Else():
-                m.d.sync += t.eq(t + 1)
+            advance_sweep(m, t, g, a_valid, self.pass_clocks, self.passes)
         a_active = Signal()
         m.d.comb += a_active.eq(a_valid & (t < steps))
         oy, ox, base = window_origin(m, layer, self.passes, g)

@@ -100,6 +100,19 @@ def is_window(layer):
     return isinstance(layer, (ConvLayer, PoolLayer))
 
 
+def advance_sweep(m, t, g, valid, pass_clocks, passes):
+    """One clock of a pass sweep, under the caller's enable: clock ``t`` of pass ``g`` steps
+    on; after a pass's last clock the next pass starts, after the last pass ``valid`` clears."""
+    with m.If(t == pass_clocks - 1):
+        m.d.sync += t.eq(0)
+        with m.If(g == passes - 1):
+            m.d.sync += valid.eq(0)
+        with m.Else():
+            m.d.sync += g.eq(g + 1)
+    with m.Else():
+        m.d.sync += t.eq(t + 1)
+
+
 def window_origin(m, layer, passes, pass_a):
     """(oy, ox, base) of pass ``pass_a`` of a window layer, combinational in its stage A: the
     window's top-left input shifted by the padding (non-negative) and its HWC index plus the
@@ -523,14 +536,7 @@ class DenseLayerCore(wiring.Component):
                 if rom_rows < ls.passes * ls.steps:
                     with m.If(row == rom_rows - 1):
                         m.d.sync += row.eq(0)
-            with m.If(t == ls.pass_clocks - 1):
-                m.d.sync += t.eq(0)
-                with m.If(g == ls.passes - 1):
-                    m.d.sync += a_valid.eq(0)
-                with m.Else():
-                    m.d.sync += g.eq(g + 1)
-            with m.Else():
-                m.d.sync += t.eq(t + 1)
+            advance_sweep(m, t, g, a_valid, ls.pass_clocks, ls.passes)
         b_g, b_last = Signal(range(ls.passes)), Signal()
         m.d.sync += [f.valid_b.eq(cyc.busy & a_active & ~cyc.clear), f.row_b.eq(t), b_g.eq(g),
                      b_last.eq(t == ls.steps - 1)]
